@@ -1,0 +1,57 @@
+/**
+ * Builds the HTTP application around an Auth service: body parsers, cookies, security headers,
+ * error mapping and the routes. It opens no port and no database; `main.ts` and the tests do.
+ */
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Auth } from './auth/service.js';
+import type { Config } from './config.js';
+import { handleError } from './http/errors.js';
+import { registerRoutes } from './http/routes.js';
+
+export interface AppDependencies {
+  readonly auth: Auth;
+  readonly config: Pick<Config, 'publicUrl' | 'sessionTtl' | 'resetTokenInResponse'>;
+  readonly logger: Logger;
+}
+
+/** Auth requests are a few short fields; anything larger is refused with 413. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
+  const { auth, config, logger } = dependencies;
+  const app = Fastify({
+    loggerInstance: logger,
+    genReqId: () => randomUUID(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Types are checked, never coerced: a number or a repeated field is not a string.
+    ajv: { customOptions: { coerceTypes: false } },
+  }) as unknown as FastifyInstance;
+
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fields: 16, fieldSize: BODY_LIMIT_BYTES, files: 0, parts: 16, headerPairs: 32 },
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('cache-control', 'no-store');
+    void reply.header('x-content-type-options', 'nosniff');
+    void reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ message: 'Not found' }));
+
+  registerRoutes(app, {
+    auth,
+    publicUrl: config.publicUrl,
+    sessionTtl: config.sessionTtl,
+    resetTokenInResponse: config.resetTokenInResponse,
+  });
+  return app;
+}

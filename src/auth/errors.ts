@@ -1,0 +1,39 @@
+/**
+ * The Auth service's catalogue of refusals. They say what went wrong in the user's terms and know
+ * nothing of HTTP; `http/errors.ts` maps each to a status code. An expected "no" (wrong password,
+ * unknown session) is a return value, not one of these.
+ */
+
+export class AuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** `registerUser` with an email that already has an account. */
+export class UserAlreadyExistsError extends AuthError {
+  constructor(readonly email: string) {
+    super(`User ${email} already exists`);
+  }
+}
+
+/** An email address that cannot be delivered to. */
+export class InvalidEmailError extends AuthError {}
+
+/** A password that breaks the policy; the message says which rule. */
+export class PasswordPolicyError extends AuthError {}
+
+/** `getResetPasswordToken` for an email that has no account. */
+export class UnknownEmailError extends AuthError {
+  constructor() {
+    super('No user with that email');
+  }
+}
+
+/** A reset token that is malformed, unknown, expired, used, or not the given email's. */
+export class InvalidResetTokenError extends AuthError {
+  constructor() {
+    super('Invalid or expired reset token');
+  }
+}

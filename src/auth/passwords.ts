@@ -1,0 +1,46 @@
+/**
+ * Password hashing and policy. bcrypt runs on libuv's thread pool (the async API), so a hash never
+ * blocks the event loop. bcrypt reads at most 72 bytes and stops at a NUL byte, so passwords that
+ * would be cut short are refused rather than silently truncated.
+ */
+import bcrypt from 'bcrypt';
+
+/** bcrypt's input limit, in UTF-8 bytes. */
+export const BCRYPT_MAX_BYTES = 72;
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  verify(password: string, hash: string): Promise<boolean>;
+  /** True when `hash` was made with other settings than the current ones. */
+  needsRehash(hash: string): boolean;
+}
+
+/** A {@link PasswordHasher} using bcrypt at `rounds` (log2 of the work factor). */
+export function bcryptHasher(rounds: number): PasswordHasher {
+  return {
+    hash: (password) => bcrypt.hash(password, rounds),
+    verify: (password, hash) => bcrypt.compare(password, hash),
+    needsRehash: (hash) => bcrypt.getRounds(hash) !== rounds,
+  };
+}
+
+/**
+ * The canonical form of a password: Unicode NFC, so the same password typed on different systems
+ * (composed or decomposed accents) is the same password.
+ */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFC');
+}
+
+/** Why `password` (already normalized) may not be set, or null when it may. */
+export function passwordProblem(password: string, minLength: number): string | null {
+  if (password.includes('\0')) return 'Password must not contain NUL characters';
+  if (/\p{Cs}/u.test(password)) return 'Password must be valid Unicode text';
+  if (Array.from(password).length < minLength) {
+    return `Password must be at least ${minLength} characters long`;
+  }
+  if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
+    return `Password must be at most ${BCRYPT_MAX_BYTES} bytes long (bcrypt ignores anything beyond that)`;
+  }
+  return null;
+}

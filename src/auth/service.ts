@@ -1,0 +1,285 @@
+/**
+ * The Auth service: every rule about accounts, sessions and password resets lives here, and the
+ * HTTP app (like any other front end) talks to this class only, never to the database.
+ *
+ * Guarantees:
+ * - Secrets at rest: passwords as bcrypt hashes; session ids and reset tokens as SHA-256 digests.
+ * - Login costs one bcrypt comparison whether or not the account exists.
+ * - A session ends at the first of: logout, a new login, a password reset, `sessionTtl` after it
+ *   began, `sessionIdleTtl` after its last recorded activity.
+ * - A reset token works once, for its own account, until `resetTokenTtl` has passed.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { DB } from '../db/db.js';
+import { UniqueViolationError } from '../db/errors.js';
+import type { User } from '../db/schema.js';
+import type { Mailer } from '../mail/mailer.js';
+import { passwordResetMessage } from '../mail/messages.js';
+import { isValidEmail, normalizeEmail } from './email.js';
+import {
+  InvalidEmailError,
+  InvalidResetTokenError,
+  PasswordPolicyError,
+  UnknownEmailError,
+  UserAlreadyExistsError,
+} from './errors.js';
+import { normalizePassword, passwordProblem, type PasswordHasher } from './passwords.js';
+import { digestToken, generateUuid, isUuid } from './tokens.js';
+
+/** Durations in seconds. */
+export interface AuthSettings {
+  readonly sessionTtl: number;
+  readonly sessionIdleTtl: number;
+  readonly resetTokenTtl: number;
+  readonly passwordMinLength: number;
+  /** Base of the links put in emails; never taken from a request. */
+  readonly publicUrl: string;
+}
+
+export interface AuthDependencies {
+  readonly db: DB;
+  readonly hasher: PasswordHasher;
+  readonly clock: Clock;
+  readonly mailer: Mailer;
+  readonly logger: Logger;
+  readonly settings: AuthSettings;
+}
+
+/** Activity is written back at most this often, so that reading a session is not a write. */
+const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
+
+export class Auth {
+  private readonly db: DB;
+  private readonly hasher: PasswordHasher;
+  private readonly clock: Clock;
+  private readonly mailer: Mailer;
+  private readonly logger: Logger;
+  private readonly settings: AuthSettings;
+  private readonly sessionRefreshIntervalMs: number;
+  /** Compared against when an email is unknown, so that login costs the same either way. */
+  private readonly dummyHash: Promise<string>;
+  private readonly backgroundTasks = new Set<Promise<void>>();
+
+  constructor(dependencies: AuthDependencies) {
+    ({
+      db: this.db,
+      hasher: this.hasher,
+      clock: this.clock,
+      mailer: this.mailer,
+      logger: this.logger,
+      settings: this.settings,
+    } = dependencies);
+    this.sessionRefreshIntervalMs = Math.min(
+      MAX_SESSION_REFRESH_INTERVAL_MS,
+      (this.settings.sessionIdleTtl * 1000) / 2,
+    );
+    this.dummyHash = this.hasher.hash(generateUuid());
+    // Surfaced when awaited; never an unhandled rejection meanwhile.
+    this.dummyHash.catch(() => undefined);
+  }
+
+  /** A salted bcrypt hash of `password` (the course's `_hash_password`). */
+  hashPassword(password: string): Promise<string> {
+    return this.hasher.hash(normalizePassword(password));
+  }
+
+  /** A new random UUID string (the course's `_generate_uuid`). */
+  generateUuid(): string {
+    return generateUuid();
+  }
+
+  /**
+   * Creates an account. Throws {@link InvalidEmailError}, {@link PasswordPolicyError}, or
+   * {@link UserAlreadyExistsError} (also when a concurrent sign-up for the address won).
+   */
+  async registerUser(email: string, password: string): Promise<User> {
+    const address = this.requireValidEmail(email);
+    const acceptedPassword = this.requireAcceptablePassword(password);
+    // Spares the bcrypt work for a taken address; the unique index still decides races.
+    if ((await this.db.findUser({ email: address })) !== undefined) {
+      throw new UserAlreadyExistsError(address);
+    }
+    const hashedPassword = await this.hasher.hash(acceptedPassword);
+    try {
+      return await this.db.addUser(address, hashedPassword);
+    } catch (error) {
+      if (error instanceof UniqueViolationError) throw new UserAlreadyExistsError(address);
+      throw error;
+    }
+  }
+
+  /** True when the email names an account and the password is its password. */
+  async validLogin(email: string, password: string): Promise<boolean> {
+    return (await this.authenticate(email, password)) !== undefined;
+  }
+
+  /**
+   * Checks the credentials and, when they are right, starts a new session (ending any other one of
+   * that user). Returns the new session id, to be given to the client once, or null.
+   */
+  async login(email: string, password: string): Promise<{ user: User; sessionId: string } | null> {
+    const user = await this.authenticate(email, password);
+    if (user === undefined) return null;
+    return { user, sessionId: await this.startSession(user.id) };
+  }
+
+  /** Starts a new session for the account of `email` and returns its id; null for no account. */
+  async createSession(email: string): Promise<string | null> {
+    const user = await this.db.findUser({ email: normalizeEmail(email) });
+    return user === undefined ? null : this.startSession(user.id);
+  }
+
+  /** The user whose live session `sessionId` is; null when absent, unknown or expired. */
+  async getUserFromSessionId(sessionId: string | null | undefined): Promise<User | null> {
+    if (!isUuid(sessionId)) return null;
+    const sessionDigest = digestToken(sessionId);
+    const user = await this.db.findUser({ session_id: sessionDigest });
+    if (user?.session_created_at == null || user.session_seen_at == null) return null;
+    const now = this.clock.now();
+    const expired =
+      now >= user.session_created_at + this.settings.sessionTtl * 1000 ||
+      now >= user.session_seen_at + this.settings.sessionIdleTtl * 1000;
+    if (expired) return null;
+    if (now - user.session_seen_at >= this.sessionRefreshIntervalMs) {
+      await this.db.touchSession(user.id, sessionDigest, now);
+    }
+    return user;
+  }
+
+  /** Ends the session of user `userId`, if any. */
+  async destroySession(userId: number): Promise<void> {
+    await this.db.updateUser(userId, {
+      session_id: null,
+      session_created_at: null,
+      session_seen_at: null,
+    });
+  }
+
+  /**
+   * Issues a new reset token for the account of `email` (replacing any earlier one) and returns it.
+   * Throws {@link UnknownEmailError} when there is no such account.
+   */
+  async getResetPasswordToken(email: string): Promise<string> {
+    const user = await this.db.findUser({ email: normalizeEmail(email) });
+    if (user === undefined) throw new UnknownEmailError();
+    const token = generateUuid();
+    await this.db.updateUser(user.id, {
+      reset_token: digestToken(token),
+      reset_token_expires_at: this.clock.now() + this.settings.resetTokenTtl * 1000,
+    });
+    return token;
+  }
+
+  /**
+   * Emails a reset link to `email` if it has an account; does nothing otherwise. The work runs in
+   * the background, so callers answer in the same time whether or not the account exists; it is
+   * awaited by {@link drain}. Throws {@link InvalidEmailError} for a malformed address; delivery
+   * failures are logged, never thrown.
+   */
+  requestPasswordReset(email: string): void {
+    const address = this.requireValidEmail(email);
+    const task = this.sendResetEmail(address).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'password reset email failed');
+    });
+    this.backgroundTasks.add(task);
+    void task.finally(() => this.backgroundTasks.delete(task));
+  }
+
+  /**
+   * Sets a new password with a reset token, then forgets the token and ends the user's session.
+   * With `email`, the token must also belong to that address. Throws
+   * {@link PasswordPolicyError} or {@link InvalidResetTokenError}; of concurrent uses of one token,
+   * exactly one succeeds.
+   */
+  async updatePassword(
+    resetToken: string,
+    password: string,
+    options: { email?: string } = {},
+  ): Promise<void> {
+    const acceptedPassword = this.requireAcceptablePassword(password);
+    if (!isUuid(resetToken)) throw new InvalidResetTokenError();
+    const tokenDigest = digestToken(resetToken);
+    // Check before hashing, so a guessed token costs no bcrypt work; the update below re-checks.
+    const user = await this.db.findUser({ reset_token: tokenDigest });
+    const now = this.clock.now();
+    if (
+      user?.reset_token_expires_at == null ||
+      user.reset_token_expires_at <= now ||
+      (options.email !== undefined && user.email !== normalizeEmail(options.email))
+    ) {
+      throw new InvalidResetTokenError();
+    }
+    const hashedPassword = await this.hasher.hash(acceptedPassword);
+    const consumed = await this.db.consumeResetToken({
+      userId: user.id,
+      tokenDigest,
+      hashedPassword,
+      now: this.clock.now(),
+    });
+    if (!consumed) throw new InvalidResetTokenError();
+  }
+
+  /** Waits for background work (reset emails) to finish; for a graceful shutdown and tests. */
+  async drain(): Promise<void> {
+    while (this.backgroundTasks.size > 0) await Promise.allSettled([...this.backgroundTasks]);
+  }
+
+  private async authenticate(email: string, password: string): Promise<User | undefined> {
+    const candidate = normalizePassword(password);
+    const user = await this.db.findUser({ email: normalizeEmail(email) });
+    // A password that could never have been set cannot match; refusing it costs no hash and is
+    // the same for every account, so it tells nothing.
+    if (passwordProblem(candidate, 1) !== null) return undefined;
+    const hash = user?.hashed_password ?? (await this.dummyHash);
+    const matches = await this.hasher.verify(candidate, hash);
+    if (user === undefined || !matches) return undefined;
+    if (this.hasher.needsRehash(user.hashed_password)) {
+      await this.db.updateUser(user.id, { hashed_password: await this.hasher.hash(candidate) });
+    }
+    return user;
+  }
+
+  private async startSession(userId: number): Promise<string> {
+    const sessionId = generateUuid();
+    const now = this.clock.now();
+    await this.db.updateUser(userId, {
+      session_id: digestToken(sessionId),
+      session_created_at: now,
+      session_seen_at: now,
+    });
+    return sessionId;
+  }
+
+  private async sendResetEmail(email: string): Promise<void> {
+    let token: string;
+    try {
+      token = await this.getResetPasswordToken(email);
+    } catch (error) {
+      if (error instanceof UnknownEmailError) return;
+      throw error;
+    }
+    const link = `${this.settings.publicUrl}/reset_password?token=${token}`;
+    await this.mailer.send(
+      passwordResetMessage({
+        to: email,
+        link,
+        validMinutes: Math.round(this.settings.resetTokenTtl / 60),
+      }),
+    );
+  }
+
+  private requireValidEmail(email: string): string {
+    const address = normalizeEmail(email);
+    if (!isValidEmail(address)) throw new InvalidEmailError('Invalid email address');
+    return address;
+  }
+
+  /** The normalized password, or a {@link PasswordPolicyError} saying which rule it breaks. */
+  private requireAcceptablePassword(password: string): string {
+    const normalized = normalizePassword(password);
+    const problem = passwordProblem(normalized, this.settings.passwordMinLength);
+    if (problem !== null) throw new PasswordPolicyError(problem);
+    return normalized;
+  }
+}

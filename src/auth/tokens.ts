@@ -1,0 +1,23 @@
+/**
+ * Session ids and reset tokens: random UUIDs handed to the client once, stored only as SHA-256
+ * digests. A database leak therefore yields no usable session or token, and since a UUID carries
+ * 122 random bits, a fast unsalted digest is enough (there is nothing to brute-force).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A new random (version 4) UUID, the course's `_generate_uuid`. */
+export function generateUuid(): string {
+  return randomUUID();
+}
+
+/** True when `value` has the shape of a UUID we issued (lower-case hex); cheap to check first. */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+/** The digest under which a token is stored and looked up. */
+export function digestToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

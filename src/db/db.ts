@@ -1,0 +1,132 @@
+/**
+ * The course's DB class: the only code that reads or writes the `users` table. It knows nothing of
+ * passwords, tokens or HTTP; it stores what the Auth service hands it. Besides the course's three
+ * methods it offers the few conditional updates that must be atomic in the database itself.
+ */
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import {
+  InvalidAttributeError,
+  InvalidRequestError,
+  isUniqueViolation,
+  NoResultFoundError,
+  UniqueViolationError,
+} from './errors.js';
+import { USER_COLUMNS, type Schema, type User, type UserUpdate } from './schema.js';
+
+type UserColumn = keyof User;
+export type UserFilters = Readonly<Partial<User>>;
+
+export class DB {
+  constructor(
+    private readonly kysely: Kysely<Schema>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Inserts a user and returns the stored row; a taken email throws {@link UniqueViolationError}. */
+  async addUser(email: string, hashedPassword: string): Promise<User> {
+    const now = this.clock.now();
+    try {
+      return await this.kysely
+        .insertInto('users')
+        .values({ email, hashed_password: hashedPassword, created_at: now, updated_at: now })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new UniqueViolationError(error);
+      throw error;
+    }
+  }
+
+  /**
+   * The first user matching every filter (a null value matches NULL). Throws
+   * {@link InvalidRequestError} for no filter or an unknown column, {@link NoResultFoundError}
+   * when nothing matches.
+   */
+  async findUserBy(filters: UserFilters): Promise<User> {
+    const user = await this.findUser(filters);
+    if (user === undefined) throw new NoResultFoundError();
+    return user;
+  }
+
+  /** Like {@link findUserBy}, but "no such user" is `undefined` rather than an error. */
+  async findUser(filters: UserFilters): Promise<User | undefined> {
+    const entries = Object.entries(filters);
+    if (entries.length === 0) throw new InvalidRequestError('findUserBy needs at least one filter');
+    let query = this.kysely.selectFrom('users').selectAll();
+    for (const [column, value] of entries) {
+      if (!USER_COLUMNS.has(column)) throw new InvalidRequestError(`Unknown column: ${column}`);
+      const ref = column as UserColumn;
+      query =
+        value === null
+          ? query.where(ref, 'is', null)
+          : query.where(ref, '=', value as NonNullable<User[UserColumn]>);
+    }
+    return query.limit(1).executeTakeFirst();
+  }
+
+  /**
+   * Sets the given columns of user `userId` (and `updated_at`). Throws
+   * {@link InvalidAttributeError} for a name that is not an updatable column and
+   * {@link NoResultFoundError} when the user does not exist.
+   */
+  async updateUser(userId: number, attributes: Readonly<UserUpdate>): Promise<void> {
+    for (const column of Object.keys(attributes)) {
+      if (!USER_COLUMNS.has(column) || column === 'id') {
+        throw new InvalidAttributeError(`Not an updatable attribute: ${column}`);
+      }
+    }
+    let result;
+    try {
+      result = await this.kysely
+        .updateTable('users')
+        .set({ ...attributes, updated_at: this.clock.now() })
+        .where('id', '=', userId)
+        .executeTakeFirst();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new UniqueViolationError(error);
+      throw error;
+    }
+    if (result.numUpdatedRows === 0n) throw new NoResultFoundError(`No user with id ${userId}`);
+  }
+
+  /** Records activity on a session, only if it is still the user's live session. */
+  async touchSession(userId: number, sessionDigest: string, now: number): Promise<void> {
+    await this.kysely
+      .updateTable('users')
+      .set({ session_seen_at: now })
+      .where('id', '=', userId)
+      .where('session_id', '=', sessionDigest)
+      .execute();
+  }
+
+  /**
+   * In one statement: if user `userId` still holds the unexpired reset token `tokenDigest`, sets
+   * the new password hash, clears the token and ends the session. Of concurrent calls with the
+   * same token, exactly one returns true.
+   */
+  async consumeResetToken(options: {
+    userId: number;
+    tokenDigest: string;
+    hashedPassword: string;
+    now: number;
+  }): Promise<boolean> {
+    const { userId, tokenDigest, hashedPassword, now } = options;
+    const result = await this.kysely
+      .updateTable('users')
+      .set({
+        hashed_password: hashedPassword,
+        reset_token: null,
+        reset_token_expires_at: null,
+        session_id: null,
+        session_created_at: null,
+        session_seen_at: null,
+        updated_at: now,
+      })
+      .where('id', '=', userId)
+      .where('reset_token', '=', tokenDigest)
+      .where('reset_token_expires_at', '>', now)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * The database schema as Kysely sees it. The `users` table keeps the course's five columns under
+ * their original names; the rest hold what expiry and bookkeeping need. Times are integer epoch
+ * milliseconds so rows read the same on every engine, whatever its time zone.
+ */
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  /** Trimmed and lower-cased; unique. */
+  email: string;
+  /** bcrypt hash. */
+  hashed_password: string;
+  /** SHA-256 hex digest of the live session id, or null when logged out. */
+  session_id: string | null;
+  session_created_at: number | null;
+  /** Last recorded activity of the session; refreshed at most every few minutes. */
+  session_seen_at: number | null;
+  /** SHA-256 hex digest of the outstanding reset token, or null. */
+  reset_token: string | null;
+  reset_token_expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Schema {
+  users: UsersTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+
+/** Every column of `users`, for validating filter and attribute names. */
+export const USER_COLUMNS: ReadonlySet<string> = new Set<keyof UsersTable>([
+  'id',
+  'email',
+  'hashed_password',
+  'session_id',
+  'session_created_at',
+  'session_seen_at',
+  'reset_token',
+  'reset_token_expires_at',
+  'created_at',
+  'updated_at',
+]);

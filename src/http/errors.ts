@@ -1,0 +1,83 @@
+/**
+ * The one place that turns errors into HTTP answers. Domain errors map through a table; client
+ * errors raised by Fastify (bad JSON, wrong content type, oversized body, schema violations) keep
+ * their 4xx status with a readable message; anything else is logged with the request id and
+ * answered with a generic 500 that reveals nothing of the failure.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  AuthError,
+  InvalidEmailError,
+  InvalidResetTokenError,
+  PasswordPolicyError,
+  UnknownEmailError,
+  UserAlreadyExistsError,
+} from '../auth/errors.js';
+
+type AuthErrorClass = abstract new (...args: never[]) => AuthError;
+
+/** Status and, where the contract fixes it, the body message of each domain error. */
+const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string?]> = [
+  // The course's exact body.
+  [UserAlreadyExistsError, 400, 'email already registered'],
+  [InvalidEmailError, 400],
+  [PasswordPolicyError, 400],
+  [UnknownEmailError, 403],
+  [InvalidResetTokenError, 403],
+];
+
+export interface ErrorAnswer {
+  readonly status: number;
+  readonly body: { message: string; requestId?: string };
+}
+
+/** What to answer for `error` thrown while serving `request`. */
+export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer {
+  if (error instanceof AuthError) {
+    for (const [errorClass, status, message] of DOMAIN_ERRORS) {
+      if (error instanceof errorClass)
+        return { status, body: { message: message ?? error.message } };
+    }
+  }
+  if (isFastifyError(error)) {
+    if (error.validation !== undefined) {
+      return { status: 400, body: { message: describeValidation(error) } };
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return { status, body: { message: error.message } };
+  }
+  return { status: 500, body: { message: 'Internal server error', requestId: request.id } };
+}
+
+/** Fastify error handler: answers with {@link answerFor}, logging whatever becomes a 500. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body } = answerFor(error, request);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  void reply.code(status).send(body);
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string';
+}
+
+/** A sentence about the first schema violation, in terms of form fields. */
+function describeValidation(error: FastifyError): string {
+  const [first] = error.validation ?? [];
+  if (first === undefined) return 'Invalid request';
+  const field = first.instancePath.replace(/^\//, '');
+  const { params } = first;
+  switch (first.keyword) {
+    case 'required':
+      return `Missing field: ${String(params.missingProperty)}`;
+    case 'type':
+      return field === ''
+        ? 'The request body must be a form or a JSON object'
+        : `Field ${field} must be given once, as text`;
+    case 'minLength':
+      return `Field ${field} must not be empty`;
+    case 'maxLength':
+      return `Field ${field} is too long`;
+    default:
+      return `Invalid field ${field || 'body'}`;
+  }
+}

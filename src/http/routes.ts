@@ -1,0 +1,133 @@
+/**
+ * The course's HTTP contract. Requests carry form data (urlencoded or multipart) or JSON; answers
+ * are JSON. Handlers only translate between HTTP and the Auth service: every rule lives there.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Auth } from '../auth/service.js';
+import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
+
+export interface RouteOptions {
+  readonly auth: Auth;
+  readonly publicUrl: string;
+  readonly sessionTtl: number;
+  /** The course's contract for POST /reset_password: token in the body, 403 for unknown emails. */
+  readonly resetTokenInResponse: boolean;
+}
+
+/** A non-empty text field; form data with a repeated field arrives as an array and is refused. */
+const field = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
+const EMAIL = field(320);
+const PASSWORD = field(1024);
+const TOKEN = field(64);
+
+const bodyWith = (...names: string[]) => {
+  const all: Record<string, object> = { email: EMAIL, password: PASSWORD, reset_token: TOKEN };
+  return {
+    type: 'object',
+    required: names,
+    properties: Object.fromEntries(names.map((name) => [name, all[name] ?? PASSWORD])),
+  } as const;
+};
+
+const message = (...properties: string[]) =>
+  ({
+    type: 'object',
+    required: properties,
+    properties: Object.fromEntries(properties.map((name) => [name, { type: 'string' }])),
+  }) as const;
+
+const ERROR = message('message');
+
+interface Credentials {
+  Body: { email: string; password: string };
+}
+
+const FORBIDDEN = { message: 'Forbidden' };
+
+export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
+  const { auth, publicUrl, sessionTtl, resetTokenInResponse } = options;
+
+  app.get('/', { schema: { response: { 200: message('message') } } }, () => ({
+    message: 'Bienvenue',
+  }));
+
+  app.post<Credentials>(
+    '/users',
+    {
+      schema: {
+        body: bodyWith('email', 'password'),
+        response: { 200: message('email', 'message') },
+      },
+    },
+    async (request) => {
+      const user = await auth.registerUser(request.body.email, request.body.password);
+      return { email: user.email, message: 'user created' };
+    },
+  );
+
+  app.post<Credentials>(
+    '/sessions',
+    {
+      schema: {
+        body: bodyWith('email', 'password'),
+        response: { 200: message('email', 'message'), 401: ERROR },
+      },
+    },
+    async (request, reply) => {
+      const session = await auth.login(request.body.email, request.body.password);
+      if (session === null) return reply.code(401).send({ message: 'wrong email or password' });
+      setSessionCookie(reply, session.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      return { email: session.user.email, message: 'logged in' };
+    },
+  );
+
+  app.delete('/sessions', async (request, reply) => {
+    const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+    if (user === null) return reply.code(403).send(FORBIDDEN);
+    await auth.destroySession(user.id);
+    clearSessionCookie(reply, publicUrl);
+    return reply.redirect('/', 302);
+  });
+
+  app.get(
+    '/profile',
+    { schema: { response: { 200: message('email'), 403: ERROR } } },
+    async (request, reply) => {
+      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      if (user === null) return reply.code(403).send(FORBIDDEN);
+      return { email: user.email };
+    },
+  );
+
+  app.post<{ Body: { email: string } }>(
+    '/reset_password',
+    { schema: { body: bodyWith('email') } },
+    async (request) => {
+      const { email } = request.body;
+      if (resetTokenInResponse) {
+        const token = await auth.getResetPasswordToken(email);
+        return { email, reset_token: token };
+      }
+      auth.requestPasswordReset(email);
+      return {
+        email,
+        message: 'If this email is registered, a link to reset its password has been sent to it',
+      };
+    },
+  );
+
+  app.put<{ Body: { email: string; reset_token: string; new_password: string } }>(
+    '/reset_password',
+    {
+      schema: {
+        body: bodyWith('email', 'reset_token', 'new_password'),
+        response: { 200: message('email', 'message') },
+      },
+    },
+    async (request) => {
+      const { email, reset_token: resetToken, new_password: newPassword } = request.body;
+      await auth.updatePassword(resetToken, newPassword, { email });
+      return { email, message: 'Password updated' };
+    },
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Outgoing mail. The service builds messages; a transport delivers them: SMTP in production, the
+ * log when no SMTP server is configured (local development only: the log then holds reset links).
+ */
+import nodemailer from 'nodemailer';
+import type { Logger } from 'pino';
+
+export interface MailMessage {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
+export interface Mailer {
+  send(message: MailMessage): Promise<void>;
+  close(): void;
+}
+
+/** Delivers through the SMTP server at `url` (smtp:// or smtps://, credentials in the URL). */
+export function smtpMailer(url: string, from: string): Mailer {
+  const transport = nodemailer.createTransport(url);
+  return {
+    async send(message) {
+      await transport.sendMail({ from, ...message });
+    },
+    close: () => {
+      transport.close();
+    },
+  };
+}
+
+/** Writes each message to the log instead of sending it. For local development only. */
+export function logMailer(logger: Logger): Mailer {
+  return {
+    send(message) {
+      logger.warn({ mail: message }, 'SMTP_URL is not set: this email was logged, not sent');
+      return Promise.resolve();
+    },
+    close: () => undefined,
+  };
+}
