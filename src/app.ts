@@ -39,7 +39,14 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     limits: { fields: 16, fieldSize: BODY_LIMIT_BYTES, files: 0, parts: 16, headerPairs: 32 },
   });
 
+  // Once closing, answers end their connection, so keep-alive clients cannot hold a shutdown open.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.addHook('onSend', async (request, reply) => {
+    if (closing) void reply.header('connection', 'close');
     void reply.header('cache-control', 'no-store');
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('x-request-id', request.id);

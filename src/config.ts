@@ -101,7 +101,7 @@ export function loadConfig(env: Environment): Config {
 
   const publicUrl = parsePublicUrl(read('PUBLIC_URL') ?? `http://localhost:${port}`, problems);
   const smtpUrl = read('SMTP_URL');
-  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]/.test(smtpUrl)) {
+  if (smtpUrl !== undefined && !/^smtps?:\/\/[^/]/i.test(smtpUrl)) {
     problems.push('SMTP_URL: expected smtp://[user:pass@]host[:port] or smtps://…');
   }
   const mailFrom = read('MAIL_FROM') ?? DEFAULTS.MAIL_FROM;

@@ -8,7 +8,8 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-const LOCAL_PART = /^[^\s\p{Cc}@"(),:;<>[\\\]]{1,64}$/u;
+// No spaces, control or invisible formatting characters, specials, or misplaced dots.
+const LOCAL_PART = /^(?!\.)(?!.*\.\.)[^\s\p{Cc}\p{Cf}@"(),:;<>[\\\]]{1,64}(?<!\.)$/u;
 const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
 
 /**
@@ -24,6 +25,6 @@ export function isValidEmail(email: string): boolean {
     LOCAL_PART.test(email.slice(0, at)) &&
     labels.length >= 2 &&
     labels.every((label) => DOMAIN_LABEL.test(label)) &&
-    !/^\d+$/.test(labels.at(-1) ?? '')
+    !/^\p{N}+$/u.test(labels.at(-1) ?? '')
   );
 }

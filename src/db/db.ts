@@ -56,6 +56,9 @@ export class DB {
     let query = this.kysely.selectFrom('users').selectAll();
     for (const [column, value] of entries) {
       if (!USER_COLUMNS.has(column)) throw new InvalidRequestError(`Unknown column: ${column}`);
+      // An optional property left undefined would otherwise match nothing, silently.
+      if ((value as unknown) === undefined)
+        throw new InvalidRequestError(`No value for filter: ${column}`);
       const ref = column as UserColumn;
       query =
         value === null

@@ -1,0 +1,311 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import SQLite from 'better-sqlite3';
+import {
+  InvalidEmailError,
+  InvalidResetTokenError,
+  PasswordPolicyError,
+  UnknownEmailError,
+  UserAlreadyExistsError,
+} from '../../src/auth/errors.js';
+import { digestToken, isUuid } from '../../src/auth/tokens.js';
+import { CountingHasher } from '../support/fakes.js';
+import { temporaryDirectory } from '../support/process.js';
+import { startTestService } from '../support/service.js';
+
+const PASSWORD = 'correct horse';
+
+describe('registerUser', () => {
+  test('stores a trimmed, lower-cased email and a bcrypt hash, never the password', async () => {
+    const { auth } = await startTestService();
+    const user = await auth.registerUser('  Bob@Example.COM ', PASSWORD);
+    assert.equal(user.email, 'bob@example.com');
+    assert.match(user.hashed_password, /^\$2b\$04\$/);
+    assert.ok(!user.hashed_password.includes(PASSWORD));
+    assert.equal(user.session_id, null);
+    assert.equal(user.reset_token, null);
+  });
+
+  test('refuses an email already registered, in any case', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    await assert.rejects(auth.registerUser('BOB@example.com', PASSWORD), (error: unknown) => {
+      assert.ok(error instanceof UserAlreadyExistsError);
+      assert.equal(error.message, 'User bob@example.com already exists');
+      return true;
+    });
+  });
+
+  test('concurrent sign-ups of one address create exactly one account', async () => {
+    const { auth } = await startTestService();
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        auth.registerUser('race@example.com', `${PASSWORD}${i}`),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    for (const result of results.filter((r) => r.status === 'rejected')) {
+      assert.ok(result.reason instanceof UserAlreadyExistsError);
+    }
+  });
+
+  test('refuses invalid addresses', async () => {
+    const { auth } = await startTestService();
+    for (const email of ['', 'bob', 'bob@', '@example.com', 'bob@example', 'b ob@example.com']) {
+      await assert.rejects(auth.registerUser(email, PASSWORD), InvalidEmailError, email);
+    }
+  });
+
+  test('enforces PASSWORD_MIN_LENGTH, the 72-byte bcrypt limit and refuses NUL bytes', async () => {
+    const { auth } = await startTestService({ PASSWORD_MIN_LENGTH: '10' });
+    await assert.rejects(auth.registerUser('a@example.com', '123456789'), /at least 10 characters/);
+    await assert.rejects(auth.registerUser('b@example.com', 'x'.repeat(73)), /at most 72 bytes/);
+    await assert.rejects(auth.registerUser('c@example.com', 'é'.repeat(37)), PasswordPolicyError);
+    await assert.rejects(auth.registerUser('d@example.com', 'abcdefghij\0k'), /NUL/);
+    await auth.registerUser('e@example.com', 'x'.repeat(72));
+  });
+});
+
+describe('validLogin', () => {
+  test('is true only for the right password of an existing account', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    assert.equal(await auth.validLogin('bob@example.com', PASSWORD), true);
+    assert.equal(await auth.validLogin(' BOB@example.com', PASSWORD), true);
+    assert.equal(await auth.validLogin('bob@example.com', 'wrong password'), false);
+    assert.equal(await auth.validLogin('alice@example.com', PASSWORD), false);
+  });
+
+  test('the whole password counts: a longer or shorter one is wrong', async () => {
+    const { auth } = await startTestService();
+    const password = 'p'.repeat(71) + 'q';
+    await auth.registerUser('bob@example.com', password);
+    assert.equal(await auth.validLogin('bob@example.com', 'p'.repeat(71) + 'r'), false);
+    assert.equal(await auth.validLogin('bob@example.com', `${password}extra`), false);
+    assert.equal(await auth.validLogin('bob@example.com', password.slice(0, -1)), false);
+    assert.equal(await auth.validLogin('bob@example.com', `${password}\0`), false);
+  });
+
+  test('an unknown email costs one bcrypt comparison, like a wrong password', async () => {
+    const hasher = new CountingHasher();
+    const { auth } = await startTestService({}, { hasher });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    hasher.verifications = [];
+    await auth.validLogin('bob@example.com', 'wrong password');
+    await auth.validLogin('nobody@example.com', 'wrong password');
+    assert.equal(hasher.verifications.length, 2);
+    // Both comparisons ran against a real hash of the same cost.
+    for (const hash of hasher.verifications) assert.match(hash, /^\$2b\$04\$.{53}$/);
+  });
+
+  test('a hash made at another cost is upgraded at the next successful login', async () => {
+    const database = `sqlite:${join(temporaryDirectory(), 'rehash.db')}`;
+    const before = await startTestService({ DATABASE_URL: database, BCRYPT_ROUNDS: '5' });
+    const user = await before.auth.registerUser('bob@example.com', PASSWORD);
+    assert.match(user.hashed_password, /^\$2b\$05\$/);
+    await before.app.close();
+    const after = await startTestService({ DATABASE_URL: database, BCRYPT_ROUNDS: '4' });
+    assert.ok(await after.auth.login('bob@example.com', PASSWORD));
+    const again = await after.auth.login('bob@example.com', PASSWORD);
+    assert.match(again?.user.hashed_password ?? '', /^\$2b\$04\$/);
+  });
+});
+
+describe('sessions', () => {
+  test('createSession returns a new UUID at every call and null for an unknown email', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const first = await auth.createSession('bob@example.com');
+    const second = await auth.createSession('Bob@Example.com');
+    assert.ok(isUuid(first) && isUuid(second));
+    assert.notEqual(first, second);
+    assert.equal(await auth.createSession('nobody@example.com'), null);
+  });
+
+  test('one live session per user: a new login ends the previous session', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const first = await auth.createSession('bob@example.com');
+    const second = await auth.createSession('bob@example.com');
+    assert.equal(await auth.getUserFromSessionId(first), null);
+    assert.equal((await auth.getUserFromSessionId(second))?.email, 'bob@example.com');
+  });
+
+  test('getUserFromSessionId is null for absent, malformed and unknown ids', async () => {
+    const { auth } = await startTestService();
+    for (const id of [null, undefined, '', 'junk', crypto.randomUUID(), 'A'.repeat(36)]) {
+      assert.equal(await auth.getUserFromSessionId(id), null);
+    }
+  });
+
+  test('a session ends SESSION_TTL after login, however active', async () => {
+    const { auth, clock } = await startTestService({
+      SESSION_TTL: '3600',
+      SESSION_IDLE_TTL: '600',
+    });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const sessionId = await auth.createSession('bob@example.com');
+    for (let elapsed = 0; elapsed < 3600 - 300; elapsed += 300) {
+      clock.advanceSeconds(300);
+      assert.ok(await auth.getUserFromSessionId(sessionId), `alive after ${elapsed + 300}s`);
+    }
+    clock.advanceSeconds(300);
+    assert.equal(await auth.getUserFromSessionId(sessionId), null);
+  });
+
+  test('a session ends after SESSION_IDLE_TTL without activity', async () => {
+    const { auth, clock } = await startTestService({ SESSION_IDLE_TTL: '900' });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const sessionId = await auth.createSession('bob@example.com');
+    clock.advanceSeconds(899);
+    assert.ok(await auth.getUserFromSessionId(sessionId));
+    // That read was recorded as activity (899 s > the 5-minute refresh interval).
+    clock.advanceSeconds(899);
+    assert.ok(await auth.getUserFromSessionId(sessionId));
+    clock.advanceSeconds(900);
+    assert.equal(await auth.getUserFromSessionId(sessionId), null);
+  });
+
+  test('activity is written back at most every five minutes, not at every read', async () => {
+    const directory = temporaryDirectory();
+    const file = join(directory, 'sessions.db');
+    const { auth, clock } = await startTestService({ DATABASE_URL: `sqlite:${file}` });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const sessionId = await auth.createSession('bob@example.com');
+    const startedAt = clock.now();
+    const reader = new SQLite(file, { readonly: true });
+    const seenAt = () =>
+      (reader.prepare('SELECT session_seen_at AS seen FROM users').get() as { seen: number }).seen;
+    for (let i = 0; i < 10; i += 1) {
+      clock.advanceSeconds(20);
+      await auth.getUserFromSessionId(sessionId);
+    }
+    assert.equal(seenAt(), startedAt, 'ten reads within 200 s write nothing');
+    clock.advanceSeconds(100);
+    await auth.getUserFromSessionId(sessionId);
+    assert.equal(seenAt(), startedAt + 300_000);
+    reader.close();
+  });
+
+  test('destroySession ends the session', async () => {
+    const { auth } = await startTestService();
+    const user = await auth.registerUser('bob@example.com', PASSWORD);
+    const sessionId = await auth.createSession('bob@example.com');
+    await auth.destroySession(user.id);
+    assert.equal(await auth.getUserFromSessionId(sessionId), null);
+  });
+});
+
+describe('password reset', () => {
+  test('getResetPasswordToken throws for an unknown email and returns a UUID otherwise', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    await assert.rejects(auth.getResetPasswordToken('nobody@example.com'), UnknownEmailError);
+    assert.ok(isUuid(await auth.getResetPasswordToken('bob@example.com')));
+  });
+
+  test('updatePassword sets the new password, ends the session and works once', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const sessionId = await auth.createSession('bob@example.com');
+    const token = await auth.getResetPasswordToken('bob@example.com');
+    await auth.updatePassword(token, 'new password 1');
+    assert.equal(await auth.validLogin('bob@example.com', 'new password 1'), true);
+    assert.equal(await auth.validLogin('bob@example.com', PASSWORD), false);
+    assert.equal(await auth.getUserFromSessionId(sessionId), null);
+    await assert.rejects(auth.updatePassword(token, 'new password 2'), InvalidResetTokenError);
+    assert.equal(await auth.validLogin('bob@example.com', 'new password 1'), true);
+  });
+
+  test('updatePassword refuses unknown, malformed and superseded tokens', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const old = await auth.getResetPasswordToken('bob@example.com');
+    await auth.getResetPasswordToken('bob@example.com');
+    for (const token of [old, crypto.randomUUID(), '', 'junk']) {
+      await assert.rejects(auth.updatePassword(token, 'new password'), InvalidResetTokenError);
+    }
+  });
+
+  test('a reset token expires after RESET_TOKEN_TTL', async () => {
+    const { auth, clock } = await startTestService({ RESET_TOKEN_TTL: '600' });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const token = await auth.getResetPasswordToken('bob@example.com');
+    clock.advanceSeconds(600);
+    await assert.rejects(auth.updatePassword(token, 'new password'), InvalidResetTokenError);
+    const fresh = await auth.getResetPasswordToken('bob@example.com');
+    clock.advanceSeconds(599);
+    await auth.updatePassword(fresh, 'new password');
+  });
+
+  test("a token works only with its own account's email", async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    await auth.registerUser('eve@example.com', PASSWORD);
+    const token = await auth.getResetPasswordToken('bob@example.com');
+    await assert.rejects(
+      auth.updatePassword(token, 'hijacked!', { email: 'eve@example.com' }),
+      InvalidResetTokenError,
+    );
+    await auth.updatePassword(token, 'new password', { email: 'BOB@example.com' });
+    assert.equal(await auth.validLogin('bob@example.com', 'new password'), true);
+    assert.equal(await auth.validLogin('eve@example.com', PASSWORD), true);
+  });
+
+  test('of concurrent uses of one token, exactly one succeeds', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const token = await auth.getResetPasswordToken('bob@example.com');
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => auth.updatePassword(token, `new password ${i}`)),
+    );
+    const winners = results.flatMap((result, i) => (result.status === 'fulfilled' ? [i] : []));
+    assert.equal(winners.length, 1);
+    for (const result of results) {
+      if (result.status === 'rejected') assert.ok(result.reason instanceof InvalidResetTokenError);
+    }
+    assert.equal(await auth.validLogin('bob@example.com', `new password ${winners[0]}`), true);
+  });
+
+  test('updatePassword applies the password policy before the token is used', async () => {
+    const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const token = await auth.getResetPasswordToken('bob@example.com');
+    await assert.rejects(auth.updatePassword(token, 'short'), PasswordPolicyError);
+    await auth.updatePassword(token, 'long enough now');
+  });
+
+  test('requestPasswordReset emails a link built from PUBLIC_URL, and nothing for strangers', async () => {
+    const { auth, mailer } = await startTestService({ PUBLIC_URL: 'https://id.example.org/auth/' });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    auth.requestPasswordReset('nobody@example.com');
+    auth.requestPasswordReset('Bob@Example.com');
+    await auth.drain();
+    assert.equal(mailer.sent.length, 1);
+    const [mail] = mailer.sent;
+    assert.equal(mail?.to, 'bob@example.com');
+    const link = /https:\/\/id\.example\.org\/auth\/reset_password\?token=([0-9a-f-]{36})/.exec(
+      mail.text,
+    );
+    assert.ok(link?.[1], mail.text);
+    await auth.updatePassword(link[1], 'brand new password', { email: 'bob@example.com' });
+    assert.throws(() => auth.requestPasswordReset('not an address'), InvalidEmailError);
+  });
+});
+
+test('session ids and reset tokens are stored only as SHA-256 digests', async () => {
+  const file = join(temporaryDirectory(), 'secrets.db');
+  const { auth } = await startTestService({ DATABASE_URL: `sqlite:${file}` });
+  await auth.registerUser('bob@example.com', PASSWORD);
+  const sessionId = await auth.createSession('bob@example.com');
+  const token = await auth.getResetPasswordToken('bob@example.com');
+  assert.ok(sessionId !== null);
+  const reader = new SQLite(file, { readonly: true });
+  const row = reader.prepare('SELECT * FROM users').get() as Record<string, unknown>;
+  reader.close();
+  assert.equal(row.session_id, digestToken(sessionId));
+  assert.equal(row.reset_token, digestToken(token));
+  const stored = JSON.stringify(row);
+  for (const secret of [sessionId, token, PASSWORD]) assert.ok(!stored.includes(secret));
+});

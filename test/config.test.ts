@@ -1,0 +1,302 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  ConfigError,
+  DEFAULTS,
+  describeConfig,
+  loadConfig,
+  type Environment,
+} from '../src/config.js';
+
+/** The ConfigError that loading `env` throws; fails the test when loading succeeds. */
+function configError(env: Environment): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`expected loadConfig(${JSON.stringify(env)}) to throw a ConfigError`);
+}
+
+/** The problem lines that name `variable`. */
+function problemsAbout(error: ConfigError, variable: string): string[] {
+  return error.problems.filter((line) => line.startsWith(variable));
+}
+
+describe('loadConfig with an empty environment', () => {
+  it('uses the documented default for every setting', () => {
+    const config = loadConfig({});
+    assert.deepEqual(
+      { ...config },
+      {
+        port: 5000,
+        host: '0.0.0.0',
+        databaseUrl: 'sqlite:./data/bienvenue.db',
+        bcryptRounds: 12,
+        passwordMinLength: 8,
+        sessionTtl: 7 * 24 * 3600,
+        sessionIdleTtl: 24 * 3600,
+        resetTokenTtl: 1800,
+        resetTokenInResponse: false,
+        publicUrl: 'http://localhost:5000',
+        smtpUrl: undefined,
+        mailFrom: 'Bienvenue <no-reply@localhost>',
+        logLevel: 'info',
+      },
+    );
+  });
+
+  it('exports the same defaults it applies', () => {
+    assert.equal(DEFAULTS.PORT, 5000);
+    assert.equal(DEFAULTS.HOST, '0.0.0.0');
+    assert.equal(DEFAULTS.DATABASE_URL, 'sqlite:./data/bienvenue.db');
+    assert.equal(DEFAULTS.BCRYPT_ROUNDS, 12);
+    assert.equal(DEFAULTS.PASSWORD_MIN_LENGTH, 8);
+    assert.equal(DEFAULTS.RESET_TOKEN_TTL, 1800);
+  });
+
+  it('treats empty and blank variables as unset', () => {
+    const config = loadConfig({ PORT: '', HOST: '   ', BCRYPT_ROUNDS: ' ', PUBLIC_URL: '' });
+    assert.equal(config.port, 5000);
+    assert.equal(config.host, '0.0.0.0');
+    assert.equal(config.bcryptRounds, 12);
+    assert.equal(config.publicUrl, 'http://localhost:5000');
+  });
+
+  it('returns a frozen object that cannot be changed', () => {
+    const config = loadConfig({});
+    assert.equal(Object.isFrozen(config), true);
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+    assert.equal(config.port, 5000);
+  });
+});
+
+describe('loadConfig parses each variable when set', () => {
+  it('reads every setting from its variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'sqlite::memory:',
+      BCRYPT_ROUNDS: '10',
+      PASSWORD_MIN_LENGTH: '12',
+      SESSION_TTL: '3600',
+      SESSION_IDLE_TTL: '600',
+      RESET_TOKEN_TTL: '900',
+      RESET_TOKEN_IN_RESPONSE: 'true',
+      PUBLIC_URL: 'https://auth.example.com',
+      SMTP_URL: 'smtp://user:secret@mail.example.com:2525',
+      MAIL_FROM: 'Accounts <accounts@example.com>',
+      LOG_LEVEL: 'warn',
+    });
+    assert.deepEqual(
+      { ...config },
+      {
+        port: 8080,
+        host: '127.0.0.1',
+        databaseUrl: 'sqlite::memory:',
+        bcryptRounds: 10,
+        passwordMinLength: 12,
+        sessionTtl: 3600,
+        sessionIdleTtl: 600,
+        resetTokenTtl: 900,
+        resetTokenInResponse: true,
+        publicUrl: 'https://auth.example.com',
+        smtpUrl: 'smtp://user:secret@mail.example.com:2525',
+        mailFrom: 'Accounts <accounts@example.com>',
+        logLevel: 'warn',
+      },
+    );
+  });
+
+  it('trims surrounding whitespace from values', () => {
+    const config = loadConfig({ PORT: ' 6000 ', HOST: ' ::1 ', LOG_LEVEL: ' debug ' });
+    assert.equal(config.port, 6000);
+    assert.equal(config.host, '::1');
+    assert.equal(config.logLevel, 'debug');
+  });
+
+  it('derives the default PUBLIC_URL from PORT', () => {
+    assert.equal(loadConfig({ PORT: '8123' }).publicUrl, 'http://localhost:8123');
+  });
+
+  it('accepts a file DATABASE_URL', () => {
+    assert.equal(
+      loadConfig({ DATABASE_URL: 'sqlite:/var/lib/bienvenue/users.db' }).databaseUrl,
+      'sqlite:/var/lib/bienvenue/users.db',
+    );
+  });
+
+  it('accepts an SMTP_URL scheme in any case', () => {
+    assert.equal(
+      loadConfig({ SMTP_URL: 'SMTP://mail.example.com' }).smtpUrl,
+      'SMTP://mail.example.com',
+    );
+  });
+
+  it('accepts an smtps SMTP_URL', () => {
+    assert.equal(
+      loadConfig({ SMTP_URL: 'smtps://mail.example.com' }).smtpUrl,
+      'smtps://mail.example.com',
+    );
+  });
+
+  it('reads LOG_LEVEL without regard to case', () => {
+    assert.equal(loadConfig({ LOG_LEVEL: 'ERROR' }).logLevel, 'error');
+    assert.equal(loadConfig({ LOG_LEVEL: 'silent' }).logLevel, 'silent');
+  });
+
+  it('accepts the bounds of each numeric range', () => {
+    const low = loadConfig({
+      PORT: '0',
+      BCRYPT_ROUNDS: '4',
+      PASSWORD_MIN_LENGTH: '1',
+      RESET_TOKEN_TTL: '1',
+    });
+    assert.deepEqual(
+      [low.port, low.bcryptRounds, low.passwordMinLength, low.resetTokenTtl],
+      [0, 4, 1, 1],
+    );
+    const high = loadConfig({
+      PORT: '65535',
+      BCRYPT_ROUNDS: '20',
+      PASSWORD_MIN_LENGTH: '72',
+      RESET_TOKEN_TTL: String(7 * 24 * 3600),
+      SESSION_TTL: String(366 * 24 * 3600),
+    });
+    assert.deepEqual(
+      [high.port, high.bcryptRounds, high.passwordMinLength, high.resetTokenTtl, high.sessionTtl],
+      [65535, 20, 72, 604800, 366 * 24 * 3600],
+    );
+  });
+});
+
+describe('loadConfig booleans', () => {
+  for (const value of ['true', '1', 'yes', 'on', 'TRUE', 'Yes', ' on ']) {
+    it(`reads RESET_TOKEN_IN_RESPONSE=${JSON.stringify(value)} as true`, () => {
+      assert.equal(loadConfig({ RESET_TOKEN_IN_RESPONSE: value }).resetTokenInResponse, true);
+    });
+  }
+  for (const value of ['false', '0', 'no', 'off', 'FALSE', 'Off']) {
+    it(`reads RESET_TOKEN_IN_RESPONSE=${JSON.stringify(value)} as false`, () => {
+      assert.equal(loadConfig({ RESET_TOKEN_IN_RESPONSE: value }).resetTokenInResponse, false);
+    });
+  }
+
+  it('refuses a boolean that is neither true nor false', () => {
+    const error = configError({ RESET_TOKEN_IN_RESPONSE: 'maybe' });
+    assert.deepEqual(error.problems, ['RESET_TOKEN_IN_RESPONSE=maybe: expected true or false']);
+  });
+});
+
+describe('loadConfig PUBLIC_URL', () => {
+  it('strips a trailing slash', () => {
+    assert.equal(
+      loadConfig({ PUBLIC_URL: 'https://auth.example.com/' }).publicUrl,
+      'https://auth.example.com',
+    );
+  });
+
+  it('keeps a path prefix but strips its trailing slashes', () => {
+    assert.equal(
+      loadConfig({ PUBLIC_URL: 'https://example.com/auth//' }).publicUrl,
+      'https://example.com/auth',
+    );
+  });
+
+  it('keeps an explicit non-default port', () => {
+    assert.equal(
+      loadConfig({ PUBLIC_URL: 'http://127.0.0.1:8080/' }).publicUrl,
+      'http://127.0.0.1:8080',
+    );
+  });
+
+  it('refuses a URL with credentials, a query or a fragment', () => {
+    for (const url of [
+      'https://u:p@example.com',
+      'https://example.com/?a=1',
+      'https://example.com/#x',
+    ]) {
+      const error = configError({ PUBLIC_URL: url });
+      assert.equal(error.problems.length, 1, url);
+      assert.match(error.problems[0] ?? '', /^PUBLIC_URL=.*must not carry credentials/, url);
+    }
+  });
+
+  it('refuses something that is not a URL', () => {
+    const error = configError({ PUBLIC_URL: 'auth.example.com' });
+    assert.deepEqual(error.problems, [
+      'PUBLIC_URL=auth.example.com: expected an absolute http(s) URL',
+    ]);
+  });
+});
+
+describe('loadConfig refuses bad values', () => {
+  const cases: [string, string][] = [
+    ['PORT', 'abc'],
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['PORT', '99999999999999999999'],
+    ['BCRYPT_ROUNDS', '3'],
+    ['BCRYPT_ROUNDS', '21'],
+    ['PASSWORD_MIN_LENGTH', '0'],
+    ['PASSWORD_MIN_LENGTH', '73'],
+    ['SESSION_TTL', '0'],
+    ['SESSION_IDLE_TTL', 'forever'],
+    ['RESET_TOKEN_TTL', '0'],
+    ['RESET_TOKEN_TTL', String(7 * 24 * 3600 + 1)],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DATABASE_URL', 'sqlite:'],
+    ['PUBLIC_URL', 'ftp://x'],
+    ['SMTP_URL', 'nonsense'],
+    ['LOG_LEVEL', 'loud'],
+  ];
+  for (const [variable, value] of cases) {
+    it(`refuses ${variable}=${value} with one problem naming ${variable}`, () => {
+      const error = configError({ [variable]: value });
+      assert.equal(error.problems.length, 1, error.problems.join('\n'));
+      assert.ok(error.problems[0]?.startsWith(variable), error.problems[0]);
+    });
+  }
+
+  it('reports every bad variable at once in a single ConfigError', () => {
+    const error = configError({
+      PORT: 'abc',
+      BCRYPT_ROUNDS: '3',
+      PUBLIC_URL: 'ftp://x',
+      DATABASE_URL: 'mysql://x',
+      LOG_LEVEL: 'loud',
+      SMTP_URL: 'nonsense',
+    });
+    assert.equal(error.name, 'ConfigError');
+    const bad = ['PORT', 'BCRYPT_ROUNDS', 'PUBLIC_URL', 'DATABASE_URL', 'LOG_LEVEL', 'SMTP_URL'];
+    assert.equal(error.problems.length, bad.length, error.problems.join('\n'));
+    for (const variable of bad) {
+      assert.equal(problemsAbout(error, variable).length, 1, `${variable} in ${error.message}`);
+      assert.ok(error.message.includes(variable), `message names ${variable}`);
+    }
+    assert.ok(problemsAbout(error, 'PORT')[0]?.includes('abc'));
+    assert.ok(problemsAbout(error, 'BCRYPT_ROUNDS')[0]?.includes('from 4 to 20'));
+    assert.ok(problemsAbout(error, 'DATABASE_URL')[0]?.includes('mysql://x'));
+    assert.ok(problemsAbout(error, 'LOG_LEVEL')[0]?.includes('loud'));
+  });
+
+  it('does not repeat an SMTP_URL value, which may hold a password, in its problem', () => {
+    const error = configError({ SMTP_URL: 'mail.example.com:s3cret' });
+    assert.equal(error.problems.length, 1);
+    assert.ok(!error.message.includes('s3cret'), error.message);
+  });
+});
+
+describe('describeConfig', () => {
+  it('masks the SMTP credentials and keeps the rest', () => {
+    const config = loadConfig({ SMTP_URL: 'smtp://user:s3cret@mail.example.com:25' });
+    const described = describeConfig(config);
+    assert.equal(described.smtpUrl, 'smtp://***@mail.example.com:25');
+    assert.equal(described.port, 5000);
+    assert.equal(config.smtpUrl, 'smtp://user:s3cret@mail.example.com:25');
+  });
+});

@@ -1,0 +1,104 @@
+/** The real server process: start with no settings, durability, graceful stop, bad settings. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import {
+  formBody,
+  freePort,
+  MAIN,
+  startServerProcess,
+  temporaryDirectory,
+} from '../support/process.js';
+
+test('with no variables set it serves GET / on port 5000 from ./data/bienvenue.db', async () => {
+  const directory = temporaryDirectory();
+  const server = await startServerProcess({ cwd: directory, port: 5000, env: {} });
+  const response = await fetch(`${server.url}/`);
+  assert.deepEqual(await response.json(), { message: 'Bienvenue' });
+  assert.ok(existsSync(join(directory, 'data', 'bienvenue.db')));
+  assert.match(server.output(), /SMTP_URL is not set/);
+});
+
+test('an acknowledged sign-up and login survive kill -9', async () => {
+  const directory = temporaryDirectory();
+  const port = await freePort();
+  const env = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: `sqlite:${join(directory, 'durable.db')}`,
+    BCRYPT_ROUNDS: '4',
+  };
+  const first = await startServerProcess({ cwd: directory, port, env });
+  const credentials = { email: 'dana@example.com', password: 'durable password' };
+  const signUp = await fetch(`${first.url}/users`, { method: 'POST', body: formBody(credentials) });
+  assert.equal(signUp.status, 200);
+  const login = await fetch(`${first.url}/sessions`, {
+    method: 'POST',
+    body: formBody(credentials),
+  });
+  assert.equal(login.status, 200);
+  const cookie = login.headers.get('set-cookie')?.split(';')[0] ?? '';
+  first.child.kill('SIGKILL');
+  await first.exited;
+
+  const second = await startServerProcess({ cwd: directory, port, env });
+  const profile = await fetch(`${second.url}/profile`, { headers: { cookie } });
+  assert.equal(profile.status, 200);
+  const again = await fetch(`${second.url}/sessions`, {
+    method: 'POST',
+    body: formBody(credentials),
+  });
+  assert.equal(again.status, 200);
+});
+
+test('SIGTERM lets a request in flight finish, then the process exits 0', async () => {
+  const directory = temporaryDirectory();
+  const port = await freePort();
+  const server = await startServerProcess({
+    cwd: directory,
+    port,
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(directory, 'term.db')}`,
+      // A sign-up at cost 14 hashes for about a second: long enough to be in flight.
+      BCRYPT_ROUNDS: '14',
+    },
+  });
+  const inFlight = fetch(`${server.url}/users`, {
+    method: 'POST',
+    body: formBody({ email: 'erin@example.com', password: 'slow password' }),
+  });
+  await new Promise((done) => setTimeout(done, 200));
+  server.child.kill('SIGTERM');
+  const response = await inFlight;
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { email: 'erin@example.com', message: 'user created' });
+  assert.equal(await server.exited, 0);
+  assert.match(server.output(), /shutting down/);
+});
+
+test('invalid settings stop the start with a message naming every bad variable', () => {
+  const result = spawnSync(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', PORT: 'eighty', BCRYPT_ROUNDS: '2', PUBLIC_URL: 'nope' },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  assert.equal(result.status, 2);
+  for (const name of ['PORT', 'BCRYPT_ROUNDS', 'PUBLIC_URL'])
+    assert.match(result.stderr, new RegExp(name));
+});
+
+test('the migrate script applies the migrations once, then reports the database current', () => {
+  const directory = temporaryDirectory();
+  const script = resolve(MAIN, '../cli/migrate.js');
+  const env = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${join(directory, 'm.db')}` };
+  const first = spawnSync(process.execPath, [script], { env, encoding: 'utf8', timeout: 10_000 });
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /applied 0001_users/);
+  const second = spawnSync(process.execPath, [script], { env, encoding: 'utf8', timeout: 10_000 });
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stdout, /up to date/);
+});
