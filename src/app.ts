@@ -4,12 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
+import { registerFormParsers } from './http/body-parsers.js';
 import { handleError } from './http/errors.js';
 import { registerRoutes } from './http/routes.js';
 
@@ -21,6 +20,7 @@ export interface AppDependencies {
 
 /** Auth requests are a few short fields; anything larger is refused with 413. */
 const BODY_LIMIT_BYTES = 16 * 1024;
+const MAX_FORM_FIELDS = 16;
 
 export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const { auth, config, logger } = dependencies;
@@ -33,11 +33,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   }) as unknown as FastifyInstance;
 
   await app.register(cookie);
-  await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
-  await app.register(multipart, {
-    attachFieldsToBody: 'keyValues',
-    limits: { fields: 16, fieldSize: BODY_LIMIT_BYTES, files: 0, parts: 16, headerPairs: 32 },
-  });
+  registerFormParsers(app, MAX_FORM_FIELDS);
 
   // Once closing, answers end their connection, so keep-alive clients cannot hold a shutdown open.
   let closing = false;

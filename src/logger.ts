@@ -20,6 +20,8 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
         paths: [
           'req.headers.cookie',
           'req.headers.authorization',
+          '*.headers.cookie',
+          '*.headers.authorization',
           'res.headers["set-cookie"]',
           '*.password',
           '*.new_password',

@@ -116,6 +116,13 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
   );
 
+  // Where the emailed link lands. Opening it changes nothing (mail scanners prefetch links): only
+  // the PUT below uses the token.
+  app.get('/reset_password', { schema: { response: { 200: message('message') } } }, () => ({
+    message:
+      'To choose a new password, send PUT /reset_password with the fields email, reset_token (the token in this link) and new_password',
+  }));
+
   app.put<{ Body: { email: string; reset_token: string; new_password: string } }>(
     '/reset_password',
     {

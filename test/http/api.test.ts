@@ -330,6 +330,28 @@ describe('POST /reset_password (default: token by email)', () => {
   });
 });
 
+describe('GET /reset_password (the emailed link)', () => {
+  test('opening the link answers instructions and does not use the token', async () => {
+    const { app, auth, mailer } = await startTestService();
+    await signUpAndLogIn(app, EMAIL, PASSWORD);
+    await app.inject({ method: 'POST', url: '/reset_password', ...form({ email: EMAIL }) });
+    await auth.drain();
+    const link = new URL(/http:\/\/\S+/.exec(mailer.sent[0]?.text ?? '')?.[0] ?? '');
+    const token = link.searchParams.get('token') ?? '';
+    for (let i = 0; i < 3; i += 1) {
+      const opened = await app.inject({ method: 'GET', url: `${link.pathname}${link.search}` });
+      assert.equal(opened.statusCode, 200);
+      assert.match(opened.json<{ message: string }>().message, /PUT \/reset_password/);
+    }
+    const update = await app.inject({
+      method: 'PUT',
+      url: '/reset_password',
+      ...form({ email: EMAIL, reset_token: token, new_password: 'brand new pass' }),
+    });
+    assert.equal(update.statusCode, 200);
+  });
+});
+
 describe('reset with RESET_TOKEN_IN_RESPONSE=true (the course contract)', () => {
   test('POST returns the token; unknown email is 403; PUT updates the password once', async () => {
     const { app } = await startTestService({ RESET_TOKEN_IN_RESPONSE: 'true' });
