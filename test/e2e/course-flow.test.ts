@@ -3,29 +3,18 @@
  * with the course's settings, the way its Python `requests` client does it.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { formBody, freePort, startServerProcess, temporaryDirectory } from '../support/process.js';
+import { formBody, startIsolatedServer } from '../support/process.js';
 
 const EMAIL = 'guillaume@holberton.io';
 const PASSWD = 'b4l0u';
 const NEW_PASSWD = 't4rt1fl3tt3';
 
 test("the course's integration flow passes against the real server", async () => {
-  const directory = temporaryDirectory();
-  const port = await freePort();
-  const server = await startServerProcess({
-    cwd: directory,
-    port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${join(directory, 'course.db')}`,
-      PASSWORD_MIN_LENGTH: '1',
-      RESET_TOKEN_IN_RESPONSE: 'true',
-    },
+  const { url } = await startIsolatedServer({
+    PASSWORD_MIN_LENGTH: '1',
+    RESET_TOKEN_IN_RESPONSE: 'true',
   });
-  const { url } = server;
   const post = (path: string, fields: Record<string, string>, method = 'POST') =>
     fetch(`${url}${path}`, { method, body: formBody(fields) });
   const withCookie = (path: string, sessionId: string, method = 'GET') =>

@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import {
   formBody,
-  freePort,
   MAIN,
+  startIsolatedServer,
   startServerProcess,
   temporaryDirectory,
 } from '../support/process.js';
@@ -22,51 +22,25 @@ test('with no variables set it serves GET / on port 5000 from ./data/bienvenue.d
 });
 
 test('an acknowledged sign-up and login survive kill -9', async () => {
-  const directory = temporaryDirectory();
-  const port = await freePort();
-  const env = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: `sqlite:${join(directory, 'durable.db')}`,
-    BCRYPT_ROUNDS: '4',
-  };
-  const first = await startServerProcess({ cwd: directory, port, env });
+  const first = await startIsolatedServer({ BCRYPT_ROUNDS: '4' });
   const credentials = { email: 'dana@example.com', password: 'durable password' };
-  const signUp = await fetch(`${first.url}/users`, { method: 'POST', body: formBody(credentials) });
-  assert.equal(signUp.status, 200);
-  const login = await fetch(`${first.url}/sessions`, {
-    method: 'POST',
-    body: formBody(credentials),
-  });
+  const post = (url: string) => fetch(url, { method: 'POST', body: formBody(credentials) });
+  assert.equal((await post(`${first.url}/users`)).status, 200);
+  const login = await post(`${first.url}/sessions`);
   assert.equal(login.status, 200);
   const cookie = login.headers.get('set-cookie')?.split(';')[0] ?? '';
   first.child.kill('SIGKILL');
   await first.exited;
 
-  const second = await startServerProcess({ cwd: directory, port, env });
+  const second = await startIsolatedServer({ BCRYPT_ROUNDS: '4' }, first);
   const profile = await fetch(`${second.url}/profile`, { headers: { cookie } });
   assert.equal(profile.status, 200);
-  const again = await fetch(`${second.url}/sessions`, {
-    method: 'POST',
-    body: formBody(credentials),
-  });
-  assert.equal(again.status, 200);
+  assert.equal((await post(`${second.url}/sessions`)).status, 200);
 });
 
 test('SIGTERM lets a request in flight finish, then the process exits 0', async () => {
-  const directory = temporaryDirectory();
-  const port = await freePort();
-  const server = await startServerProcess({
-    cwd: directory,
-    port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${join(directory, 'term.db')}`,
-      // A sign-up at cost 14 hashes for about a second: long enough to be in flight.
-      BCRYPT_ROUNDS: '14',
-    },
-  });
+  // A sign-up at cost 14 hashes for about a second: long enough to be in flight.
+  const server = await startIsolatedServer({ BCRYPT_ROUNDS: '14' });
   const inFlight = fetch(`${server.url}/users`, {
     method: 'POST',
     body: formBody({ email: 'erin@example.com', password: 'slow password' }),

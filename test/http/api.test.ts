@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { form, sessionCookie, signUpAndLogIn, startTestService } from '../support/service.js';
+import {
+  form,
+  sessionCookie,
+  signUpAndLogIn,
+  startTestService,
+  submit,
+} from '../support/service.js';
 
 const EMAIL = 'bob@example.com';
 const PASSWORD = 'correct horse';
@@ -27,26 +33,17 @@ describe('GET /', () => {
 describe('POST /users', () => {
   test('creates an account: 200 with the course body', async () => {
     const { app } = await startTestService();
-    const response = await app.inject({
-      method: 'POST',
-      url: '/users',
-      ...form({ email: EMAIL, password: PASSWORD }),
-    });
+    const response = await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), { email: EMAIL, message: 'user created' });
   });
 
   test('a second sign-up with the same email (any case) is 400 with exactly the course body', async () => {
     const { app } = await startTestService();
-    await app.inject({
-      method: 'POST',
-      url: '/users',
-      ...form({ email: EMAIL, password: PASSWORD }),
-    });
-    const again = await app.inject({
-      method: 'POST',
-      url: '/users',
-      ...form({ email: ' BOB@example.com ', password: 'another one' }),
+    await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
+    const again = await submit(app, 'POST', '/users', {
+      email: ' BOB@example.com ',
+      password: 'another one',
     });
     assert.equal(again.statusCode, 400);
     assert.equal(again.body, '{"message":"email already registered"}');
@@ -103,11 +100,7 @@ describe('POST /users', () => {
     const { app } = await startTestService();
     const responses = await Promise.all(
       Array.from({ length: 8 }, () =>
-        app.inject({
-          method: 'POST',
-          url: '/users',
-          ...form({ email: EMAIL, password: PASSWORD }),
-        }),
+        submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD }),
       ),
     );
     const codes = responses.map((response) => response.statusCode).sort();
@@ -118,16 +111,8 @@ describe('POST /users', () => {
 describe('POST /sessions', () => {
   test('logs in: 200 with the course body and a session_id cookie with safe attributes', async () => {
     const { app } = await startTestService({ SESSION_TTL: '3600' });
-    await app.inject({
-      method: 'POST',
-      url: '/users',
-      ...form({ email: EMAIL, password: PASSWORD }),
-    });
-    const response = await app.inject({
-      method: 'POST',
-      url: '/sessions',
-      ...form({ email: EMAIL, password: PASSWORD }),
-    });
+    await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
+    const response = await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), { email: EMAIL, message: 'logged in' });
     const cookie = response.cookies.find((c) => c.name === 'session_id');
@@ -145,35 +130,21 @@ describe('POST /sessions', () => {
 
   test('the cookie is Secure when PUBLIC_URL is https', async () => {
     const { app } = await startTestService({ PUBLIC_URL: 'https://auth.example.org' });
-    await app.inject({
-      method: 'POST',
-      url: '/users',
-      ...form({ email: EMAIL, password: PASSWORD }),
-    });
-    const response = await app.inject({
-      method: 'POST',
-      url: '/sessions',
-      ...form({ email: EMAIL, password: PASSWORD }),
-    });
+    await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
+    const response = await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
     assert.equal(response.cookies.find((c) => c.name === 'session_id')?.secure, true);
   });
 
   test('wrong password and unknown email are both 401 with the same body', async () => {
     const { app } = await startTestService();
-    await app.inject({
-      method: 'POST',
-      url: '/users',
-      ...form({ email: EMAIL, password: PASSWORD }),
+    await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
+    const wrong = await submit(app, 'POST', '/sessions', {
+      email: EMAIL,
+      password: 'wrong password',
     });
-    const wrong = await app.inject({
-      method: 'POST',
-      url: '/sessions',
-      ...form({ email: EMAIL, password: 'wrong password' }),
-    });
-    const unknown = await app.inject({
-      method: 'POST',
-      url: '/sessions',
-      ...form({ email: 'nobody@example.com', password: PASSWORD }),
+    const unknown = await submit(app, 'POST', '/sessions', {
+      email: 'nobody@example.com',
+      password: PASSWORD,
     });
     assert.equal(wrong.statusCode, 401);
     assert.equal(unknown.statusCode, 401);
@@ -288,16 +259,8 @@ describe('POST /reset_password (default: token by email)', () => {
   test('answers the same for known and unknown emails, and emails only the account holder', async () => {
     const { app, auth, mailer } = await startTestService();
     await signUpAndLogIn(app, EMAIL, PASSWORD);
-    const known = await app.inject({
-      method: 'POST',
-      url: '/reset_password',
-      ...form({ email: EMAIL }),
-    });
-    const unknown = await app.inject({
-      method: 'POST',
-      url: '/reset_password',
-      ...form({ email: 'nobody@example.com' }),
-    });
+    const known = await submit(app, 'POST', '/reset_password', { email: EMAIL });
+    const unknown = await submit(app, 'POST', '/reset_password', { email: 'nobody@example.com' });
     await auth.drain();
     assert.equal(known.statusCode, 200);
     assert.equal(unknown.statusCode, 200);
@@ -334,7 +297,7 @@ describe('GET /reset_password (the emailed link)', () => {
   test('opening the link answers instructions and does not use the token', async () => {
     const { app, auth, mailer } = await startTestService();
     await signUpAndLogIn(app, EMAIL, PASSWORD);
-    await app.inject({ method: 'POST', url: '/reset_password', ...form({ email: EMAIL }) });
+    await submit(app, 'POST', '/reset_password', { email: EMAIL });
     await auth.drain();
     const link = new URL(/http:\/\/\S+/.exec(mailer.sent[0]?.text ?? '')?.[0] ?? '');
     const token = link.searchParams.get('token') ?? '';
@@ -343,10 +306,10 @@ describe('GET /reset_password (the emailed link)', () => {
       assert.equal(opened.statusCode, 200);
       assert.match(opened.json<{ message: string }>().message, /PUT \/reset_password/);
     }
-    const update = await app.inject({
-      method: 'PUT',
-      url: '/reset_password',
-      ...form({ email: EMAIL, reset_token: token, new_password: 'brand new pass' }),
+    const update = await submit(app, 'PUT', '/reset_password', {
+      email: EMAIL,
+      reset_token: token,
+      new_password: 'brand new pass',
     });
     assert.equal(update.statusCode, 200);
   });
@@ -356,34 +319,25 @@ describe('reset with RESET_TOKEN_IN_RESPONSE=true (the course contract)', () => 
   test('POST returns the token; unknown email is 403; PUT updates the password once', async () => {
     const { app } = await startTestService({ RESET_TOKEN_IN_RESPONSE: 'true' });
     await signUpAndLogIn(app, EMAIL, PASSWORD);
-    const unknown = await app.inject({
-      method: 'POST',
-      url: '/reset_password',
-      ...form({ email: 'x@example.com' }),
-    });
+    const unknown = await submit(app, 'POST', '/reset_password', { email: 'x@example.com' });
     assert.equal(unknown.statusCode, 403);
-    const reset = await app.inject({
-      method: 'POST',
-      url: '/reset_password',
-      ...form({ email: EMAIL }),
-    });
+    const reset = await submit(app, 'POST', '/reset_password', { email: EMAIL });
     assert.equal(reset.statusCode, 200);
     const body = reset.json<{ email: string; reset_token: string }>();
     assert.equal(body.email, EMAIL);
     const update = () =>
-      app.inject({
-        method: 'PUT',
-        url: '/reset_password',
-        ...form({ email: EMAIL, reset_token: body.reset_token, new_password: 'brand new pass' }),
+      submit(app, 'PUT', '/reset_password', {
+        email: EMAIL,
+        reset_token: body.reset_token,
+        new_password: 'brand new pass',
       });
     const first = await update();
     assert.equal(first.statusCode, 200);
     assert.deepEqual(first.json(), { email: EMAIL, message: 'Password updated' });
     assert.equal((await update()).statusCode, 403, 'a token works once');
-    const login = await app.inject({
-      method: 'POST',
-      url: '/sessions',
-      ...form({ email: EMAIL, password: 'brand new pass' }),
+    const login = await submit(app, 'POST', '/sessions', {
+      email: EMAIL,
+      password: 'brand new pass',
     });
     assert.equal(login.statusCode, 200);
   });
@@ -395,10 +349,10 @@ describe('PUT /reset_password', () => {
     await signUpAndLogIn(app, EMAIL, PASSWORD);
     await signUpAndLogIn(app, 'eve@example.com', 'eve password');
     const token = await auth.getResetPasswordToken(EMAIL);
-    const response = await app.inject({
-      method: 'PUT',
-      url: '/reset_password',
-      ...form({ email: 'eve@example.com', reset_token: token, new_password: 'hijacked pw' }),
+    const response = await submit(app, 'PUT', '/reset_password', {
+      email: 'eve@example.com',
+      reset_token: token,
+      new_password: 'hijacked pw',
     });
     assert.equal(response.statusCode, 403);
     assert.equal(await auth.validLogin('eve@example.com', 'eve password'), true);
@@ -408,10 +362,9 @@ describe('PUT /reset_password', () => {
   test('a missing reset_token is 400 and never resets anybody', async () => {
     const { app, auth } = await startTestService();
     await signUpAndLogIn(app, EMAIL, PASSWORD);
-    const response = await app.inject({
-      method: 'PUT',
-      url: '/reset_password',
-      ...form({ email: EMAIL, new_password: 'hijacked pw' }),
+    const response = await submit(app, 'PUT', '/reset_password', {
+      email: EMAIL,
+      new_password: 'hijacked pw',
     });
     assert.equal(response.statusCode, 400);
     assert.equal(await auth.validLogin(EMAIL, PASSWORD), true);
@@ -421,10 +374,10 @@ describe('PUT /reset_password', () => {
     const { app, auth } = await startTestService();
     const sessionId = await signUpAndLogIn(app, EMAIL, PASSWORD);
     const token = await auth.getResetPasswordToken(EMAIL);
-    const response = await app.inject({
-      method: 'PUT',
-      url: '/reset_password',
-      ...form({ email: EMAIL, reset_token: token, new_password: 'brand new pass' }),
+    const response = await submit(app, 'PUT', '/reset_password', {
+      email: EMAIL,
+      reset_token: token,
+      new_password: 'brand new pass',
     });
     assert.equal(response.statusCode, 200);
     const profile = await app.inject({
@@ -440,10 +393,10 @@ describe('PUT /reset_password', () => {
     await signUpAndLogIn(app, EMAIL, PASSWORD);
     const token = await auth.getResetPasswordToken(EMAIL);
     const put = (newPassword: string) =>
-      app.inject({
-        method: 'PUT',
-        url: '/reset_password',
-        ...form({ email: EMAIL, reset_token: token, new_password: newPassword }),
+      submit(app, 'PUT', '/reset_password', {
+        email: EMAIL,
+        reset_token: token,
+        new_password: newPassword,
       });
     assert.equal((await put('short')).statusCode, 400);
     assert.equal((await put('long enough')).statusCode, 200);

@@ -3,28 +3,18 @@
  * real SMTP server (running in this test process), and the reset is completed from that link.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { formBody, freePort, startServerProcess, temporaryDirectory } from '../support/process.js';
+import { formBody, startIsolatedServer } from '../support/process.js';
 import { startSmtpServer } from '../support/smtp.js';
 
 test('a reset link sent over SMTP completes the reset, once', async () => {
   const smtp = await startSmtpServer();
   after(() => smtp.close());
-  const directory = temporaryDirectory();
-  const port = await freePort();
-  const { url } = await startServerProcess({
-    cwd: directory,
-    port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${join(directory, 'mail.db')}`,
-      BCRYPT_ROUNDS: '4',
-      PUBLIC_URL: 'https://accounts.example.org',
-      SMTP_URL: smtp.url,
-      MAIL_FROM: 'Accounts <accounts@example.org>',
-    },
+  const { url } = await startIsolatedServer({
+    BCRYPT_ROUNDS: '4',
+    PUBLIC_URL: 'https://accounts.example.org',
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'Accounts <accounts@example.org>',
   });
   const send = (method: string, path: string, fields: Record<string, string>) =>
     fetch(`${url}${path}`, { method, body: formBody(fields) });

@@ -76,6 +76,29 @@ export async function startServerProcess(options: {
   return { url, child, output: () => output, exited };
 }
 
+/**
+ * Starts the service on a loopback port with its own SQLite file in `directory` (a new temporary
+ * one unless given), plus `env`. Pass the same directory and port again to restart it.
+ */
+export async function startIsolatedServer(
+  env: Record<string, string> = {},
+  place: { directory?: string; port?: number } = {},
+): Promise<ServerProcess & { directory: string; port: number }> {
+  const directory = place.directory ?? temporaryDirectory();
+  const port = place.port ?? (await freePort());
+  const server = await startServerProcess({
+    cwd: directory,
+    port,
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(directory, 'bienvenue.db')}`,
+      ...env,
+    },
+  });
+  return { ...server, directory, port };
+}
+
 /** An urlencoded body for fetch. */
 export function formBody(fields: Record<string, string>): URLSearchParams {
   return new URLSearchParams(fields);

@@ -60,6 +60,16 @@ export function form(fields: Record<string, string>) {
   };
 }
 
+/** Sends `fields` as an urlencoded form with `method` to `url`. */
+export function submit(
+  app: FastifyInstance,
+  method: 'POST' | 'PUT',
+  url: string,
+  fields: Record<string, string>,
+): Promise<LightMyRequestResponse> {
+  return app.inject({ method, url, ...form(fields) });
+}
+
 /** The value of the session_id cookie a response sets, if any. */
 export function sessionCookie(response: LightMyRequestResponse): string | undefined {
   return response.cookies.find((cookie) => cookie.name === 'session_id')?.value;
@@ -71,7 +81,7 @@ export async function signUpAndLogIn(
   email = 'bob@example.com',
   password = 'correct horse',
 ): Promise<string> {
-  const signUp = await app.inject({ method: 'POST', url: '/users', ...form({ email, password }) });
+  const signUp = await submit(app, 'POST', '/users', { email, password });
   if (signUp.statusCode !== 200) throw new Error(`sign-up failed: ${signUp.body}`);
   const login = await app.inject({
     method: 'POST',
