@@ -31,9 +31,14 @@ export async function createService(
   logger: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<Service> {
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    onConnectionError: (error) => {
+      logger.warn({ err: error }, 'a pooled database connection failed; it will be replaced');
+    },
+  });
   try {
-    await migrateToLatest(database.kysely);
+    await migrateToLatest(database);
   } catch (error) {
     await database.kysely.destroy();
     throw error;

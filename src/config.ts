@@ -8,7 +8,10 @@
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** `sqlite:PATH`, `sqlite::memory:` or `postgres://…`; may hold a password: never print it. */
   readonly databaseUrl: string;
+  /** PostgreSQL connections per process. */
+  readonly databasePoolSize: number;
   readonly bcryptRounds: number;
   readonly passwordMinLength: number;
   readonly sessionTtl: number;
@@ -48,6 +51,7 @@ export const DEFAULTS = {
   PORT: 5000,
   HOST: '0.0.0.0',
   DATABASE_URL: 'sqlite:./data/bienvenue.db',
+  DATABASE_POOL_SIZE: 10,
   BCRYPT_ROUNDS: 12,
   PASSWORD_MIN_LENGTH: 8,
   SESSION_TTL: 7 * 24 * 3600,
@@ -86,9 +90,12 @@ export function loadConfig(env: Environment): Config {
   const port = integer('PORT', DEFAULTS.PORT, 0, 65535);
   const host = read('HOST') ?? DEFAULTS.HOST;
   const databaseUrl = read('DATABASE_URL') ?? DEFAULTS.DATABASE_URL;
-  if (!databaseUrl.startsWith('sqlite:') || databaseUrl === 'sqlite:') {
-    problems.push(`DATABASE_URL=${databaseUrl}: expected sqlite:PATH (or sqlite::memory:)`);
+  if (!/^(sqlite:.|postgres(ql)?:\/\/.)/.test(databaseUrl)) {
+    problems.push(
+      `DATABASE_URL=${maskUrlPassword(databaseUrl)}: expected sqlite:PATH, sqlite::memory: or postgres://user:password@host:port/database`,
+    );
   }
+  const databasePoolSize = integer('DATABASE_POOL_SIZE', DEFAULTS.DATABASE_POOL_SIZE, 1, 1000);
   // bcrypt accepts costs 4 to 31; beyond 20 a single hash takes minutes.
   const bcryptRounds = integer('BCRYPT_ROUNDS', DEFAULTS.BCRYPT_ROUNDS, 4, 20);
   // bcrypt reads at most 72 bytes, so no minimum above that can ever be met.
@@ -116,6 +123,7 @@ export function loadConfig(env: Environment): Config {
     port,
     host,
     databaseUrl,
+    databasePoolSize,
     bcryptRounds,
     passwordMinLength,
     sessionTtl,
@@ -149,6 +157,12 @@ function parsePublicUrl(raw: string, problems: string[]): string {
 export function describeConfig(config: Config): Record<string, unknown> {
   return {
     ...config,
-    smtpUrl: config.smtpUrl?.replace(/\/\/([^@/]*)@/, '//***@'),
+    databaseUrl: maskUrlPassword(config.databaseUrl),
+    smtpUrl: config.smtpUrl === undefined ? undefined : maskUrlPassword(config.smtpUrl),
   };
+}
+
+/** `url` with the password of its user-info part replaced by `***`. */
+function maskUrlPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }

@@ -33,6 +33,7 @@ describe('loadConfig with an empty environment', () => {
         port: 5000,
         host: '0.0.0.0',
         databaseUrl: 'sqlite:./data/bienvenue.db',
+        databasePoolSize: 10,
         bcryptRounds: 12,
         passwordMinLength: 8,
         sessionTtl: 7 * 24 * 3600,
@@ -82,6 +83,7 @@ describe('loadConfig parses each variable when set', () => {
       DATABASE_URL: 'sqlite::memory:',
       BCRYPT_ROUNDS: '10',
       PASSWORD_MIN_LENGTH: '12',
+      DATABASE_POOL_SIZE: '25',
       SESSION_TTL: '3600',
       SESSION_IDLE_TTL: '600',
       RESET_TOKEN_TTL: '900',
@@ -97,6 +99,7 @@ describe('loadConfig parses each variable when set', () => {
         port: 8080,
         host: '127.0.0.1',
         databaseUrl: 'sqlite::memory:',
+        databasePoolSize: 25,
         bcryptRounds: 10,
         passwordMinLength: 12,
         sessionTtl: 3600,
@@ -120,6 +123,28 @@ describe('loadConfig parses each variable when set', () => {
 
   it('derives the default PUBLIC_URL from PORT', () => {
     assert.equal(loadConfig({ PORT: '8123' }).publicUrl, 'http://localhost:8123');
+  });
+
+  it('accepts postgres:// and postgresql:// DATABASE_URLs', () => {
+    for (const url of ['postgres://u:p@db:5432/auth', 'postgresql://db/auth']) {
+      assert.equal(loadConfig({ DATABASE_URL: url }).databaseUrl, url);
+    }
+  });
+
+  it('masks the database password when describing the settings and in problems', () => {
+    const url = 'postgres://auth:hunter2@db.internal:5432/auth';
+    assert.equal(
+      describeConfig(loadConfig({ DATABASE_URL: url })).databaseUrl,
+      'postgres://auth:***@db.internal:5432/auth',
+    );
+    assert.throws(
+      () => loadConfig({ DATABASE_URL: 'mysql://auth:hunter2@db/auth' }),
+      (error: unknown) => error instanceof ConfigError && !error.message.includes('hunter2'),
+    );
+  });
+
+  it('refuses a DATABASE_POOL_SIZE of 0', () => {
+    assert.throws(() => loadConfig({ DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE/);
   });
 
   it('accepts a file DATABASE_URL', () => {
@@ -295,7 +320,7 @@ describe('describeConfig', () => {
   it('masks the SMTP credentials and keeps the rest', () => {
     const config = loadConfig({ SMTP_URL: 'smtp://user:s3cret@mail.example.com:25' });
     const described = describeConfig(config);
-    assert.equal(described.smtpUrl, 'smtp://***@mail.example.com:25');
+    assert.equal(described.smtpUrl, 'smtp://user:***@mail.example.com:25');
     assert.equal(described.port, 5000);
     assert.equal(config.smtpUrl, 'smtp://user:s3cret@mail.example.com:25');
   });

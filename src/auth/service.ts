@@ -84,11 +84,6 @@ export class Auth {
     return this.hasher.hash(normalizePassword(password));
   }
 
-  /** A new random UUID string (the course's `_generate_uuid`). */
-  generateUuid(): string {
-    return generateUuid();
-  }
-
   /**
    * Creates an account. Throws {@link InvalidEmailError}, {@link PasswordPolicyError}, or
    * {@link UserAlreadyExistsError} (also when a concurrent sign-up for the address won).

@@ -8,7 +8,7 @@ try {
   const config = loadConfig(process.env);
   const database = openDatabase(config.databaseUrl);
   try {
-    const { results = [] } = await migrateToLatest(database.kysely);
+    const { results = [] } = await migrateToLatest(database);
     for (const result of results) process.stdout.write(`applied ${result.migrationName}\n`);
     if (results.length === 0) process.stdout.write('database is up to date\n');
   } finally {

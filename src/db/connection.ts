@@ -1,33 +1,73 @@
 /**
  * Opens the database named by DATABASE_URL. The engine is chosen from the URL's scheme, never
- * guessed. SQLite runs in WAL mode with full fsync on commit, so an acknowledged write survives a
- * crash of the process (and of the machine).
+ * guessed: `sqlite:PATH` (embedded; WAL mode, full fsync at every commit, so an acknowledged write
+ * survives a crash) or `postgres://…` (a connection pool shared by the process; connection and
+ * query time-outs so that an unreachable server fails requests fast instead of hanging them).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { Schema } from './schema.js';
 
-export type Engine = 'sqlite';
+export type Engine = 'sqlite' | 'postgres';
 
 export interface Database {
   readonly kysely: Kysely<Schema>;
   readonly engine: Engine;
 }
 
-/** Opens (creating if needed) the database at `url`, `sqlite:PATH` or `sqlite::memory:`. */
-export function openDatabase(url: string): Database {
-  if (!url.startsWith('sqlite:')) throw new Error(`Unsupported DATABASE_URL scheme: ${url}`);
-  const path = url.slice('sqlite:'.length);
+export interface DatabaseOptions {
+  /** PostgreSQL: most connections open at once. */
+  readonly poolSize?: number;
+  /** PostgreSQL: called when an idle pooled connection fails (the pool replaces it). */
+  readonly onConnectionError?: (error: Error) => void;
+}
+
+/** How long to wait for a PostgreSQL connection, or for a query's answer, before failing. */
+export const CONNECT_TIMEOUT_MS = 3000;
+export const QUERY_TIMEOUT_MS = 5000;
+
+/** The engine a DATABASE_URL names, or undefined for an unsupported one. */
+export function engineOf(url: string): Engine | undefined {
+  if (/^sqlite:./.test(url)) return 'sqlite';
+  if (/^postgres(ql)?:\/\/./.test(url)) return 'postgres';
+  return undefined;
+}
+
+/** Opens the database at `url`; for SQLite the file (and its folder) is created when missing. */
+export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const engine = engineOf(url);
+  if (engine === 'sqlite') return { kysely: openSqlite(url.slice('sqlite:'.length)), engine };
+  if (engine === 'postgres') return { kysely: openPostgres(url, options), engine };
+  throw new Error('Unsupported DATABASE_URL: expected sqlite:PATH or postgres://…');
+}
+
+function openSqlite(path: string): Kysely<Schema> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return {
-    kysely: new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) }),
-    engine: 'sqlite',
-  };
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+// Times are epoch milliseconds in bigint columns: read them as numbers (exact up to 2^53), so rows
+// look the same as SQLite's.
+const epochMillisecondsAsNumbers = new pg.TypeOverrides();
+epochMillisecondsAsNumbers.setTypeParser(pg.types.builtins.INT8, Number);
+
+function openPostgres(url: string, options: DatabaseOptions): Kysely<Schema> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    types: epochMillisecondsAsNumbers,
+  });
+  // Without a listener, a pooled connection dropped by the server would crash the process.
+  pool.on('error', (error) => options.onConnectionError?.(error));
+  return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -3,57 +3,87 @@
  * They run at every start (a no-op when current) and through `npm run migrate`. Never edit a
  * migration that has shipped: add the next one.
  */
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { Database, Engine } from './connection.js';
 
 // Kysely's migration API takes an untyped handle: a migration must not depend on today's schema.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
 
-export const MIGRATIONS: Record<string, Migration> = {
-  '0001_users': {
-    async up(db: AnyDb) {
-      await db.schema
-        .createTable('users')
-        .addColumn('id', 'integer', (col) => col.primaryKey().autoIncrement())
-        .addColumn('email', 'text', (col) => col.notNull())
-        .addColumn('hashed_password', 'text', (col) => col.notNull())
-        .addColumn('session_id', 'text')
-        .addColumn('session_created_at', 'bigint')
-        .addColumn('session_seen_at', 'bigint')
-        .addColumn('reset_token', 'text')
-        .addColumn('reset_token_expires_at', 'bigint')
-        .addColumn('created_at', 'bigint', (col) => col.notNull())
-        .addColumn('updated_at', 'bigint', (col) => col.notNull())
-        .execute();
-      await db.schema.createIndex('users_email_key').on('users').column('email').unique().execute();
-      await db.schema
-        .createIndex('users_session_id_key')
-        .on('users')
-        .column('session_id')
-        .unique()
-        .execute();
-      await db.schema
-        .createIndex('users_reset_token_key')
-        .on('users')
-        .column('reset_token')
-        .unique()
-        .execute();
+/**
+ * The migrations, in order. The schema is the same on both engines but for how ids are generated:
+ * neither ever reuses the id of a deleted user.
+ */
+export function migrations(engine: Engine): Record<string, Migration> {
+  return {
+    '0001_users': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'integer', (col) =>
+            engine === 'postgres'
+              ? col.primaryKey().generatedByDefaultAsIdentity()
+              : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('email', 'text', (col) => col.notNull())
+          .addColumn('hashed_password', 'text', (col) => col.notNull())
+          .addColumn('session_id', 'text')
+          .addColumn('session_created_at', 'bigint')
+          .addColumn('session_seen_at', 'bigint')
+          .addColumn('reset_token', 'text')
+          .addColumn('reset_token_expires_at', 'bigint')
+          .addColumn('created_at', 'bigint', (col) => col.notNull())
+          .addColumn('updated_at', 'bigint', (col) => col.notNull())
+          .execute();
+        await db.schema
+          .createIndex('users_email_key')
+          .on('users')
+          .column('email')
+          .unique()
+          .execute();
+        await db.schema
+          .createIndex('users_session_id_key')
+          .on('users')
+          .column('session_id')
+          .unique()
+          .execute();
+        await db.schema
+          .createIndex('users_reset_token_key')
+          .on('users')
+          .column('reset_token')
+          .unique()
+          .execute();
+      },
+      async down(db: AnyDb) {
+        await db.schema.dropTable('users').execute();
+      },
     },
-    async down(db: AnyDb) {
-      await db.schema.dropTable('users').execute();
-    },
-  },
-};
+  };
+}
 
-/** Applies every pending migration; throws if one fails (the failed one is rolled back). */
-export async function migrateToLatest(db: AnyDb): Promise<MigrationResultSet> {
+/**
+ * Applies every pending migration; throws if one fails (the failed one is rolled back). Instances
+ * starting together are safe: Kysely's migrator serializes them with a lock (on PostgreSQL an
+ * advisory lock), and whoever comes second finds the work done.
+ */
+export async function migrateToLatest(database: Database): Promise<MigrationResultSet> {
+  const db = database.kysely as AnyDb;
+  // PostgreSQL: keep the bookkeeping tables in the schema the users table goes to (the first of
+  // the search path), not wherever another schema of the database happens to have them.
+  const schema =
+    database.engine === 'postgres'
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
+          ?.schema
+      : undefined;
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+    provider: { getMigrations: () => Promise.resolve(migrations(database.engine)) },
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const result = await migrator.migrateToLatest();
   if (result.error !== undefined) {
-    throw new Error('Database migration failed', { cause: result.error });
+    const reason = result.error instanceof Error ? result.error.message : String(result.error);
+    throw new Error(`Database migration failed: ${reason}`, { cause: result.error });
   }
   return result;
 }

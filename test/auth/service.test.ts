@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import SQLite from 'better-sqlite3';
 import {
   InvalidEmailError,
   InvalidResetTokenError,
@@ -11,7 +9,7 @@ import {
 } from '../../src/auth/errors.js';
 import { digestToken, isUuid } from '../../src/auth/tokens.js';
 import { CountingHasher } from '../support/fakes.js';
-import { temporaryDirectory } from '../support/process.js';
+import { inspectableDatabase } from '../support/databases.js';
 import { startTestService } from '../support/service.js';
 
 const PASSWORD = 'correct horse';
@@ -100,7 +98,7 @@ describe('validLogin', () => {
   });
 
   test('a hash made at another cost is upgraded at the next successful login', async () => {
-    const database = `sqlite:${join(temporaryDirectory(), 'rehash.db')}`;
+    const { url: database } = await inspectableDatabase();
     const before = await startTestService({ DATABASE_URL: database, BCRYPT_ROUNDS: '5' });
     const user = await before.auth.registerUser('bob@example.com', PASSWORD);
     assert.match(user.hashed_password, /^\$2b\$05\$/);
@@ -168,24 +166,21 @@ describe('sessions', () => {
   });
 
   test('activity is written back at most every five minutes, not at every read', async () => {
-    const directory = temporaryDirectory();
-    const file = join(directory, 'sessions.db');
-    const { auth, clock } = await startTestService({ DATABASE_URL: `sqlite:${file}` });
+    const database = await inspectableDatabase();
+    const { auth, clock } = await startTestService({ DATABASE_URL: database.url });
     await auth.registerUser('bob@example.com', PASSWORD);
     const sessionId = await auth.createSession('bob@example.com');
     const startedAt = clock.now();
-    const reader = new SQLite(file, { readonly: true });
-    const seenAt = () =>
-      (reader.prepare('SELECT session_seen_at AS seen FROM users').get() as { seen: number }).seen;
+    const seenAt = async () =>
+      (await database.rows('SELECT session_seen_at AS seen FROM users'))[0]?.seen;
     for (let i = 0; i < 10; i += 1) {
       clock.advanceSeconds(20);
       await auth.getUserFromSessionId(sessionId);
     }
-    assert.equal(seenAt(), startedAt, 'ten reads within 200 s write nothing');
+    assert.equal(await seenAt(), startedAt, 'ten reads within 200 s write nothing');
     clock.advanceSeconds(100);
     await auth.getUserFromSessionId(sessionId);
-    assert.equal(seenAt(), startedAt + 300_000);
-    reader.close();
+    assert.equal(await seenAt(), startedAt + 300_000);
   });
 
   test('destroySession ends the session', async () => {
@@ -295,15 +290,14 @@ describe('password reset', () => {
 });
 
 test('session ids and reset tokens are stored only as SHA-256 digests', async () => {
-  const file = join(temporaryDirectory(), 'secrets.db');
-  const { auth } = await startTestService({ DATABASE_URL: `sqlite:${file}` });
+  const database = await inspectableDatabase();
+  const { auth } = await startTestService({ DATABASE_URL: database.url });
   await auth.registerUser('bob@example.com', PASSWORD);
   const sessionId = await auth.createSession('bob@example.com');
   const token = await auth.getResetPasswordToken('bob@example.com');
   assert.ok(sessionId !== null);
-  const reader = new SQLite(file, { readonly: true });
-  const row = reader.prepare('SELECT * FROM users').get() as Record<string, unknown>;
-  reader.close();
+  const [row] = await database.rows('SELECT * FROM users');
+  assert.ok(row);
   assert.equal(row.session_id, digestToken(sessionId));
   assert.equal(row.reset_token, digestToken(token));
   const stored = JSON.stringify(row);

@@ -11,10 +11,16 @@ import {
   NoResultFoundError,
   UniqueViolationError,
 } from '../../src/db/errors.js';
-import { MIGRATIONS, migrateToLatest } from '../../src/db/migrations.js';
+import { migrateToLatest, migrations } from '../../src/db/migrations.js';
 import type { UserFilters } from '../../src/db/db.js';
 import { FakeClock } from '../support/fakes.js';
-import { temporaryDirectory } from '../support/process.js';
+import {
+  freshDatabaseUrl,
+  freshPostgresUrl,
+  indexesOf,
+  TEST_ENGINE,
+} from '../support/databases.js';
+import { temporaryDirectory } from '../support/files.js';
 
 const HASH = '$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
 const OTHER_HASH = '$2b$04$zyxwvutsrqponmlkjihgfeZYXWVUTSRQPONMLKJIHGFEDCBA98765';
@@ -27,25 +33,33 @@ function fileUrl(name = `db-${String(++fileCounter)}.sqlite`): string {
   return `sqlite:${join(directory, name)}`;
 }
 
+/** A fresh database that several connections can open: a SQLite file or a PostgreSQL schema. */
+async function sharedUrl(): Promise<string> {
+  return TEST_ENGINE === 'postgres' ? freshPostgresUrl() : fileUrl();
+}
+
 async function openMigrated(url: string): Promise<Database> {
   const database = openDatabase(url);
-  await migrateToLatest(database.kysely);
+  await migrateToLatest(database);
   return database;
 }
 
-const backends: [string, () => string][] = [
-  ['in memory', () => 'sqlite::memory:'],
-  ['in a file', () => fileUrl()],
-];
+const backends: [string, () => Promise<string>][] =
+  TEST_ENGINE === 'postgres'
+    ? [['PostgreSQL', freshPostgresUrl]]
+    : [
+        ['SQLite in memory', () => Promise.resolve('sqlite::memory:')],
+        ['SQLite in a file', () => Promise.resolve(fileUrl())],
+      ];
 
 for (const [backend, url] of backends) {
-  describe(`DB over SQLite ${backend}`, () => {
+  describe(`DB over ${backend}`, () => {
     let database: Database;
     let clock: FakeClock;
     let db: DB;
 
     beforeEach(async () => {
-      database = await openMigrated(url());
+      database = await openMigrated(await url());
       clock = new FakeClock();
       db = new DB(database.kysely, clock);
     });
@@ -102,7 +116,10 @@ for (const [backend, url] of backends) {
           (caught: unknown) => caught,
         );
         assert.ok(error instanceof UniqueViolationError);
-        assert.equal((error.cause as { code?: unknown }).code, 'SQLITE_CONSTRAINT_UNIQUE');
+        assert.equal(
+          (error.cause as { code?: unknown }).code,
+          TEST_ENGINE === 'postgres' ? '23505' : 'SQLITE_CONSTRAINT_UNIQUE',
+        );
       });
     });
 
@@ -436,63 +453,99 @@ describe('migrateToLatest', () => {
   });
 
   it('applies every migration the first time and nothing the second time', async () => {
-    database = openDatabase('sqlite::memory:');
-    const first = await migrateToLatest(database.kysely);
+    database = openDatabase(await freshDatabaseUrl());
+    const first = await migrateToLatest(database);
     assert.deepEqual(
       first.results?.map(({ migrationName, status }) => ({ migrationName, status })),
-      Object.keys(MIGRATIONS).map((migrationName) => ({ migrationName, status: 'Success' })),
+      Object.keys(migrations(TEST_ENGINE)).map((migrationName) => ({
+        migrationName,
+        status: 'Success',
+      })),
     );
     const db = new DB(database.kysely, new FakeClock());
     const bob = await db.addUser('bob@example.com', HASH);
 
-    const second = await migrateToLatest(database.kysely);
+    const second = await migrateToLatest(database);
     assert.equal(second.error, undefined);
     assert.deepEqual(second.results, []);
     assert.deepEqual(await db.findUserBy({ id: bob.id }), bob);
   });
 
-  it('does not re-apply migrations to a reopened file database', async () => {
-    const url = fileUrl();
+  it('does not re-apply migrations to a reopened database', async () => {
+    const url = await sharedUrl();
     database = await openMigrated(url);
     await new DB(database.kysely, new FakeClock()).addUser('bob@example.com', HASH);
     await database.kysely.destroy();
     database = openDatabase(url);
-    const again = await migrateToLatest(database.kysely);
+    const again = await migrateToLatest(database);
     assert.deepEqual(again.results, []);
   });
 
   it('creates a users table with the course’s columns', async () => {
-    database = await openMigrated('sqlite::memory:');
-    const columns = await sql<{
-      name: string;
-      notnull: number;
-      pk: number;
-    }>`PRAGMA table_info(users)`.execute(database.kysely);
-    const byName = new Map(columns.rows.map((column) => [column.name, column]));
+    database = await openMigrated(await freshDatabaseUrl());
+    const tables = await database.kysely.introspection.getTables();
+    const users = tables.find((table) => table.name === 'users');
+    assert.ok(users, 'a users table exists');
+    const byName = new Map(users.columns.map((column) => [column.name, column]));
     for (const name of ['id', 'email', 'hashed_password', 'session_id', 'reset_token']) {
       assert.ok(byName.has(name), `users.${name} exists`);
     }
-    assert.equal(byName.get('id')?.pk, 1);
-    assert.equal(byName.get('email')?.notnull, 1);
-    assert.equal(byName.get('hashed_password')?.notnull, 1);
-    assert.equal(byName.get('session_id')?.notnull, 0);
-    assert.equal(byName.get('reset_token')?.notnull, 0);
+    assert.equal(byName.get('id')?.isAutoIncrementing, true);
+    assert.equal(byName.get('email')?.isNullable, false);
+    assert.equal(byName.get('hashed_password')?.isNullable, false);
+    assert.equal(byName.get('session_id')?.isNullable, true);
+    assert.equal(byName.get('reset_token')?.isNullable, true);
   });
 
   it('makes email, session_id and reset_token unique', async () => {
-    database = await openMigrated('sqlite::memory:');
-    const indexes = await sql<{
-      name: string;
-      unique: number;
-    }>`PRAGMA index_list(users)`.execute(database.kysely);
-    const unique = new Set(indexes.rows.filter((index) => index.unique === 1).map((i) => i.name));
-    for (const name of ['users_email_key', 'users_session_id_key', 'users_reset_token_key']) {
-      assert.ok(unique.has(name), `${name} in ${JSON.stringify(indexes.rows)}`);
+    database = await openMigrated(await freshDatabaseUrl());
+    const unique = (await indexesOf(database)).filter((index) => index.unique);
+    assert.deepEqual(
+      unique
+        .filter((index) => index.table === 'users')
+        .map(({ name, columns }) => ({ name, columns })),
+      [
+        { name: 'users_email_key', columns: ['email'] },
+        { name: 'users_reset_token_key', columns: ['reset_token'] },
+        { name: 'users_session_id_key', columns: ['session_id'] },
+      ],
+    );
+  });
+
+  it('lets exactly one of concurrent resets succeed across two connections', async () => {
+    const url = await sharedUrl();
+    database = await openMigrated(url);
+    const other = openDatabase(url);
+    try {
+      const clock = new FakeClock();
+      const first = new DB(database.kysely, clock);
+      const second = new DB(other.kysely, clock);
+      const bob = await first.addUser('bob@example.com', HASH);
+      await first.updateUser(bob.id, {
+        reset_token: 'token-digest',
+        reset_token_expires_at: clock.now() + 60_000,
+      });
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? first : second).consumeResetToken({
+            userId: bob.id,
+            tokenDigest: 'token-digest',
+            hashedPassword: OTHER_HASH,
+            now: clock.now(),
+          }),
+        ),
+      );
+      assert.equal(results.filter((result) => result).length, 1, JSON.stringify(results));
+      assert.equal((await second.findUserBy({ id: bob.id })).reset_token, null);
+    } finally {
+      await other.kysely.destroy();
     }
   });
 });
 
-describe('openDatabase with a file', () => {
+const SQLITE_ONLY = { skip: TEST_ENGINE === 'sqlite' ? false : 'SQLite only' };
+
+describe('openDatabase with a SQLite file', SQLITE_ONLY, () => {
   let database: Database | undefined;
   afterEach(async () => {
     await database?.kysely.destroy();
@@ -552,39 +605,9 @@ describe('openDatabase with a file', () => {
       await other.kysely.destroy();
     }
   });
-
-  it('lets exactly one of concurrent resets succeed across two connections', async () => {
-    const url = fileUrl();
-    database = await openMigrated(url);
-    const other = openDatabase(url);
-    try {
-      const clock = new FakeClock();
-      const first = new DB(database.kysely, clock);
-      const second = new DB(other.kysely, clock);
-      const bob = await first.addUser('bob@example.com', HASH);
-      await first.updateUser(bob.id, {
-        reset_token: 'token-digest',
-        reset_token_expires_at: clock.now() + 60_000,
-      });
-      const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) =>
-          (i % 2 === 0 ? first : second).consumeResetToken({
-            userId: bob.id,
-            tokenDigest: 'token-digest',
-            hashedPassword: OTHER_HASH,
-            now: clock.now(),
-          }),
-        ),
-      );
-      assert.equal(results.filter((result) => result).length, 1, JSON.stringify(results));
-      assert.equal((await second.findUserBy({ id: bob.id })).reset_token, null);
-    } finally {
-      await other.kysely.destroy();
-    }
-  });
 });
 
-describe('openDatabase in memory', () => {
+describe('openDatabase with SQLite in memory', SQLITE_ONLY, () => {
   it('gives each open its own, empty database', async () => {
     const a = await openMigrated('sqlite::memory:');
     const b = await openMigrated('sqlite::memory:');
@@ -600,7 +623,7 @@ describe('openDatabase in memory', () => {
     }
   });
 
-  it('refuses a URL that is not sqlite:', () => {
-    assert.throws(() => openDatabase('postgres://localhost/db'), /Unsupported DATABASE_URL/);
+  it('refuses a URL of an unsupported engine', () => {
+    assert.throws(() => openDatabase('mysql://localhost/db'), /Unsupported DATABASE_URL/);
   });
 });

@@ -3,11 +3,11 @@
  * users' clients see it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
+import { freshDatabaseUrl } from './databases.js';
+import { temporaryDirectory } from './files.js';
 
 export const MAIN = resolve(import.meta.dirname, '../../src/main.js');
 
@@ -18,15 +18,6 @@ export interface ServerProcess {
   output(): string;
   /** Resolves with the exit code once the process has ended. */
   readonly exited: Promise<number | null>;
-}
-
-/** A temporary folder removed when the calling test file ends. */
-export function temporaryDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), 'bienvenue-test-'));
-  after(() => {
-    rmSync(directory, { recursive: true, force: true });
-  });
-  return directory;
 }
 
 /** A TCP port that was free a moment ago. */
@@ -77,26 +68,24 @@ export async function startServerProcess(options: {
 }
 
 /**
- * Starts the service on a loopback port with its own SQLite file in `directory` (a new temporary
- * one unless given), plus `env`. Pass the same directory and port again to restart it.
+ * Starts the service on a loopback port with a database of its own (a SQLite file in `directory`,
+ * or a PostgreSQL schema), plus `env`. Pass the result back as `place` to restart it on the same
+ * port and database.
  */
 export async function startIsolatedServer(
   env: Record<string, string> = {},
-  place: { directory?: string; port?: number } = {},
-): Promise<ServerProcess & { directory: string; port: number }> {
+  place: { directory?: string; port?: number; databaseUrl?: string } = {},
+): Promise<ServerProcess & { directory: string; port: number; databaseUrl: string }> {
   const directory = place.directory ?? temporaryDirectory();
   const port = place.port ?? (await freePort());
+  const databaseUrl =
+    place.databaseUrl ?? (await freshDatabaseUrl({ sqliteFile: join(directory, 'bienvenue.db') }));
   const server = await startServerProcess({
     cwd: directory,
     port,
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: `sqlite:${join(directory, 'bienvenue.db')}`,
-      ...env,
-    },
+    env: { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, ...env },
   });
-  return { ...server, directory, port };
+  return { ...server, directory, port, databaseUrl };
 }
 
 /** An urlencoded body for fetch. */

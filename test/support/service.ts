@@ -1,6 +1,6 @@
 /**
  * Builds a whole service (config, migrated database, Auth, HTTP app) for a test, on a fresh
- * in-memory SQLite database by default, with bcrypt at its cheapest cost and logs captured.
+ * database of the engine under test (see databases.ts) unless DATABASE_URL is given, with bcrypt at its cheapest cost and logs captured.
  */
 import { after } from 'node:test';
 import { Writable } from 'node:stream';
@@ -9,6 +9,7 @@ import { createService, type ServiceOverrides } from '../../src/compose.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { Auth } from '../../src/auth/service.js';
+import { freshDatabaseUrl } from './databases.js';
 import { FakeClock, RecordingMailer } from './fakes.js';
 
 export interface TestService {
@@ -22,7 +23,6 @@ export interface TestService {
 }
 
 export const TEST_ENV = {
-  DATABASE_URL: 'sqlite::memory:',
   BCRYPT_ROUNDS: '4',
   LOG_LEVEL: 'debug',
   PUBLIC_URL: 'http://auth.test',
@@ -33,7 +33,7 @@ export async function startTestService(
   env: Record<string, string> = {},
   overrides: ServiceOverrides = {},
 ): Promise<TestService> {
-  const config = loadConfig({ ...TEST_ENV, ...env });
+  const config = loadConfig({ ...TEST_ENV, DATABASE_URL: await freshDatabaseUrl(), ...env });
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
