@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
@@ -30,6 +30,12 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     bodyLimit: BODY_LIMIT_BYTES,
     // Types are checked, never coerced: a number or a repeated field is not a string.
     ajv: { customOptions: { coerceTypes: false } },
+    // Errors raised before routing (a malformed URL, say) get the same answers as the rest; no
+    // hook runs for them, hence the headers here.
+    frameworkErrors: (error, request, reply) => {
+      setStandardHeaders(request, reply);
+      handleError(error, request, reply);
+    },
   }) as unknown as FastifyInstance;
 
   await app.register(cookie);
@@ -43,9 +49,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   });
   app.addHook('onSend', async (request, reply) => {
     if (closing) void reply.header('connection', 'close');
-    void reply.header('cache-control', 'no-store');
-    void reply.header('x-content-type-options', 'nosniff');
-    void reply.header('x-request-id', request.id);
+    setStandardHeaders(request, reply);
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ message: 'Not found' }));
@@ -57,4 +61,11 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     resetTokenInResponse: config.resetTokenInResponse,
   });
   return app;
+}
+
+/** Headers every answer carries: nothing is cached, nothing sniffed, the request id is given. */
+function setStandardHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('cache-control', 'no-store');
+  void reply.header('x-content-type-options', 'nosniff');
+  void reply.header('x-request-id', request.id);
 }

@@ -23,6 +23,7 @@ export interface ServiceOverrides {
   readonly clock?: Clock;
   readonly mailer?: Mailer;
   readonly hasher?: PasswordHasher;
+  readonly backgroundDelayMs?: () => number;
 }
 
 /** Opens and migrates the database and builds the app; `app.close()` releases everything. */
@@ -52,6 +53,7 @@ export async function createService(
     mailer,
     logger,
     settings: config,
+    ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
   });
   const app = await buildApp({ auth, config, logger });
   app.addHook('onClose', async () => {

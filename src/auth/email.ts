@@ -3,14 +3,16 @@
  * trimmed and lower-cased, so the unique index alone decides uniqueness on every engine.
  */
 
-/** The form under which an address is stored and looked up. */
+/** The form under which an address is stored and looked up: trimmed, NFC, lower case. */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return email.trim().normalize('NFC').toLowerCase();
 }
 
-// No spaces, control or invisible formatting characters, specials, or misplaced dots.
-const LOCAL_PART = /^(?!\.)(?!.*\.\.)[^\s\p{Cc}\p{Cf}@"(),:;<>[\\\]]{1,64}(?<!\.)$/u;
-const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+// No spaces, control, invisible or unpaired-surrogate characters, specials, or misplaced dots.
+const LOCAL_PART =
+  /^(?!\.)(?!.*\.\.)[^\s\p{Cc}\p{Cf}\p{Cs}\p{Default_Ignorable_Code_Point}@"(),:;<>[\\\]]{1,64}(?<!\.)$/u;
+const DOMAIN_LABEL =
+  /^(?!.*\p{Default_Ignorable_Code_Point})[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
 
 /**
  * A plain check for a deliverable-looking address (`local@domain.tld`, at most 254 characters):

@@ -9,6 +9,7 @@
  *   began, `sessionIdleTtl` after its last recorded activity.
  * - A reset token works once, for its own account, until `resetTokenTtl` has passed.
  */
+import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
@@ -44,10 +45,18 @@ export interface AuthDependencies {
   readonly mailer: Mailer;
   readonly logger: Logger;
   readonly settings: AuthSettings;
+  /** Delay before a reset request's background work; random by default. */
+  readonly backgroundDelayMs?: () => number;
 }
 
 /** Activity is written back at most this often, so that reading a session is not a write. */
 const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
+/** An account is sent at most one reset email in this time (each would replace the last link). */
+export const RESET_EMAIL_COOLDOWN_MS = 60 * 1000;
+/** Reset emails waiting to be sent at once; beyond this, requests are dropped (and logged). */
+export const MAX_PENDING_RESET_EMAILS = 100;
+/** The background work of a reset request starts after a random delay up to this long. */
+const MAX_RESET_DELAY_MS = 1000;
 
 export class Auth {
   private readonly db: DB;
@@ -60,6 +69,7 @@ export class Auth {
   /** Compared against when an email is unknown, so that login costs the same either way. */
   private readonly dummyHash: Promise<string>;
   private readonly backgroundTasks = new Set<Promise<void>>();
+  private readonly backgroundDelayMs: () => number;
 
   constructor(dependencies: AuthDependencies) {
     ({
@@ -70,6 +80,8 @@ export class Auth {
       logger: this.logger,
       settings: this.settings,
     } = dependencies);
+    this.backgroundDelayMs =
+      dependencies.backgroundDelayMs ?? (() => randomInt(MAX_RESET_DELAY_MS + 1));
     this.sessionRefreshIntervalMs = Math.min(
       MAX_SESSION_REFRESH_INTERVAL_MS,
       (this.settings.sessionIdleTtl * 1000) / 2,
@@ -116,13 +128,16 @@ export class Auth {
   async login(email: string, password: string): Promise<{ user: User; sessionId: string } | null> {
     const user = await this.authenticate(email, password);
     if (user === undefined) return null;
-    return { user, sessionId: await this.startSession(user.id) };
+    // Only while the password just verified is still the account's: a reset that completed
+    // during the comparison must not be outlived by a session opened with the old password.
+    const sessionId = await this.startSession(user.id, { hashed_password: user.hashed_password });
+    return sessionId === null ? null : { user, sessionId };
   }
 
   /** Starts a new session for the account of `email` and returns its id; null for no account. */
   async createSession(email: string): Promise<string | null> {
     const user = await this.db.findUser({ email: normalizeEmail(email) });
-    return user === undefined ? null : this.startSession(user.id);
+    return user === undefined ? null : this.startSession(user.id, {});
   }
 
   /** The user whose live session `sessionId` is; null when absent, unknown or expired. */
@@ -158,25 +173,28 @@ export class Auth {
   async getResetPasswordToken(email: string): Promise<string> {
     const user = await this.db.findUser({ email: normalizeEmail(email) });
     if (user === undefined) throw new UnknownEmailError();
-    const token = generateUuid();
-    await this.db.updateUser(user.id, {
-      reset_token: digestToken(token),
-      reset_token_expires_at: this.clock.now() + this.settings.resetTokenTtl * 1000,
-    });
-    return token;
+    return this.issueResetToken(user.id);
   }
 
   /**
    * Emails a reset link to `email` if it has an account; does nothing otherwise. The work runs in
-   * the background, so callers answer in the same time whether or not the account exists; it is
-   * awaited by {@link drain}. Throws {@link InvalidEmailError} for a malformed address; delivery
-   * failures are logged, never thrown.
+   * the background after a random delay, so callers answer in the same time whether or not the
+   * account exists, and the work that follows does not line up with the answer; {@link drain}
+   * awaits it. An account gets at most one email per {@link RESET_EMAIL_COOLDOWN_MS}, and at most
+   * {@link MAX_PENDING_RESET_EMAILS} wait at once. Throws {@link InvalidEmailError} for a
+   * malformed address; delivery failures are logged, never thrown.
    */
   requestPasswordReset(email: string): void {
     const address = this.requireValidEmail(email);
-    const task = this.sendResetEmail(address).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'password reset email failed');
-    });
+    if (this.backgroundTasks.size >= MAX_PENDING_RESET_EMAILS) {
+      this.logger.warn('too many password reset emails waiting; this request was dropped');
+      return;
+    }
+    const task = new Promise((resolve) => setTimeout(resolve, this.backgroundDelayMs()))
+      .then(() => this.sendResetEmail(address))
+      .catch((error: unknown) => {
+        this.logger.error({ err: error }, 'password reset email failed');
+      });
     this.backgroundTasks.add(task);
     void task.finally(() => this.backgroundTasks.delete(task));
   }
@@ -230,34 +248,56 @@ export class Auth {
     const matches = await this.hasher.verify(candidate, hash);
     if (user === undefined || !matches) return undefined;
     if (this.hasher.needsRehash(user.hashed_password)) {
-      await this.db.updateUser(user.id, { hashed_password: await this.hasher.hash(candidate) });
+      const upgraded = await this.hasher.hash(candidate);
+      // Never over a password changed meanwhile.
+      if (
+        await this.db.compareAndUpdateUser(
+          user.id,
+          { hashed_password: user.hashed_password },
+          { hashed_password: upgraded },
+        )
+      ) {
+        return { ...user, hashed_password: upgraded };
+      }
     }
     return user;
   }
 
-  private async startSession(userId: number): Promise<string> {
+  /** A new session for `userId` if its row still holds `expected`; null if it no longer does. */
+  private async startSession(userId: number, expected: Partial<User>): Promise<string | null> {
     const sessionId = generateUuid();
     const now = this.clock.now();
-    await this.db.updateUser(userId, {
+    const started = await this.db.compareAndUpdateUser(userId, expected, {
       session_id: digestToken(sessionId),
       session_created_at: now,
       session_seen_at: now,
     });
-    return sessionId;
+    return started ? sessionId : null;
   }
 
-  private async sendResetEmail(email: string): Promise<void> {
-    let token: string;
-    try {
-      token = await this.getResetPasswordToken(email);
-    } catch (error) {
-      if (error instanceof UnknownEmailError) return;
-      throw error;
+  private async issueResetToken(userId: number): Promise<string> {
+    const token = generateUuid();
+    await this.db.updateUser(userId, {
+      reset_token: digestToken(token),
+      reset_token_expires_at: this.clock.now() + this.settings.resetTokenTtl * 1000,
+    });
+    return token;
+  }
+
+  private async sendResetEmail(address: string): Promise<void> {
+    const user = await this.db.findUser({ email: address });
+    if (user === undefined) return;
+    const ttlMs = this.settings.resetTokenTtl * 1000;
+    const issuedAt = (user.reset_token_expires_at ?? -Infinity) - ttlMs;
+    if (this.clock.now() - issuedAt < RESET_EMAIL_COOLDOWN_MS) {
+      this.logger.info({ userId: user.id }, 'password reset email skipped: one was just sent');
+      return;
     }
+    const token = await this.issueResetToken(user.id);
     const link = `${this.settings.publicUrl}/reset_password?token=${token}`;
     await this.mailer.send(
       passwordResetMessage({
-        to: email,
+        to: user.email,
         link,
         validMinutes: Math.round(this.settings.resetTokenTtl / 60),
       }),

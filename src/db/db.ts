@@ -3,7 +3,7 @@
  * passwords, tokens or HTTP; it stores what the Auth service hands it. Besides the course's three
  * methods it offers the few conditional updates that must be atomic in the database itself.
  */
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import {
   InvalidAttributeError,
@@ -51,21 +51,15 @@ export class DB {
 
   /** Like {@link findUserBy}, but "no such user" is `undefined` rather than an error. */
   async findUser(filters: UserFilters): Promise<User | undefined> {
-    const entries = Object.entries(filters);
-    if (entries.length === 0) throw new InvalidRequestError('findUserBy needs at least one filter');
-    let query = this.kysely.selectFrom('users').selectAll();
-    for (const [column, value] of entries) {
-      if (!USER_COLUMNS.has(column)) throw new InvalidRequestError(`Unknown column: ${column}`);
-      // An optional property left undefined would otherwise match nothing, silently.
-      if ((value as unknown) === undefined)
-        throw new InvalidRequestError(`No value for filter: ${column}`);
-      const ref = column as UserColumn;
-      query =
-        value === null
-          ? query.where(ref, 'is', null)
-          : query.where(ref, '=', value as NonNullable<User[UserColumn]>);
+    if (Object.keys(filters).length === 0) {
+      throw new InvalidRequestError('findUserBy needs at least one filter');
     }
-    return query.limit(1).executeTakeFirst();
+    return this.kysely
+      .selectFrom('users')
+      .selectAll()
+      .where(matching(filters))
+      .limit(1)
+      .executeTakeFirst();
   }
 
   /**
@@ -74,11 +68,7 @@ export class DB {
    * {@link NoResultFoundError} when the user does not exist.
    */
   async updateUser(userId: number, attributes: Readonly<UserUpdate>): Promise<void> {
-    for (const column of Object.keys(attributes)) {
-      if (!USER_COLUMNS.has(column) || column === 'id') {
-        throw new InvalidAttributeError(`Not an updatable attribute: ${column}`);
-      }
-    }
+    requireUpdatable(attributes);
     let result;
     try {
       result = await this.kysely
@@ -91,6 +81,25 @@ export class DB {
       throw error;
     }
     if (result.numUpdatedRows === 0n) throw new NoResultFoundError(`No user with id ${userId}`);
+  }
+
+  /**
+   * Sets the given columns of user `userId` only if its row still holds every `expected` value
+   * (compare-and-set); returns whether it did. For writes that must not undo a concurrent change.
+   */
+  async compareAndUpdateUser(
+    userId: number,
+    expected: Readonly<Partial<User>>,
+    attributes: Readonly<UserUpdate>,
+  ): Promise<boolean> {
+    requireUpdatable(attributes);
+    const result = await this.kysely
+      .updateTable('users')
+      .set({ ...attributes, updated_at: this.clock.now() })
+      .where('id', '=', userId)
+      .where(matching(expected))
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   /** Records activity on a session, only if it is still the user's live session. */
@@ -131,5 +140,37 @@ export class DB {
       .where('reset_token_expires_at', '>', now)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
+  }
+}
+
+/**
+ * A condition that every filter holds (a null value matches NULL). Throws
+ * {@link InvalidRequestError} for a name that is not a column or a filter without a value.
+ */
+function matching(filters: UserFilters) {
+  const entries = Object.entries(filters);
+  for (const [column, value] of entries) {
+    if (!USER_COLUMNS.has(column)) throw new InvalidRequestError(`Unknown column: ${column}`);
+    // An optional property left undefined would otherwise match nothing, silently.
+    if ((value as unknown) === undefined) {
+      throw new InvalidRequestError(`No value for filter: ${column}`);
+    }
+  }
+  return (eb: ExpressionBuilder<Schema, 'users'>) =>
+    eb.and(
+      entries.map(([column, value]) =>
+        value === null
+          ? eb(column as UserColumn, 'is', null)
+          : eb(column as UserColumn, '=', value as NonNullable<User[UserColumn]>),
+      ),
+    );
+}
+
+/** Throws {@link InvalidAttributeError} unless every name is an updatable column. */
+function requireUpdatable(attributes: Readonly<UserUpdate>): void {
+  for (const column of Object.keys(attributes)) {
+    if (!USER_COLUMNS.has(column) || column === 'id') {
+      throw new InvalidAttributeError(`Not an updatable attribute: ${column}`);
+    }
   }
 }

@@ -4,6 +4,7 @@
  * migration that has shipped: add the next one.
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { describeError } from '../describe-error.js';
 import type { Database, Engine } from './connection.js';
 
 // Kysely's migration API takes an untyped handle: a migration must not depend on today's schema.
@@ -82,8 +83,9 @@ export async function migrateToLatest(database: Database): Promise<MigrationResu
   });
   const result = await migrator.migrateToLatest();
   if (result.error !== undefined) {
-    const reason = result.error instanceof Error ? result.error.message : String(result.error);
-    throw new Error(`Database migration failed: ${reason}`, { cause: result.error });
+    throw new Error(`Database migration failed: ${describeError(result.error)}`, {
+      cause: result.error,
+    });
   }
   return result;
 }

@@ -30,7 +30,7 @@ export function registerFormParsers(app: FastifyInstance, maxFields: number): vo
     { parseAs: 'string' },
     (_request, body, done) => {
       try {
-        done(null, parseUrlencoded(body as string));
+        done(null, parseUrlencoded(body as string, maxFields));
       } catch (error) {
         done(error as Error);
       }
@@ -44,11 +44,17 @@ export function registerFormParsers(app: FastifyInstance, maxFields: number): vo
   );
 }
 
-/** Parses `a=1&b=two+words`; throws {@link MalformedBodyError} on bad percent-encoding. */
-export function parseUrlencoded(body: string): FormFields {
+/**
+ * Parses `a=1&b=two+words`; throws {@link MalformedBodyError} on bad percent-encoding or more
+ * than `maxFields` fields.
+ */
+export function parseUrlencoded(body: string, maxFields: number): FormFields {
   const fields: FormFields = Object.create(null) as FormFields;
+  let count = 0;
   for (const pair of body.split('&')) {
     if (pair === '') continue;
+    count += 1;
+    if (count > maxFields) throw new MalformedBodyError('Too many fields', 413);
     const separator = pair.indexOf('=');
     const name = separator === -1 ? pair : pair.slice(0, separator);
     const value = separator === -1 ? '' : pair.slice(separator + 1);
@@ -81,6 +87,8 @@ export function parseMultipart(
       else addField(fields, name, value);
     });
     parser.on('file', (_name, stream) => {
+      // A file part cut short errors on its own stream; the parser reports the body as malformed.
+      stream.on('error', () => undefined);
       stream.resume();
       refusal ??= new MalformedBodyError('File uploads are not accepted');
     });
@@ -108,5 +116,7 @@ function decodeFormComponent(component: string): string {
 
 function addField(fields: FormFields, name: string, value: string): void {
   const earlier = fields[name];
-  fields[name] = earlier === undefined ? value : [earlier, value].flat();
+  if (earlier === undefined) fields[name] = value;
+  else if (Array.isArray(earlier)) earlier.push(value);
+  else fields[name] = [earlier, value];
 }

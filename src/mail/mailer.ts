@@ -16,9 +16,12 @@ export interface Mailer {
   close(): void;
 }
 
-/** Delivers through the SMTP server at `url` (smtp:// or smtps://, credentials in the URL). */
+/**
+ * Delivers through the SMTP server at `url` (smtp:// or smtps://, credentials in the URL), over a
+ * small pool of reused connections, so a burst of emails cannot open a connection each.
+ */
 export function smtpMailer(url: string, from: string): Mailer {
-  const transport = nodemailer.createTransport(url);
+  const transport = nodemailer.createTransport({ url, pool: true, maxConnections: 2 });
   return {
     async send(message) {
       await transport.sendMail({ from, ...message });

@@ -110,6 +110,35 @@ describe('validLogin', () => {
   });
 });
 
+describe('login racing a password reset', () => {
+  /** Holds every password comparison, once done, until the gate opens. */
+  class GatedHasher extends CountingHasher {
+    gate: Promise<void> | undefined;
+    override async verify(password: string, hash: string): Promise<boolean> {
+      const gate = this.gate;
+      const matches = await super.verify(password, hash);
+      await gate;
+      return matches;
+    }
+  }
+
+  test('a login whose password check overlaps a completed reset opens no session', async () => {
+    const hasher = new GatedHasher();
+    const { auth } = await startTestService({}, { hasher });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    let open: () => void = () => undefined;
+    hasher.gate = new Promise((resolve) => (open = resolve));
+    const login = auth.login('bob@example.com', PASSWORD);
+    while (hasher.verifications.length === 0) await new Promise((done) => setImmediate(done));
+    hasher.gate = undefined;
+    const token = await auth.getResetPasswordToken('bob@example.com');
+    await auth.updatePassword(token, 'the new password');
+    open();
+    assert.equal(await login, null);
+    assert.equal(await auth.validLogin('bob@example.com', 'the new password'), true);
+  });
+});
+
 describe('sessions', () => {
   test('createSession returns a new UUID at every call and null for an unknown email', async () => {
     const { auth } = await startTestService();
@@ -286,6 +315,29 @@ describe('password reset', () => {
     assert.ok(link?.[1], mail.text);
     await auth.updatePassword(link[1], 'brand new password', { email: 'bob@example.com' });
     assert.throws(() => auth.requestPasswordReset('not an address'), InvalidEmailError);
+  });
+});
+
+describe('reset emails', () => {
+  test('an account gets at most one reset email a minute', async () => {
+    const { auth, mailer, clock } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    for (let i = 0; i < 3; i += 1) {
+      auth.requestPasswordReset('bob@example.com');
+      await auth.drain();
+      clock.advanceSeconds(20);
+    }
+    assert.equal(mailer.sent.length, 1);
+    auth.requestPasswordReset('bob@example.com');
+    await auth.drain();
+    assert.equal(mailer.sent.length, 2);
+  });
+
+  test('at most 100 reset requests wait at once; the rest are dropped and logged', async () => {
+    const { auth, logs } = await startTestService({}, { backgroundDelayMs: () => 50 });
+    for (let i = 0; i < 130; i += 1) auth.requestPasswordReset(`nobody${i}@example.com`);
+    await auth.drain();
+    assert.equal(logs.filter((line) => line.includes('this request was dropped')).length, 30);
   });
 });
 

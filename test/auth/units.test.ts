@@ -57,6 +57,9 @@ describe('isValidEmail', () => {
     ['bob<x>@example.com', 'angle brackets'],
     [`${'a'.repeat(65)}@example.com`, 'a local part over 64 characters'],
     [`bob@${'a'.repeat(64)}.com`, 'a domain label over 63 characters'],
+    ['jos\u00e9\u034f@example.com', 'a combining grapheme joiner'],
+    ['a\ud800@example.com', 'an unpaired surrogate'],
+    ['bob@exa\u3164mple.com', 'a Hangul filler in the domain'],
     ['bob\u200b@example.com', 'a zero-width space'],
     ['bob\u202e@example.com', 'a right-to-left override'],
     ['.bob@example.com', 'a leading dot in the local part'],
@@ -87,6 +90,13 @@ describe('isValidEmail', () => {
 });
 
 describe('normalizeEmail', () => {
+  it('gives composed and decomposed spellings of an address the same form', () => {
+    assert.equal(
+      normalizeEmail('Jos\u0065\u0301@example.com'),
+      normalizeEmail('jos\u00e9@example.com'),
+    );
+  });
+
   it('trims surrounding whitespace and lower-cases', () => {
     assert.equal(normalizeEmail('  Bob.Smith+Tag@Example.COM \n'), 'bob.smith+tag@example.com');
   });

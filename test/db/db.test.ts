@@ -278,6 +278,35 @@ for (const [backend, url] of backends) {
       });
     });
 
+    describe('compareAndUpdateUser', () => {
+      it('updates only while the row still holds the expected values', async () => {
+        const bob = await db.addUser('bob@example.com', HASH);
+        const changed = await db.compareAndUpdateUser(
+          bob.id,
+          { hashed_password: HASH, session_id: null },
+          { session_id: 'digest-1' },
+        );
+        assert.equal(changed, true);
+        assert.equal((await db.findUserBy({ id: bob.id })).session_id, 'digest-1');
+        const stale = await db.compareAndUpdateUser(
+          bob.id,
+          { hashed_password: OTHER_HASH },
+          { session_id: 'digest-2' },
+        );
+        assert.equal(stale, false);
+        assert.equal((await db.findUserBy({ id: bob.id })).session_id, 'digest-1');
+      });
+
+      it('refuses unknown columns on either side', async () => {
+        const bob = await db.addUser('bob@example.com', HASH);
+        await assert.rejects(
+          db.compareAndUpdateUser(bob.id, { nope: 1 } as UserFilters, { session_id: null }),
+          InvalidRequestError,
+        );
+        await assert.rejects(db.compareAndUpdateUser(bob.id, {}, { id: 7 }), InvalidAttributeError);
+      });
+    });
+
     describe('touchSession', () => {
       it('records activity while the session digest still matches', async () => {
         const bob = await db.addUser('bob@example.com', HASH);

@@ -273,6 +273,31 @@ const BODY_CASES: readonly Case[] = [
     },
   },
   {
+    what: 'with a file part cut off before its end',
+    status: 400,
+    body: (fields) => {
+      const complete = multipart([
+        ...partsOf(fields),
+        { name: 'avatar', value: 'GIF89a'.repeat(20), filename: 'a.gif', contentType: 'image/gif' },
+      ]);
+      return { ...complete, payload: complete.payload?.slice(0, -30) };
+    },
+  },
+  {
+    what: 'with the same field repeated thousands of times',
+    status: 413,
+    body: () => urlencoded(Array.from({ length: 8000 }, () => ['a', ''] as const)),
+  },
+  {
+    what: 'with more than 16 distinct fields',
+    status: 413,
+    body: (fields) =>
+      urlencoded([
+        ...Object.entries(fields),
+        ...Array.from({ length: 16 }, (_, i) => [`extra${i}`, 'x'] as const),
+      ]),
+  },
+  {
     what: 'with a multipart content type that has no boundary',
     status: 400,
     body: (fields) => ({
@@ -313,11 +338,11 @@ before(async () => {
 // ---------------------------------------------------------------------------------------------
 // The tests
 
-void describe('malformed bodies', () => {
+describe('malformed bodies', () => {
   for (const route of ROUTES) {
     const cases = [...route.names.flatMap(fieldCases), ...BODY_CASES];
     for (const { what, status, body } of cases) {
-      void test(`${route.method} ${route.url} ${what} is ${status}`, async () => {
+      test(`${route.method} ${route.url} ${what} is ${status}`, async () => {
         const response = await app.inject({
           method: route.method,
           url: route.url,
@@ -329,7 +354,7 @@ void describe('malformed bodies', () => {
   }
 });
 
-void describe('junk session cookies', () => {
+describe('junk session cookies', () => {
   const COOKIES: ReadonlyArray<readonly [string, string | undefined]> = [
     ['no cookie', undefined],
     ['a garbage session_id cookie', 'session_id=%%%<script>\u00ff;;'],
@@ -346,7 +371,7 @@ void describe('junk session cookies', () => {
     ['DELETE', '/sessions'],
   ] as const) {
     for (const [what, cookie] of COOKIES) {
-      void test(`${method} ${url} with ${what} is 403`, async () => {
+      test(`${method} ${url} with ${what} is 403`, async () => {
         const response = await app.inject({
           method,
           url,
@@ -359,7 +384,7 @@ void describe('junk session cookies', () => {
   }
 });
 
-void describe('unknown routes and methods', () => {
+describe('unknown routes and methods', () => {
   const REQUESTS: ReadonlyArray<readonly [InjectOptions['method'], string]> = [
     ['GET', '/nowhere'],
     ['POST', '/nowhere'],
@@ -373,14 +398,21 @@ void describe('unknown routes and methods', () => {
     ['GET', '/profile/../admin'],
   ];
   for (const [method, url] of REQUESTS) {
-    void test(`${String(method)} ${url} is 404`, async () => {
+    test(`${String(method)} ${url} is 404`, async () => {
       const response = await app.inject({ method, url });
       assertRefusal(response, 404);
     });
   }
 });
 
-void test('after all of the above, the service still signs up, logs in and shows the profile', async () => {
+test('a malformed URL gets a JSON 400 with the usual headers', async () => {
+  const response = await app.inject({ method: 'GET', url: '/%zz' });
+  assertRefusal(response, 400);
+  assert.equal(response.headers['cache-control'], 'no-store');
+  assert.ok(response.headers['x-request-id']);
+});
+
+test('after all of the above, the service still signs up, logs in and shows the profile', async () => {
   const account = { email: 'carol@example.com', password: 'still serving' };
   const signUp = await app.inject({ method: 'POST', url: '/users', ...form(account) });
   assert.equal(signUp.statusCode, 200, signUp.body);

@@ -46,6 +46,7 @@ export async function startTestService(
   const { app, auth } = await createService(config, createLogger(config.logLevel, sink), {
     clock,
     mailer,
+    backgroundDelayMs: () => 0,
     ...overrides,
   });
   after(() => app.close());
