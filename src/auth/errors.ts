@@ -4,6 +4,9 @@
  * unknown session) is a return value, not one of these.
  */
 
+/** The database cannot serve now (raised by the data layer; part of this catalogue too). */
+export { DatabaseUnavailableError } from '../db/errors.js';
+
 export class AuthError extends Error {
   constructor(message: string) {
     super(message);

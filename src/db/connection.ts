@@ -67,7 +67,11 @@ function openPostgres(url: string, options: DatabaseOptions): Kysely<Schema> {
     query_timeout: QUERY_TIMEOUT_MS,
     types: epochMillisecondsAsNumbers,
   });
-  // Without a listener, a pooled connection dropped by the server would crash the process.
-  pool.on('error', (error) => options.onConnectionError?.(error));
+  // A connection can fail while idle in the pool (the pool reports it) or while checked out
+  // between two queries (the client itself reports it, and would crash the process unheard). Both
+  // are only logged: the query that needed the connection fails on its own, and the pool replaces it.
+  const onConnectionError = (error: Error) => options.onConnectionError?.(error);
+  pool.on('error', onConnectionError);
+  pool.on('connect', (client) => client.on('error', onConnectionError));
   return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
 }

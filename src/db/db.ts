@@ -6,7 +6,9 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import {
+  DatabaseUnavailableError,
   InvalidAttributeError,
+  isDatabaseUnavailable,
   InvalidRequestError,
   isUniqueViolation,
   NoResultFoundError,
@@ -26,16 +28,13 @@ export class DB {
   /** Inserts a user and returns the stored row; a taken email throws {@link UniqueViolationError}. */
   async addUser(email: string, hashedPassword: string): Promise<User> {
     const now = this.clock.now();
-    try {
-      return await this.kysely
+    return run(() =>
+      this.kysely
         .insertInto('users')
         .values({ email, hashed_password: hashedPassword, created_at: now, updated_at: now })
         .returningAll()
-        .executeTakeFirstOrThrow();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new UniqueViolationError(error);
-      throw error;
-    }
+        .executeTakeFirstOrThrow(),
+    );
   }
 
   /**
@@ -54,12 +53,10 @@ export class DB {
     if (Object.keys(filters).length === 0) {
       throw new InvalidRequestError('findUserBy needs at least one filter');
     }
-    return this.kysely
-      .selectFrom('users')
-      .selectAll()
-      .where(matching(filters))
-      .limit(1)
-      .executeTakeFirst();
+    const condition = matching(filters);
+    return run(() =>
+      this.kysely.selectFrom('users').selectAll().where(condition).limit(1).executeTakeFirst(),
+    );
   }
 
   /**
@@ -69,17 +66,13 @@ export class DB {
    */
   async updateUser(userId: number, attributes: Readonly<UserUpdate>): Promise<void> {
     requireUpdatable(attributes);
-    let result;
-    try {
-      result = await this.kysely
+    const result = await run(() =>
+      this.kysely
         .updateTable('users')
         .set({ ...attributes, updated_at: this.clock.now() })
         .where('id', '=', userId)
-        .executeTakeFirst();
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new UniqueViolationError(error);
-      throw error;
-    }
+        .executeTakeFirst(),
+    );
     if (result.numUpdatedRows === 0n) throw new NoResultFoundError(`No user with id ${userId}`);
   }
 
@@ -93,23 +86,28 @@ export class DB {
     attributes: Readonly<UserUpdate>,
   ): Promise<boolean> {
     requireUpdatable(attributes);
-    const result = await this.kysely
-      .updateTable('users')
-      .set({ ...attributes, updated_at: this.clock.now() })
-      .where('id', '=', userId)
-      .where(matching(expected))
-      .executeTakeFirst();
+    const condition = matching(expected);
+    const result = await run(() =>
+      this.kysely
+        .updateTable('users')
+        .set({ ...attributes, updated_at: this.clock.now() })
+        .where('id', '=', userId)
+        .where(condition)
+        .executeTakeFirst(),
+    );
     return result.numUpdatedRows === 1n;
   }
 
   /** Records activity on a session, only if it is still the user's live session. */
   async touchSession(userId: number, sessionDigest: string, now: number): Promise<void> {
-    await this.kysely
-      .updateTable('users')
-      .set({ session_seen_at: now })
-      .where('id', '=', userId)
-      .where('session_id', '=', sessionDigest)
-      .execute();
+    await run(() =>
+      this.kysely
+        .updateTable('users')
+        .set({ session_seen_at: now })
+        .where('id', '=', userId)
+        .where('session_id', '=', sessionDigest)
+        .execute(),
+    );
   }
 
   /**
@@ -124,21 +122,23 @@ export class DB {
     now: number;
   }): Promise<boolean> {
     const { userId, tokenDigest, hashedPassword, now } = options;
-    const result = await this.kysely
-      .updateTable('users')
-      .set({
-        hashed_password: hashedPassword,
-        reset_token: null,
-        reset_token_expires_at: null,
-        session_id: null,
-        session_created_at: null,
-        session_seen_at: null,
-        updated_at: now,
-      })
-      .where('id', '=', userId)
-      .where('reset_token', '=', tokenDigest)
-      .where('reset_token_expires_at', '>', now)
-      .executeTakeFirst();
+    const result = await run(() =>
+      this.kysely
+        .updateTable('users')
+        .set({
+          hashed_password: hashedPassword,
+          reset_token: null,
+          reset_token_expires_at: null,
+          session_id: null,
+          session_created_at: null,
+          session_seen_at: null,
+          updated_at: now,
+        })
+        .where('id', '=', userId)
+        .where('reset_token', '=', tokenDigest)
+        .where('reset_token_expires_at', '>', now)
+        .executeTakeFirst(),
+    );
     return result.numUpdatedRows === 1n;
   }
 }
@@ -172,5 +172,20 @@ function requireUpdatable(attributes: Readonly<UserUpdate>): void {
     if (!USER_COLUMNS.has(column) || column === 'id') {
       throw new InvalidAttributeError(`Not an updatable attribute: ${column}`);
     }
+  }
+}
+
+/**
+ * Runs a query, translating the driver's errors into this layer's: a unique-index violation into
+ * {@link UniqueViolationError}, an unreachable or overloaded database into
+ * {@link DatabaseUnavailableError}.
+ */
+async function run<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new UniqueViolationError(error);
+    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(error);
+    throw error;
   }
 }

@@ -45,3 +45,42 @@ export function isUniqueViolation(error: unknown): boolean {
     code === '23505'
   );
 }
+
+/** The database cannot be reached or cannot serve now; the operation may succeed if retried. */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The database is unavailable', { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// pg reports lost connections and its own time-outs by message only.
+const PG_CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection ended/;
+
+/**
+ * True for a driver error that says the database cannot serve now rather than that the query is
+ * wrong: a network failure, a lost connection, a time-out, a server shutting down or out of
+ * connections (PostgreSQL classes 08, 53, 57P), or a SQLite database that stayed locked or could
+ * not be written.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  return (
+    NETWORK_ERROR_CODES.has(code) ||
+    /^(08|53|57P)/.test(code) ||
+    /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)/.test(code) ||
+    PG_CONNECTION_MESSAGES.test(error.message)
+  );
+}

@@ -22,9 +22,10 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema
           .createTable('users')
           .addColumn('id', 'integer', (col) =>
+            // NOT NULL spelled out: SQLite would otherwise describe its key as nullable.
             engine === 'postgres'
-              ? col.primaryKey().generatedByDefaultAsIdentity()
-              : col.primaryKey().autoIncrement(),
+              ? col.primaryKey().notNull().generatedByDefaultAsIdentity()
+              : col.primaryKey().notNull().autoIncrement(),
           )
           .addColumn('email', 'text', (col) => col.notNull())
           .addColumn('hashed_password', 'text', (col) => col.notNull())

@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthError,
+  DatabaseUnavailableError,
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
@@ -26,6 +27,9 @@ const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string?]> =
   [InvalidResetTokenError, 403],
 ];
 
+/** What a 503 tells clients to wait before retrying. */
+const RETRY_AFTER_SECONDS = 5;
+
 export interface ErrorAnswer {
   readonly status: number;
   readonly body: { message: string; requestId?: string };
@@ -33,6 +37,12 @@ export interface ErrorAnswer {
 
 /** What to answer for `error` thrown while serving `request`. */
 export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer {
+  if (error instanceof DatabaseUnavailableError) {
+    return {
+      status: 503,
+      body: { message: 'Service temporarily unavailable, please retry', requestId: request.id },
+    };
+  }
   if (error instanceof AuthError) {
     for (const [errorClass, status, message] of DOMAIN_ERRORS) {
       if (error instanceof errorClass)
@@ -52,7 +62,12 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
 /** Fastify error handler: answers with {@link answerFor}, logging whatever becomes a 500. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = answerFor(error, request);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  if (status === 503) {
+    request.log.warn({ err: error }, 'request failed: database unavailable');
+    void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  } else if (status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+  }
   void reply.code(status).send(body);
 }
 

@@ -1,8 +1,9 @@
 /**
  * The database the suite runs against. The same test files run twice: once on SQLite and once,
  * with TEST_DATABASE=postgres, on PostgreSQL (TEST_POSTGRES_URL, by default the local server's
- * `test` database). On PostgreSQL every fresh database is a schema of its own, dropped when the
- * test file ends, so runs and parallel test files never see each other's rows.
+ * `test` database). There, each test file creates a database of its own, dropped when the file
+ * ends, and every fresh database a test asks for is a new schema in it: runs, parallel test files
+ * and tests never see each other's rows.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -19,30 +20,38 @@ export const TEST_POSTGRES_URL =
 
 // Each test file gets a database of its own on the server, and each fresh database within it is
 // a schema. Files run in parallel never see each other, nor other runs of the suite.
-let serverAdmin: pg.Pool | undefined;
-let fileDatabase: Promise<{ url: string; admin: pg.Pool }> | undefined;
+let fileDatabase: Promise<{ url: string; admin: pg.Client }> | undefined;
 
 // Registered when this module is first imported, so on the test file's root: the database
 // outlives every test, hook and server process of the file, and is dropped at its end.
 after(async () => {
   if (fileDatabase === undefined) return;
   const { url, admin } = await fileDatabase;
+  // A client's end() resolves once its connection is closed (a pool's may resolve before).
   await admin.end();
-  await serverAdmin?.query(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
-  await serverAdmin?.end();
+  await onServer(`DROP DATABASE ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
 });
 
-function databaseOfThisFile(): Promise<{ url: string; admin: pg.Pool }> {
+/** Runs one statement on the test server's own database, with a connection of its own. */
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+function databaseOfThisFile(): Promise<{ url: string; admin: pg.Client }> {
   fileDatabase ??= (async () => {
-    serverAdmin = new pg.Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
     const name = `bienvenue_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
-    await serverAdmin.query(`CREATE DATABASE ${name}`);
+    await onServer(`CREATE DATABASE ${name}`);
     const url = new URL(TEST_POSTGRES_URL);
     url.pathname = `/${name}`;
-    return {
-      url: url.toString(),
-      admin: new pg.Pool({ connectionString: url.toString(), max: 1 }),
-    };
+    const admin = new pg.Client({ connectionString: url.toString() });
+    await admin.connect();
+    return { url: url.toString(), admin };
   })();
   return fileDatabase;
 }

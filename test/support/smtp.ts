@@ -18,6 +18,8 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
+    // The service keeps pooled connections open; do not wait for them to leave.
+    closeTimeout: 200,
     logger: false,
     onData(stream, _session, done) {
       simpleParser(stream).then(
