@@ -10,10 +10,8 @@ import { freshPostgresUrl, TEST_POSTGRES_URL } from '../support/databases.js';
 import { formBody, startIsolatedServer } from '../support/process.js';
 import { startTcpProxy, type ProxyMode } from '../support/tcp-proxy.js';
 
-/** Longer than the service's connect (3 s) and query (5 s) time-outs, so a hang fails the test. */
-const ANSWER_WITHIN_MS = 12_000;
-
-test('a database outage gives fast 503s, then service resumes with no write lost', async () => {
+/** The real server, reaching a fresh PostgreSQL database through a proxy the test controls. */
+async function serverBehindProxy() {
   const target = new URL(TEST_POSTGRES_URL);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
   const databaseUrl = new URL(await freshPostgresUrl());
@@ -22,6 +20,14 @@ test('a database outage gives fast 503s, then service resumes with no write lost
     { BCRYPT_ROUNDS: '4' },
     { databaseUrl: databaseUrl.toString() },
   );
+  return { proxy, server };
+}
+
+/** Longer than the service's connect (3 s) and query (5 s) time-outs, so a hang fails the test. */
+const ANSWER_WITHIN_MS = 12_000;
+
+test('a database outage gives fast 503s, then service resumes with no write lost', async () => {
+  const { proxy, server } = await serverBehindProxy();
   const request = (path: string, init: RequestInit = {}) =>
     fetch(`${server.url}${path}`, { ...init, signal: AbortSignal.timeout(ANSWER_WITHIN_MS) });
   const post = (path: string, fields: Record<string, string>) =>
@@ -108,14 +114,7 @@ test('a database outage gives fast 503s, then service resumes with no write lost
 });
 
 test('connections cut while requests are in flight give 200 or 503, never a crash or a 500', async () => {
-  const target = new URL(TEST_POSTGRES_URL);
-  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const databaseUrl = new URL(await freshPostgresUrl());
-  databaseUrl.host = `127.0.0.1:${proxy.port}`;
-  const server = await startIsolatedServer(
-    { BCRYPT_ROUNDS: '4' },
-    { databaseUrl: databaseUrl.toString() },
-  );
+  const { proxy, server } = await serverBehindProxy();
   const signUp = (email: string) =>
     fetch(`${server.url}/users`, {
       method: 'POST',
