@@ -4,18 +4,32 @@
  */
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
 import { registerFormParsers } from './http/body-parsers.js';
+import { refuseCrossSiteRequests } from './http/csrf.js';
 import { handleError } from './http/errors.js';
 import { registerRoutes } from './http/routes.js';
 
 export interface AppDependencies {
   readonly auth: Auth;
-  readonly config: Pick<Config, 'publicUrl' | 'sessionTtl' | 'resetTokenInResponse'>;
+  readonly config: Pick<
+    Config,
+    | 'publicUrl'
+    | 'sessionTtl'
+    | 'resetTokenInResponse'
+    | 'rateLimit'
+    | 'rateLimits'
+    | 'trustProxy'
+    | 'redisKeyPrefix'
+  >;
   readonly logger: Logger;
+  /** Where per-client request counts live; in this process's memory when absent. */
+  readonly redis?: Redis;
 }
 
 /** Auth requests are a few short fields; anything larger is refused with 413. */
@@ -28,6 +42,8 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     loggerInstance: logger,
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
+    // The client address is the socket's, unless the connection comes from a trusted proxy.
+    trustProxy: config.trustProxy ?? false,
     // Types are checked, never coerced: a number or a repeated field is not a string.
     ajv: { customOptions: { coerceTypes: false } },
     // Errors raised before routing (a malformed URL, say) get the same answers as the rest; no
@@ -40,6 +56,20 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
 
   await app.register(cookie);
   registerFormParsers(app, MAX_FORM_FIELDS);
+  refuseCrossSiteRequests(app, config.publicUrl);
+  if (config.rateLimit) {
+    await app.register(rateLimit, {
+      global: false,
+      ...(dependencies.redis && { redis: dependencies.redis }),
+      nameSpace: `${config.redisKeyPrefix}rate-limit:`,
+      // A Redis outage must not stop logins: the limits then stand aside (and ioredis logs it).
+      skipOnError: true,
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new Error(`Too many requests: try again in ${context.after}`), {
+          statusCode: 429,
+        }),
+    });
+  }
 
   // Once closing, answers end their connection, so keep-alive clients cannot hold a shutdown open.
   let closing = false;
@@ -59,6 +89,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     publicUrl: config.publicUrl,
     sessionTtl: config.sessionTtl,
     resetTokenInResponse: config.resetTokenInResponse,
+    ...(config.rateLimit && { rateLimits: config.rateLimits }),
   });
   return app;
 }

@@ -23,7 +23,32 @@ export interface Config {
   readonly smtpUrl: string | undefined;
   readonly mailFrom: string;
   readonly logLevel: LogLevel;
+  /** Abuse protection as a whole (login throttling, per-client limits, reset email limit). */
+  readonly rateLimit: boolean;
+  /** Consecutive failed logins of one email before further attempts must wait. */
+  readonly loginThrottleAfter: number;
+  /** Longest wait, in seconds, the login backoff imposes. */
+  readonly loginThrottleMaxDelay: number;
+  /** Per client address, in `windowSeconds`. */
+  readonly rateLimits: Readonly<Record<RateLimitedAction, RateLimit>>;
+  /** Reset emails one account may receive per window. */
+  readonly resetEmailLimit: RateLimit;
+  /** Shared store for per-client limits; in memory per instance when unset. */
+  readonly redisUrl: string | undefined;
+  readonly redisKeyPrefix: string;
+  /** Proxies whose X-Forwarded-For is believed: addresses or CIDR ranges; none when unset. */
+  readonly trustProxy: string | undefined;
+  /** Check new passwords against Have I Been Pwned (k-anonymity range API). */
+  readonly hibp: boolean;
+  readonly hibpUrl: string;
 }
+
+export interface RateLimit {
+  readonly max: number;
+  readonly windowSeconds: number;
+}
+
+export type RateLimitedAction = 'signUp' | 'login' | 'resetRequest' | 'resetPassword';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -59,6 +84,15 @@ export const DEFAULTS = {
   RESET_TOKEN_TTL: 30 * 60,
   MAIL_FROM: 'Bienvenue <no-reply@localhost>',
   LOG_LEVEL: 'info',
+  LOGIN_THROTTLE_AFTER: 5,
+  LOGIN_THROTTLE_MAX_DELAY: 15 * 60,
+  RATE_LIMIT_SIGNUP: '10/3600',
+  RATE_LIMIT_LOGIN: '30/300',
+  RATE_LIMIT_RESET_REQUEST: '5/900',
+  RATE_LIMIT_RESET: '10/900',
+  RESET_EMAIL_LIMIT: '3/3600',
+  REDIS_KEY_PREFIX: 'bienvenue:',
+  HIBP_URL: 'https://api.pwnedpasswords.com',
 } as const;
 
 /** Parses and validates the environment; throws a {@link ConfigError} listing every problem. */
@@ -118,6 +152,51 @@ export function loadConfig(env: Environment): Config {
     problems.push(`LOG_LEVEL=${logLevelRaw}: expected one of ${LOG_LEVELS.join(', ')}`);
   }
 
+  const rate = (name: keyof typeof DEFAULTS & `${string}LIMIT${string}`): RateLimit => {
+    const raw = read(name) ?? DEFAULTS[name];
+    const match = /^(\d{1,9})\/(\d{1,9})$/.exec(raw);
+    const [max, windowSeconds] = [Number(match?.[1]), Number(match?.[2])];
+    if (match === null || max < 1 || windowSeconds < 1) {
+      problems.push(`${name}=${raw}: expected COUNT/SECONDS, like 10/60`);
+      return { max: 1, windowSeconds: 1 };
+    }
+    return { max, windowSeconds };
+  };
+  const rateLimit = boolean('RATE_LIMIT', true);
+  const loginThrottleAfter = integer(
+    'LOGIN_THROTTLE_AFTER',
+    DEFAULTS.LOGIN_THROTTLE_AFTER,
+    1,
+    1000,
+  );
+  const loginThrottleMaxDelay = integer(
+    'LOGIN_THROTTLE_MAX_DELAY',
+    DEFAULTS.LOGIN_THROTTLE_MAX_DELAY,
+    1,
+    24 * 3600,
+  );
+  const rateLimits = {
+    signUp: rate('RATE_LIMIT_SIGNUP'),
+    login: rate('RATE_LIMIT_LOGIN'),
+    resetRequest: rate('RATE_LIMIT_RESET_REQUEST'),
+    resetPassword: rate('RATE_LIMIT_RESET'),
+  };
+  const resetEmailLimit = rate('RESET_EMAIL_LIMIT');
+  const redisUrl = read('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) {
+    problems.push('REDIS_URL: expected redis://[user:password@]host[:port][/db] or rediss://…');
+  }
+  const redisKeyPrefix = read('REDIS_KEY_PREFIX') ?? DEFAULTS.REDIS_KEY_PREFIX;
+  const trustProxy = read('TRUST_PROXY');
+  if (trustProxy !== undefined && !/^[\w.:/,\s-]+$/.test(trustProxy)) {
+    problems.push(
+      `TRUST_PROXY=${trustProxy}: expected addresses or CIDR ranges, comma-separated (or loopback)`,
+    );
+  }
+  const hibp = boolean('HIBP', false);
+  const hibpUrl = (read('HIBP_URL') ?? DEFAULTS.HIBP_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\/./.test(hibpUrl)) problems.push(`HIBP_URL=${hibpUrl}: expected an http(s) URL`);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -134,6 +213,16 @@ export function loadConfig(env: Environment): Config {
     smtpUrl,
     mailFrom,
     logLevel: logLevel ?? 'info',
+    rateLimit,
+    loginThrottleAfter,
+    loginThrottleMaxDelay,
+    rateLimits: Object.freeze(rateLimits),
+    resetEmailLimit,
+    redisUrl,
+    redisKeyPrefix,
+    trustProxy,
+    hibp,
+    hibpUrl,
   });
 }
 
@@ -159,6 +248,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     ...config,
     databaseUrl: maskUrlPassword(config.databaseUrl),
     smtpUrl: config.smtpUrl === undefined ? undefined : maskUrlPassword(config.smtpUrl),
+    redisUrl: config.redisUrl === undefined ? undefined : maskUrlPassword(config.redisUrl),
   };
 }
 

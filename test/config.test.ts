@@ -44,6 +44,21 @@ describe('loadConfig with an empty environment', () => {
         smtpUrl: undefined,
         mailFrom: 'Bienvenue <no-reply@localhost>',
         logLevel: 'info',
+        rateLimit: true,
+        loginThrottleAfter: 5,
+        loginThrottleMaxDelay: 900,
+        rateLimits: {
+          signUp: { max: 10, windowSeconds: 3600 },
+          login: { max: 30, windowSeconds: 300 },
+          resetRequest: { max: 5, windowSeconds: 900 },
+          resetPassword: { max: 10, windowSeconds: 900 },
+        },
+        resetEmailLimit: { max: 3, windowSeconds: 3600 },
+        redisUrl: undefined,
+        redisKeyPrefix: 'bienvenue:',
+        trustProxy: undefined,
+        hibp: false,
+        hibpUrl: 'https://api.pwnedpasswords.com',
       },
     );
   });
@@ -92,6 +107,19 @@ describe('loadConfig parses each variable when set', () => {
       SMTP_URL: 'smtp://user:secret@mail.example.com:2525',
       MAIL_FROM: 'Accounts <accounts@example.com>',
       LOG_LEVEL: 'warn',
+      RATE_LIMIT: 'off',
+      LOGIN_THROTTLE_AFTER: '3',
+      LOGIN_THROTTLE_MAX_DELAY: '60',
+      RATE_LIMIT_SIGNUP: '2/60',
+      RATE_LIMIT_LOGIN: '5/10',
+      RATE_LIMIT_RESET_REQUEST: '1/30',
+      RATE_LIMIT_RESET: '4/40',
+      RESET_EMAIL_LIMIT: '1/600',
+      REDIS_URL: 'redis://:pw@cache:6379/2',
+      REDIS_KEY_PREFIX: 'auth:',
+      TRUST_PROXY: '10.0.0.0/8, loopback',
+      HIBP: 'on',
+      HIBP_URL: 'http://hibp.internal/',
     });
     assert.deepEqual(
       { ...config },
@@ -110,6 +138,21 @@ describe('loadConfig parses each variable when set', () => {
         smtpUrl: 'smtp://user:secret@mail.example.com:2525',
         mailFrom: 'Accounts <accounts@example.com>',
         logLevel: 'warn',
+        rateLimit: false,
+        loginThrottleAfter: 3,
+        loginThrottleMaxDelay: 60,
+        rateLimits: {
+          signUp: { max: 2, windowSeconds: 60 },
+          login: { max: 5, windowSeconds: 10 },
+          resetRequest: { max: 1, windowSeconds: 30 },
+          resetPassword: { max: 4, windowSeconds: 40 },
+        },
+        resetEmailLimit: { max: 1, windowSeconds: 600 },
+        redisUrl: 'redis://:pw@cache:6379/2',
+        redisKeyPrefix: 'auth:',
+        trustProxy: '10.0.0.0/8, loopback',
+        hibp: true,
+        hibpUrl: 'http://hibp.internal',
       },
     );
   });
@@ -140,6 +183,19 @@ describe('loadConfig parses each variable when set', () => {
     assert.throws(
       () => loadConfig({ DATABASE_URL: 'mysql://auth:hunter2@db/auth' }),
       (error: unknown) => error instanceof ConfigError && !error.message.includes('hunter2'),
+    );
+  });
+
+  it('refuses malformed rate limits, naming each variable', () => {
+    assert.throws(
+      () =>
+        loadConfig({ RATE_LIMIT_LOGIN: '10', RESET_EMAIL_LIMIT: '0/60', REDIS_URL: 'cache:6379' }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.problems.length === 3 &&
+        ['RATE_LIMIT_LOGIN', 'RESET_EMAIL_LIMIT', 'REDIS_URL'].every((name) =>
+          error.problems.some((problem) => problem.startsWith(name)),
+        ),
     );
   });
 

@@ -40,3 +40,10 @@ export class InvalidResetTokenError extends AuthError {
     super('Invalid or expired reset token');
   }
 }
+
+/** Too many attempts: the caller must wait `retryAfterSeconds` before trying again. */
+export class TooManyAttemptsError extends AuthError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many attempts: try again in ${retryAfterSeconds} seconds`);
+  }
+}

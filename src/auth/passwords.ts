@@ -3,6 +3,7 @@
  * blocks the event loop. bcrypt reads at most 72 bytes and stops at a NUL byte, so passwords that
  * would be cut short are refused rather than silently truncated.
  */
+import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcrypt';
 
 /** bcrypt's input limit, in UTF-8 bytes. */
@@ -32,15 +33,36 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFC');
 }
 
-/** Why `password` (already normalized) may not be set, or null when it may. */
-export function passwordProblem(password: string, minLength: number): string | null {
+/**
+ * Passwords that appear in leaked password lists (about 49,000, from the zxcvbn-ts project),
+ * compared without regard to case.
+ */
+const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
+  dictionary['passwords-common'].map((password) => password.toLowerCase()),
+);
+
+/**
+ * Why `password` (already normalized) could never be stored faithfully by bcrypt, or null:
+ * a NUL character, an unpaired surrogate, more than 72 bytes.
+ */
+export function unusablePasswordReason(password: string): string | null {
   if (password.includes('\0')) return 'Password must not contain NUL characters';
   if (/\p{Cs}/u.test(password)) return 'Password must be valid Unicode text';
+  if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
+    return `Password must be at most ${BCRYPT_MAX_BYTES} bytes long (bcrypt ignores anything beyond that)`;
+  }
+  return null;
+}
+
+/** Why `password` (already normalized) may not be set as a new password, or null when it may. */
+export function passwordProblem(password: string, minLength: number): string | null {
   if (Array.from(password).length < minLength) {
     return `Password must be at least ${minLength} characters long`;
   }
-  if (Buffer.byteLength(password, 'utf8') > BCRYPT_MAX_BYTES) {
-    return `Password must be at most ${BCRYPT_MAX_BYTES} bytes long (bcrypt ignores anything beyond that)`;
+  const unusable = unusablePasswordReason(password);
+  if (unusable !== null) return unusable;
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
+    return 'This password is too common: it is on lists of passwords leaked in data breaches, which attackers try first';
   }
   return null;
 }

@@ -13,6 +13,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
+import type { Throttles } from '../db/throttles.js';
 import { UniqueViolationError } from '../db/errors.js';
 import type { User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -22,10 +23,16 @@ import {
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
+  TooManyAttemptsError,
   UnknownEmailError,
   UserAlreadyExistsError,
 } from './errors.js';
-import { normalizePassword, passwordProblem, type PasswordHasher } from './passwords.js';
+import {
+  normalizePassword,
+  passwordProblem,
+  unusablePasswordReason,
+  type PasswordHasher,
+} from './passwords.js';
 import { digestToken, generateUuid, isUuid } from './tokens.js';
 
 /** Durations in seconds. */
@@ -36,6 +43,17 @@ export interface AuthSettings {
   readonly passwordMinLength: number;
   /** Base of the links put in emails; never taken from a request. */
   readonly publicUrl: string;
+  /** Abuse protection; none when undefined. */
+  readonly throttling?: ThrottlingSettings;
+}
+
+export interface ThrottlingSettings {
+  /** Consecutive failed logins of one email before each further attempt must wait. */
+  readonly loginAfter: number;
+  /** The longest such wait, in seconds (the backoff doubles up to it). */
+  readonly loginMaxDelaySeconds: number;
+  /** Reset emails one account may receive per window. */
+  readonly resetEmails: { readonly max: number; readonly windowSeconds: number };
 }
 
 export interface AuthDependencies {
@@ -45,14 +63,20 @@ export interface AuthDependencies {
   readonly mailer: Mailer;
   readonly logger: Logger;
   readonly settings: AuthSettings;
+  readonly throttles: Throttles;
+  /** Whether a password is known from breaches (Have I Been Pwned); no check when absent. */
+  readonly breachCheck?: (password: string) => Promise<boolean>;
   /** Delay before a reset request's background work; random by default. */
   readonly backgroundDelayMs?: () => number;
 }
 
 /** Activity is written back at most this often, so that reading a session is not a write. */
 const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
-/** An account is sent at most one reset email in this time (each would replace the last link). */
-export const RESET_EMAIL_COOLDOWN_MS = 60 * 1000;
+/** Kinds of counters in the throttles table. */
+const LOGIN = 'login';
+const RESET_EMAIL = 'reset_email';
+/** A streak of failed logins is forgotten this long after its first failure. */
+const LOGIN_STREAK_MS = 24 * 3600 * 1000;
 /** Reset emails waiting to be sent at once; beyond this, requests are dropped (and logged). */
 export const MAX_PENDING_RESET_EMAILS = 100;
 /** The background work of a reset request starts after a random delay up to this long. */
@@ -70,6 +94,8 @@ export class Auth {
   private readonly dummyHash: Promise<string>;
   private readonly backgroundTasks = new Set<Promise<void>>();
   private readonly backgroundDelayMs: () => number;
+  private readonly throttles: Throttles;
+  private readonly breachCheck: ((password: string) => Promise<boolean>) | undefined;
 
   constructor(dependencies: AuthDependencies) {
     ({
@@ -80,6 +106,8 @@ export class Auth {
       logger: this.logger,
       settings: this.settings,
     } = dependencies);
+    this.throttles = dependencies.throttles;
+    this.breachCheck = dependencies.breachCheck;
     this.backgroundDelayMs =
       dependencies.backgroundDelayMs ?? (() => randomInt(MAX_RESET_DELAY_MS + 1));
     this.sessionRefreshIntervalMs = Math.min(
@@ -102,7 +130,7 @@ export class Auth {
    */
   async registerUser(email: string, password: string): Promise<User> {
     const address = this.requireValidEmail(email);
-    const acceptedPassword = this.requireAcceptablePassword(password);
+    const acceptedPassword = await this.acceptablePassword(password);
     // Spares the bcrypt work for a taken address; the unique index still decides races.
     if ((await this.db.findUser({ email: address })) !== undefined) {
       throw new UserAlreadyExistsError(address);
@@ -123,15 +151,26 @@ export class Auth {
 
   /**
    * Checks the credentials and, when they are right, starts a new session (ending any other one of
-   * that user). Returns the new session id, to be given to the client once, or null.
+   * that user). Returns the new session id, to be given to the client once, or null. With
+   * throttling on, failures are counted per email (known or not, alike), and after
+   * `loginAfter` of them each further attempt must wait, the wait doubling up to
+   * `loginMaxDelaySeconds`: during it this throws {@link TooManyAttemptsError} without checking
+   * the password. A successful login or a completed reset clears the count.
    */
   async login(email: string, password: string): Promise<{ user: User; sessionId: string } | null> {
-    const user = await this.authenticate(email, password);
-    if (user === undefined) return null;
+    const address = normalizeEmail(email);
+    await this.refuseWhileThrottled(address);
+    const user = await this.authenticate(address, password);
+    if (user === undefined) {
+      await this.recordLoginFailure(address);
+      return null;
+    }
     // Only while the password just verified is still the account's: a reset that completed
     // during the comparison must not be outlived by a session opened with the old password.
     const sessionId = await this.startSession(user.id, { hashed_password: user.hashed_password });
-    return sessionId === null ? null : { user, sessionId };
+    if (sessionId === null) return null;
+    if (this.settings.throttling) await this.throttles.clear(LOGIN, address);
+    return { user, sessionId };
   }
 
   /** Starts a new session for the account of `email` and returns its id; null for no account. */
@@ -210,7 +249,7 @@ export class Auth {
     password: string,
     options: { email?: string } = {},
   ): Promise<void> {
-    const acceptedPassword = this.requireAcceptablePassword(password);
+    const acceptedPassword = await this.acceptablePassword(password);
     if (!isUuid(resetToken)) throw new InvalidResetTokenError();
     const tokenDigest = digestToken(resetToken);
     // Check before hashing, so a guessed token costs no bcrypt work; the update below re-checks.
@@ -231,6 +270,7 @@ export class Auth {
       now: this.clock.now(),
     });
     if (!consumed) throw new InvalidResetTokenError();
+    if (this.settings.throttling) await this.throttles.clear(LOGIN, user.email);
   }
 
   /** Waits for background work (reset emails) to finish; for a graceful shutdown and tests. */
@@ -243,7 +283,7 @@ export class Auth {
     const user = await this.db.findUser({ email: normalizeEmail(email) });
     // A password that could never have been set cannot match; refusing it costs no hash and is
     // the same for every account, so it tells nothing.
-    if (passwordProblem(candidate, 1) !== null) return undefined;
+    if (unusablePasswordReason(candidate) !== null) return undefined;
     const hash = user?.hashed_password ?? (await this.dummyHash);
     const matches = await this.hasher.verify(candidate, hash);
     if (user === undefined || !matches) return undefined;
@@ -287,11 +327,19 @@ export class Auth {
   private async sendResetEmail(address: string): Promise<void> {
     const user = await this.db.findUser({ email: address });
     if (user === undefined) return;
-    const ttlMs = this.settings.resetTokenTtl * 1000;
-    const issuedAt = (user.reset_token_expires_at ?? -Infinity) - ttlMs;
-    if (this.clock.now() - issuedAt < RESET_EMAIL_COOLDOWN_MS) {
-      this.logger.info({ userId: user.id }, 'password reset email skipped: one was just sent');
-      return;
+    const limit = this.settings.throttling?.resetEmails;
+    if (limit !== undefined) {
+      const now = this.clock.now();
+      const counter = await this.throttles.hit(
+        RESET_EMAIL,
+        user.email,
+        now,
+        limit.windowSeconds * 1000,
+      );
+      if (counter.count > limit.max) {
+        this.logger.info({ userId: user.id }, 'password reset email skipped: limit reached');
+        return;
+      }
     }
     const token = await this.issueResetToken(user.id);
     const link = `${this.settings.publicUrl}/reset_password?token=${token}`;
@@ -311,10 +359,40 @@ export class Auth {
   }
 
   /** The normalized password, or a {@link PasswordPolicyError} saying which rule it breaks. */
-  private requireAcceptablePassword(password: string): string {
+  private async acceptablePassword(password: string): Promise<string> {
     const normalized = normalizePassword(password);
     const problem = passwordProblem(normalized, this.settings.passwordMinLength);
     if (problem !== null) throw new PasswordPolicyError(problem);
+    if (this.breachCheck !== undefined && (await this.breachCheck(normalized))) {
+      throw new PasswordPolicyError(
+        'This password has appeared in a data breach (according to Have I Been Pwned), so attackers may try it: choose another',
+      );
+    }
     return normalized;
+  }
+
+  private async refuseWhileThrottled(address: string): Promise<void> {
+    if (!this.settings.throttling) return;
+    const counter = await this.throttles.get(LOGIN, address);
+    const now = this.clock.now();
+    if (counter?.blocked_until != null && counter.blocked_until > now) {
+      throw new TooManyAttemptsError(Math.ceil((counter.blocked_until - now) / 1000));
+    }
+  }
+
+  private async recordLoginFailure(address: string): Promise<void> {
+    const throttling = this.settings.throttling;
+    if (!throttling) return;
+    const now = this.clock.now();
+    const counter = await this.throttles.hit(LOGIN, address, now, LOGIN_STREAK_MS);
+    if (counter.count >= throttling.loginAfter) {
+      const delaySeconds = Math.min(
+        2 ** Math.min(counter.count - throttling.loginAfter, 30),
+        throttling.loginMaxDelaySeconds,
+      );
+      await this.throttles.blockUntil(LOGIN, address, now + delaySeconds * 1000);
+    }
+    // Now and then, forget streaks that ended long ago (failures for unknown emails included).
+    if (randomInt(100) === 0) await this.throttles.purge(now - LOGIN_STREAK_MS, now);
   }
 }

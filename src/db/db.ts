@@ -5,15 +5,7 @@
  */
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import {
-  DatabaseUnavailableError,
-  InvalidAttributeError,
-  isDatabaseUnavailable,
-  InvalidRequestError,
-  isUniqueViolation,
-  NoResultFoundError,
-  UniqueViolationError,
-} from './errors.js';
+import { InvalidAttributeError, InvalidRequestError, NoResultFoundError, run } from './errors.js';
 import { USER_COLUMNS, type Schema, type User, type UserUpdate } from './schema.js';
 
 type UserColumn = keyof User;
@@ -172,20 +164,5 @@ function requireUpdatable(attributes: Readonly<UserUpdate>): void {
     if (!USER_COLUMNS.has(column) || column === 'id') {
       throw new InvalidAttributeError(`Not an updatable attribute: ${column}`);
     }
-  }
-}
-
-/**
- * Runs a query, translating the driver's errors into this layer's: a unique-index violation into
- * {@link UniqueViolationError}, an unreachable or overloaded database into
- * {@link DatabaseUnavailableError}.
- */
-async function run<T>(query: () => Promise<T>): Promise<T> {
-  try {
-    return await query();
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new UniqueViolationError(error);
-    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(error);
-    throw error;
   }
 }

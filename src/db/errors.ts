@@ -84,3 +84,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     PG_CONNECTION_MESSAGES.test(error.message)
   );
 }
+
+/**
+ * Runs a query, translating the driver's errors into this layer's: a unique-index violation into
+ * {@link UniqueViolationError}, an unreachable or overloaded database into
+ * {@link DatabaseUnavailableError}.
+ */
+export async function run<T>(query: () => Promise<T>): Promise<T> {
+  try {
+    return await query();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new UniqueViolationError(error);
+    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(error);
+    throw error;
+  }
+}

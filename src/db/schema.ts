@@ -23,9 +23,25 @@ export interface UsersTable {
   updated_at: number;
 }
 
+/**
+ * Counters for abuse protection, one row per (kind, subject): failed logins per email, reset
+ * emails per account. Shared by every instance through the database.
+ */
+export interface ThrottlesTable {
+  kind: string;
+  /** What is counted: a normalized email address. */
+  subject: string;
+  count: number;
+  window_started_at: number;
+  blocked_until: number | null;
+}
+
 export interface Schema {
   users: UsersTable;
+  throttles: ThrottlesTable;
 }
+
+export type Throttle = Selectable<ThrottlesTable>;
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;

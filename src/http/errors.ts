@@ -11,6 +11,7 @@ import {
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
+  TooManyAttemptsError,
   UnknownEmailError,
   UserAlreadyExistsError,
 } from '../auth/errors.js';
@@ -25,6 +26,7 @@ const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string?]> =
   [PasswordPolicyError, 400],
   [UnknownEmailError, 403],
   [InvalidResetTokenError, 403],
+  [TooManyAttemptsError, 429],
 ];
 
 /** What a 503 tells clients to wait before retrying. */
@@ -49,13 +51,12 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
         return { status, body: { message: message ?? error.message } };
     }
   }
-  if (isFastifyError(error)) {
-    if (error.validation !== undefined) {
-      return { status: 400, body: { message: describeValidation(error) } };
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) return { status, body: { message: error.message } };
+  if (isFastifyError(error) && error.validation !== undefined) {
+    return { status: 400, body: { message: describeValidation(error) } };
   }
+  // Client errors raised by Fastify and its plugins (bad JSON, 413, 415, rate limits…).
+  const status = clientErrorStatus(error);
+  if (status !== undefined) return { status, body: { message: (error as Error).message } };
   return { status: 500, body: { message: 'Internal server error', requestId: request.id } };
 }
 
@@ -67,8 +68,18 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
     void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   } else if (status >= 500) {
     request.log.error({ err: error }, 'request failed');
+  } else if (error instanceof TooManyAttemptsError) {
+    void reply.header('retry-after', String(error.retryAfterSeconds));
   }
   void reply.code(status).send(body);
+}
+
+function clientErrorStatus(error: unknown): number | undefined {
+  if (!(error instanceof Error) || !('statusCode' in error)) return undefined;
+  const { statusCode } = error;
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500
+    ? statusCode
+    : undefined;
 }
 
 function isFastifyError(error: unknown): error is FastifyError {

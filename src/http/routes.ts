@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Auth } from '../auth/service.js';
+import type { RateLimit, RateLimitedAction } from '../config.js';
 import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
 
 export interface RouteOptions {
@@ -12,6 +13,8 @@ export interface RouteOptions {
   readonly sessionTtl: number;
   /** The course's contract for POST /reset_password: token in the body, 403 for unknown emails. */
   readonly resetTokenInResponse: boolean;
+  /** Per-client limits on the routes attackers use; none when absent. */
+  readonly rateLimits?: Readonly<Record<RateLimitedAction, RateLimit>>;
 }
 
 /** A non-empty text field; form data with a repeated field arrives as an array and is refused. */
@@ -45,7 +48,14 @@ interface Credentials {
 const FORBIDDEN = { message: 'Forbidden' };
 
 export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
-  const { auth, publicUrl, sessionTtl, resetTokenInResponse } = options;
+  const { auth, publicUrl, sessionTtl, resetTokenInResponse, rateLimits } = options;
+  /** Route options that apply the per-client limit of `action`, if limits are on. */
+  const limited = (action: RateLimitedAction) => {
+    const limit = rateLimits?.[action];
+    return limit === undefined
+      ? {}
+      : { config: { rateLimit: { max: limit.max, timeWindow: limit.windowSeconds * 1000 } } };
+  };
 
   app.get('/', { schema: { response: { 200: message('message') } } }, () => ({
     message: 'Bienvenue',
@@ -54,6 +64,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   app.post<Credentials>(
     '/users',
     {
+      ...limited('signUp'),
       schema: {
         body: bodyWith('email', 'password'),
         response: { 200: message('email', 'message') },
@@ -68,6 +79,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   app.post<Credentials>(
     '/sessions',
     {
+      ...limited('login'),
       schema: {
         body: bodyWith('email', 'password'),
         response: { 200: message('email', 'message'), 401: ERROR },
@@ -101,7 +113,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
 
   app.post<{ Body: { email: string } }>(
     '/reset_password',
-    { schema: { body: bodyWith('email') } },
+    { ...limited('resetRequest'), schema: { body: bodyWith('email') } },
     async (request) => {
       const { email } = request.body;
       if (resetTokenInResponse) {
@@ -126,6 +138,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   app.put<{ Body: { email: string; reset_token: string; new_password: string } }>(
     '/reset_password',
     {
+      ...limited('resetPassword'),
       schema: {
         body: bodyWith('email', 'reset_token', 'new_password'),
         response: { 200: message('email', 'message') },

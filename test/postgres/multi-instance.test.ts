@@ -7,12 +7,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freshPostgresUrl } from '../support/databases.js';
 import { formBody, startIsolatedServer } from '../support/process.js';
+import { freshRedisPrefix, redisProblem, TEST_REDIS_URL } from '../support/redis.js';
 
 const EMAIL = 'multi@example.com';
 
 test('two instances on one PostgreSQL database act as one service', async () => {
   const databaseUrl = await freshPostgresUrl();
-  const env = { BCRYPT_ROUNDS: '4', RESET_TOKEN_IN_RESPONSE: 'true' };
+  const env = { BCRYPT_ROUNDS: '4', RESET_TOKEN_IN_RESPONSE: 'true', RATE_LIMIT: 'off' };
   const [a, b] = await Promise.all([
     startIsolatedServer(env, { databaseUrl }),
     startIsolatedServer(env, { databaseUrl }),
@@ -59,4 +60,52 @@ test('two instances on one PostgreSQL database act as one service', async () => 
   assert.equal((await withCookie(a.url, 'GET', '/profile', live)).status, 403, 'reset ended it');
   await logIn(a.url, 'second pass');
   await logIn(b.url, 'second pass');
+});
+
+test('two instances share login throttling through the database and client limits through Redis', async (t) => {
+  const problem = await redisProblem();
+  if (problem !== undefined) {
+    assert.notEqual(process.env.CI, 'true', `Redis is required under CI: ${problem}`);
+    t.skip(`Redis unreachable at ${TEST_REDIS_URL} (${problem})`);
+    return;
+  }
+  const databaseUrl = await freshPostgresUrl();
+  const env = {
+    BCRYPT_ROUNDS: '4',
+    RATE_LIMIT: 'on',
+    LOGIN_THROTTLE_AFTER: '3',
+    RATE_LIMIT_LOGIN: '1000/60',
+    RATE_LIMIT_SIGNUP: '4/3600',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: freshRedisPrefix(),
+  };
+  const [a, b] = await Promise.all([
+    startIsolatedServer(env, { databaseUrl }),
+    startIsolatedServer(env, { databaseUrl }),
+  ]);
+  const send = (base: string, path: string, fields: Record<string, string>) =>
+    fetch(`${base}${path}`, { method: 'POST', body: formBody(fields) });
+
+  // Four sign-ups from this client, alternating instances, use up the shared limit of four.
+  const statuses = [];
+  for (let i = 0; i < 6; i += 1) {
+    const base = i % 2 === 0 ? a.url : b.url;
+    statuses.push(
+      (await send(base, '/users', { email: `shared${i}@example.com`, password: 'shared pass' }))
+        .status,
+    );
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+
+  // Failed logins counted on one instance throttle the account on the other.
+  for (let i = 0; i < 3; i += 1) {
+    const failed = await send(a.url, '/sessions', { email: 'shared0@example.com', password: 'no' });
+    assert.equal(failed.status, 401);
+  }
+  const throttled = await send(b.url, '/sessions', {
+    email: 'shared0@example.com',
+    password: 'shared pass',
+  });
+  assert.equal(throttled.status, 429);
+  assert.ok(Number(throttled.headers.get('retry-after')) >= 1);
 });

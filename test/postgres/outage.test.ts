@@ -17,7 +17,7 @@ async function serverBehindProxy() {
   const databaseUrl = new URL(await freshPostgresUrl());
   databaseUrl.host = `127.0.0.1:${proxy.port}`;
   const server = await startIsolatedServer(
-    { BCRYPT_ROUNDS: '4' },
+    { BCRYPT_ROUNDS: '4', RATE_LIMIT: 'off' },
     { databaseUrl: databaseUrl.toString() },
   );
   return { proxy, server };
