@@ -13,7 +13,9 @@ import type { Config } from './config.js';
 import { registerFormParsers } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
 import { handleError } from './http/errors.js';
+import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
 import { registerRoutes } from './http/routes.js';
+import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
   readonly auth: Auth;
@@ -28,6 +30,8 @@ export interface AppDependencies {
     | 'redisKeyPrefix'
   >;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
   /** Where per-client request counts live; in this process's memory when absent. */
   readonly redis?: Redis;
 }
@@ -37,7 +41,7 @@ const BODY_LIMIT_BYTES = 16 * 1024;
 const MAX_FORM_FIELDS = 16;
 
 export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
-  const { auth, config, logger } = dependencies;
+  const { auth, config, logger, metrics } = dependencies;
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
@@ -82,8 +86,23 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     setStandardHeaders(request, reply);
   });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ message: 'Not found' }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ message: 'Not found', requestId: request.id }),
+  );
 
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpRequestDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await registerOpenApi(app, config.publicUrl);
+  await registerOperationRoutes(app, dependencies.readiness);
   registerRoutes(app, {
     auth,
     publicUrl: config.publicUrl,

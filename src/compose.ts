@@ -1,27 +1,35 @@
 /**
- * Wires one Bienvenue service from its configuration: database (migrated), mailer, Auth service
- * and HTTP app. Closing the app closes the rest. Tests pass their own clock, mailer or hasher.
+ * Wires one Bienvenue service from its configuration: database (migrated), metrics, audit log,
+ * mailer, the Auth service, account administration and the HTTP app. Closing the app closes the
+ * rest. Tests pass their own clock, mailer or hasher.
  */
-import type { FastifyInstance } from 'fastify';
 import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { bcryptHasher, type PasswordHasher } from './auth/passwords.js';
+import { AccountAdmin } from './auth/admin.js';
+import { AuditLog } from './auth/audit.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
+import { bcryptHasher, PasswordRules, type PasswordHasher } from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDatabase } from './db/connection.js';
+import { AuditEvents } from './db/audit-events.js';
+import { openDatabase, type Database } from './db/connection.js';
 import { DB } from './db/db.js';
+import { migrateToLatest, pendingMigrations } from './db/migrations.js';
 import { Throttles } from './db/throttles.js';
-import { migrateToLatest } from './db/migrations.js';
+import { describeError } from './describe-error.js';
 import { logMailer, smtpMailer, type Mailer } from './mail/mailer.js';
+import { createMetrics, timedHasher, type Metrics } from './metrics.js';
 
 export interface Service {
   readonly app: FastifyInstance;
   readonly auth: Auth;
+  readonly admin: AccountAdmin;
+  readonly metrics: Metrics;
 }
 
 export interface ServiceOverrides {
@@ -50,34 +58,74 @@ export async function createService(
     throw error;
   }
   const clock = overrides.clock ?? systemClock;
+  const metrics = createMetrics(database);
+  const hasher = timedHasher(overrides.hasher ?? bcryptHasher(config.bcryptRounds), metrics);
+  const auditEvents = new AuditEvents(database.kysely);
+  const audit = new AuditLog(auditEvents, {
+    clock,
+    logger,
+    retentionDays: config.auditRetentionDays,
+    onEvent: (type) => metrics.authEvents.inc({ type }),
+  });
+  const passwordRules = new PasswordRules(
+    config.passwordMinLength,
+    config.hibp ? pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) : undefined,
+  );
+  const db = new DB(database.kysely, clock);
+  const throttles = new Throttles(database.kysely);
   const mailer = overrides.mailer ?? createMailer(config, logger);
   const auth = new Auth({
-    db: new DB(database.kysely, clock),
-    throttles: new Throttles(database.kysely),
-    hasher: overrides.hasher ?? bcryptHasher(config.bcryptRounds),
+    db,
+    throttles,
+    hasher,
+    passwordRules,
+    audit,
     clock,
     mailer,
     logger,
     settings: { ...config, throttling: throttlingSettings(config) },
-    ...(config.hibp && { breachCheck: pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) }),
     ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
+  });
+  const admin = new AccountAdmin({
+    db,
+    throttles,
+    auditEvents,
+    audit,
+    hasher,
+    passwordRules,
+    clock,
+    settings: config,
   });
   const redis =
     config.rateLimit && config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
-  const app = await buildApp({ auth, config, logger, ...(redis && { redis }) });
+  const app = await buildApp({
+    auth,
+    config,
+    logger,
+    metrics,
+    readiness: () => readiness(database),
+    ...(redis && { redis }),
+  });
   app.addHook('onClose', async () => {
     await auth.drain();
+    await audit.close();
     mailer.close();
     redis?.disconnect();
     await database.kysely.destroy();
   });
-  return { app, auth };
+  return { app, auth, admin, metrics };
 }
 
-function createMailer(config: Config, logger: Logger): Mailer {
-  if (config.smtpUrl !== undefined) return smtpMailer(config.smtpUrl, config.mailFrom);
-  logger.warn('SMTP_URL is not set: password reset emails will be written to the log, not sent');
-  return logMailer(logger);
+/** Ready when the database answers and every migration is applied. */
+async function readiness(database: Database): Promise<{ ready: boolean; reason?: string }> {
+  try {
+    const pending = await pendingMigrations(database);
+    return pending.length === 0
+      ? { ready: true }
+      : { ready: false, reason: `migrations not applied: ${pending.join(', ')}` };
+  } catch (error) {
+    return { ready: false, reason: `database unreachable: ${describeError(error)}` };
+  }
 }
 
 function throttlingSettings(config: Config): ThrottlingSettings | undefined {
@@ -87,6 +135,12 @@ function throttlingSettings(config: Config): ThrottlingSettings | undefined {
     loginMaxDelaySeconds: config.loginThrottleMaxDelay,
     resetEmails: config.resetEmailLimit,
   };
+}
+
+function createMailer(config: Config, logger: Logger): Mailer {
+  if (config.smtpUrl !== undefined) return smtpMailer(config.smtpUrl, config.mailFrom);
+  logger.warn('SMTP_URL is not set: password reset emails will be written to the log, not sent');
+  return logMailer(logger);
 }
 
 /**

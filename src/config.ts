@@ -41,6 +41,11 @@ export interface Config {
   /** Check new passwords against Have I Been Pwned (k-anonymity range API). */
   readonly hibp: boolean;
   readonly hibpUrl: string;
+  /** Days audit events are kept. */
+  readonly auditRetentionDays: number;
+  /** Port of the separate Prometheus metrics listener; no listener when undefined. */
+  readonly metricsPort: number | undefined;
+  readonly metricsHost: string;
 }
 
 export interface RateLimit {
@@ -93,6 +98,8 @@ export const DEFAULTS = {
   RESET_EMAIL_LIMIT: '3/3600',
   REDIS_KEY_PREFIX: 'bienvenue:',
   HIBP_URL: 'https://api.pwnedpasswords.com',
+  AUDIT_RETENTION_DAYS: 90,
+  METRICS_HOST: '127.0.0.1',
 } as const;
 
 /** Parses and validates the environment; throws a {@link ConfigError} listing every problem. */
@@ -197,6 +204,16 @@ export function loadConfig(env: Environment): Config {
   const hibpUrl = (read('HIBP_URL') ?? DEFAULTS.HIBP_URL).replace(/\/+$/, '');
   if (!/^https?:\/\/./.test(hibpUrl)) problems.push(`HIBP_URL=${hibpUrl}: expected an http(s) URL`);
 
+  const auditRetentionDays = integer(
+    'AUDIT_RETENTION_DAYS',
+    DEFAULTS.AUDIT_RETENTION_DAYS,
+    1,
+    100 * 366,
+  );
+  const metricsPort =
+    read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 1, 65535);
+  const metricsHost = read('METRICS_HOST') ?? DEFAULTS.METRICS_HOST;
+
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port,
@@ -223,6 +240,9 @@ export function loadConfig(env: Environment): Config {
     trustProxy,
     hibp,
     hibpUrl,
+    auditRetentionDays,
+    metricsPort,
+    metricsHost,
   });
 }
 

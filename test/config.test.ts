@@ -59,6 +59,9 @@ describe('loadConfig with an empty environment', () => {
         trustProxy: undefined,
         hibp: false,
         hibpUrl: 'https://api.pwnedpasswords.com',
+        auditRetentionDays: 90,
+        metricsPort: undefined,
+        metricsHost: '127.0.0.1',
       },
     );
   });
@@ -120,6 +123,9 @@ describe('loadConfig parses each variable when set', () => {
       TRUST_PROXY: '10.0.0.0/8, loopback',
       HIBP: 'on',
       HIBP_URL: 'http://hibp.internal/',
+      AUDIT_RETENTION_DAYS: '30',
+      METRICS_PORT: '9464',
+      METRICS_HOST: '0.0.0.0',
     });
     assert.deepEqual(
       { ...config },
@@ -153,6 +159,9 @@ describe('loadConfig parses each variable when set', () => {
         trustProxy: '10.0.0.0/8, loopback',
         hibp: true,
         hibpUrl: 'http://hibp.internal',
+        auditRetentionDays: 30,
+        metricsPort: 9464,
+        metricsHost: '0.0.0.0',
       },
     );
   });

@@ -5,6 +5,7 @@
  */
 import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcrypt';
+import { PasswordPolicyError } from './errors.js';
 
 /** bcrypt's input limit, in UTF-8 bytes. */
 export const BCRYPT_MAX_BYTES = 72;
@@ -65,4 +66,27 @@ export function passwordProblem(password: string, minLength: number): string | n
     return 'This password is too common: it is on lists of passwords leaked in data breaches, which attackers try first';
   }
   return null;
+}
+
+/**
+ * The rules a new password must meet: the policy above, then, when configured, the breach check.
+ * Returns the normalized password or throws a {@link PasswordPolicyError} saying which rule failed.
+ */
+export class PasswordRules {
+  constructor(
+    private readonly minLength: number,
+    private readonly breachCheck?: (password: string) => Promise<boolean>,
+  ) {}
+
+  async accept(password: string): Promise<string> {
+    const normalized = normalizePassword(password);
+    const problem = passwordProblem(normalized, this.minLength);
+    if (problem !== null) throw new PasswordPolicyError(problem);
+    if (this.breachCheck !== undefined && (await this.breachCheck(normalized))) {
+      throw new PasswordPolicyError(
+        'This password has appeared in a data breach (according to Have I Been Pwned), so attackers may try it: choose another',
+      );
+    }
+    return normalized;
+  }
 }

@@ -22,17 +22,18 @@ import { isValidEmail, normalizeEmail } from './email.js';
 import {
   InvalidEmailError,
   InvalidResetTokenError,
-  PasswordPolicyError,
   TooManyAttemptsError,
   UnknownEmailError,
   UserAlreadyExistsError,
 } from './errors.js';
+import type { AuditLog, RequestContext } from './audit.js';
 import {
   normalizePassword,
-  passwordProblem,
   unusablePasswordReason,
   type PasswordHasher,
+  type PasswordRules,
 } from './passwords.js';
+import { LOGIN, RESET_EMAIL, sessionIsLive } from './rules.js';
 import { digestToken, generateUuid, isUuid } from './tokens.js';
 
 /** Durations in seconds. */
@@ -64,17 +65,14 @@ export interface AuthDependencies {
   readonly logger: Logger;
   readonly settings: AuthSettings;
   readonly throttles: Throttles;
-  /** Whether a password is known from breaches (Have I Been Pwned); no check when absent. */
-  readonly breachCheck?: (password: string) => Promise<boolean>;
+  readonly passwordRules: PasswordRules;
+  readonly audit: AuditLog;
   /** Delay before a reset request's background work; random by default. */
   readonly backgroundDelayMs?: () => number;
 }
 
 /** Activity is written back at most this often, so that reading a session is not a write. */
 const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
-/** Kinds of counters in the throttles table. */
-const LOGIN = 'login';
-const RESET_EMAIL = 'reset_email';
 /** A streak of failed logins is forgotten this long after its first failure. */
 const LOGIN_STREAK_MS = 24 * 3600 * 1000;
 /** Reset emails waiting to be sent at once; beyond this, requests are dropped (and logged). */
@@ -95,7 +93,8 @@ export class Auth {
   private readonly backgroundTasks = new Set<Promise<void>>();
   private readonly backgroundDelayMs: () => number;
   private readonly throttles: Throttles;
-  private readonly breachCheck: ((password: string) => Promise<boolean>) | undefined;
+  private readonly passwordRules: PasswordRules;
+  private readonly audit: AuditLog;
 
   constructor(dependencies: AuthDependencies) {
     ({
@@ -107,7 +106,8 @@ export class Auth {
       settings: this.settings,
     } = dependencies);
     this.throttles = dependencies.throttles;
-    this.breachCheck = dependencies.breachCheck;
+    this.passwordRules = dependencies.passwordRules;
+    this.audit = dependencies.audit;
     this.backgroundDelayMs =
       dependencies.backgroundDelayMs ?? (() => randomInt(MAX_RESET_DELAY_MS + 1));
     this.sessionRefreshIntervalMs = Math.min(
@@ -128,25 +128,28 @@ export class Auth {
    * Creates an account. Throws {@link InvalidEmailError}, {@link PasswordPolicyError}, or
    * {@link UserAlreadyExistsError} (also when a concurrent sign-up for the address won).
    */
-  async registerUser(email: string, password: string): Promise<User> {
+  async registerUser(email: string, password: string, context?: RequestContext): Promise<User> {
     const address = this.requireValidEmail(email);
-    const acceptedPassword = await this.acceptablePassword(password);
+    const acceptedPassword = await this.passwordRules.accept(password);
     // Spares the bcrypt work for a taken address; the unique index still decides races.
     if ((await this.db.findUser({ email: address })) !== undefined) {
       throw new UserAlreadyExistsError(address);
     }
     const hashedPassword = await this.hasher.hash(acceptedPassword);
+    let user: User;
     try {
-      return await this.db.addUser(address, hashedPassword);
+      user = await this.db.addUser(address, hashedPassword);
     } catch (error) {
       if (error instanceof UniqueViolationError) throw new UserAlreadyExistsError(address);
       throw error;
     }
+    this.audit.record({ type: 'user_registered', user, context });
+    return user;
   }
 
   /** True when the email names an account and the password is its password. */
   async validLogin(email: string, password: string): Promise<boolean> {
-    return (await this.authenticate(email, password)) !== undefined;
+    return (await this.authenticate(email, password)).verified !== undefined;
   }
 
   /**
@@ -157,19 +160,28 @@ export class Auth {
    * `loginMaxDelaySeconds`: during it this throws {@link TooManyAttemptsError} without checking
    * the password. A successful login or a completed reset clears the count.
    */
-  async login(email: string, password: string): Promise<{ user: User; sessionId: string } | null> {
+  async login(
+    email: string,
+    password: string,
+    context?: RequestContext,
+  ): Promise<{ user: User; sessionId: string } | null> {
     const address = normalizeEmail(email);
-    await this.refuseWhileThrottled(address);
-    const user = await this.authenticate(address, password);
+    await this.refuseWhileThrottled(address, context);
+    const { account, verified: user } = await this.authenticate(address, password);
     if (user === undefined) {
+      this.audit.record({ type: 'login_failed', user: account, context });
       await this.recordLoginFailure(address);
       return null;
     }
     // Only while the password just verified is still the account's: a reset that completed
     // during the comparison must not be outlived by a session opened with the old password.
     const sessionId = await this.startSession(user.id, { hashed_password: user.hashed_password });
-    if (sessionId === null) return null;
+    if (sessionId === null) {
+      this.audit.record({ type: 'login_failed', user, context });
+      return null;
+    }
     if (this.settings.throttling) await this.throttles.clear(LOGIN, address);
+    this.audit.record({ type: 'login_succeeded', user, context });
     return { user, sessionId };
   }
 
@@ -184,33 +196,31 @@ export class Auth {
     if (!isUuid(sessionId)) return null;
     const sessionDigest = digestToken(sessionId);
     const user = await this.db.findUser({ session_id: sessionDigest });
-    if (user?.session_created_at == null || user.session_seen_at == null) return null;
     const now = this.clock.now();
-    const expired =
-      now >= user.session_created_at + this.settings.sessionTtl * 1000 ||
-      now >= user.session_seen_at + this.settings.sessionIdleTtl * 1000;
-    if (expired) return null;
-    if (now - user.session_seen_at >= this.sessionRefreshIntervalMs) {
+    if (user === undefined || !sessionIsLive(user, now, this.settings)) return null;
+    if (now - (user.session_seen_at ?? now) >= this.sessionRefreshIntervalMs) {
       await this.db.touchSession(user.id, sessionDigest, now);
     }
     return user;
   }
 
-  /** Ends the session of user `userId`, if any. */
-  async destroySession(userId: number): Promise<void> {
+  /** Ends the session of user `userId`, if any (a logout). */
+  async destroySession(userId: number, context?: RequestContext): Promise<void> {
     await this.db.updateUser(userId, {
       session_id: null,
       session_created_at: null,
       session_seen_at: null,
     });
+    this.audit.record({ type: 'logout', user: { id: userId }, context });
   }
 
   /**
    * Issues a new reset token for the account of `email` (replacing any earlier one) and returns it.
    * Throws {@link UnknownEmailError} when there is no such account.
    */
-  async getResetPasswordToken(email: string): Promise<string> {
+  async getResetPasswordToken(email: string, context?: RequestContext): Promise<string> {
     const user = await this.db.findUser({ email: normalizeEmail(email) });
+    this.audit.record({ type: 'password_reset_requested', user, context });
     if (user === undefined) throw new UnknownEmailError();
     return this.issueResetToken(user.id);
   }
@@ -223,14 +233,14 @@ export class Auth {
    * {@link MAX_PENDING_RESET_EMAILS} wait at once. Throws {@link InvalidEmailError} for a
    * malformed address; delivery failures are logged, never thrown.
    */
-  requestPasswordReset(email: string): void {
+  requestPasswordReset(email: string, context?: RequestContext): void {
     const address = this.requireValidEmail(email);
     if (this.backgroundTasks.size >= MAX_PENDING_RESET_EMAILS) {
       this.logger.warn('too many password reset emails waiting; this request was dropped');
       return;
     }
     const task = new Promise((resolve) => setTimeout(resolve, this.backgroundDelayMs()))
-      .then(() => this.sendResetEmail(address))
+      .then(() => this.sendResetEmail(address, context))
       .catch((error: unknown) => {
         this.logger.error({ err: error }, 'password reset email failed');
       });
@@ -247,9 +257,9 @@ export class Auth {
   async updatePassword(
     resetToken: string,
     password: string,
-    options: { email?: string } = {},
+    options: { email?: string; context?: RequestContext } = {},
   ): Promise<void> {
-    const acceptedPassword = await this.acceptablePassword(password);
+    const acceptedPassword = await this.passwordRules.accept(password);
     if (!isUuid(resetToken)) throw new InvalidResetTokenError();
     const tokenDigest = digestToken(resetToken);
     // Check before hashing, so a guessed token costs no bcrypt work; the update below re-checks.
@@ -271,22 +281,31 @@ export class Auth {
     });
     if (!consumed) throw new InvalidResetTokenError();
     if (this.settings.throttling) await this.throttles.clear(LOGIN, user.email);
+    this.audit.record({ type: 'password_reset_completed', user, context: options.context });
   }
 
-  /** Waits for background work (reset emails) to finish; for a graceful shutdown and tests. */
+  /**
+   * Waits for background work (reset emails) to finish and writes pending audit events; for a
+   * graceful shutdown, and for tests.
+   */
   async drain(): Promise<void> {
     while (this.backgroundTasks.size > 0) await Promise.allSettled([...this.backgroundTasks]);
+    await this.audit.flush();
   }
 
-  private async authenticate(email: string, password: string): Promise<User | undefined> {
+  /** The account of `email` if any, and it again as `verified` if `password` is its password. */
+  private async authenticate(
+    email: string,
+    password: string,
+  ): Promise<{ account?: User; verified?: User }> {
     const candidate = normalizePassword(password);
     const user = await this.db.findUser({ email: normalizeEmail(email) });
     // A password that could never have been set cannot match; refusing it costs no hash and is
     // the same for every account, so it tells nothing.
-    if (unusablePasswordReason(candidate) !== null) return undefined;
+    if (unusablePasswordReason(candidate) !== null) return { account: user };
     const hash = user?.hashed_password ?? (await this.dummyHash);
     const matches = await this.hasher.verify(candidate, hash);
-    if (user === undefined || !matches) return undefined;
+    if (user === undefined || !matches) return { account: user };
     if (this.hasher.needsRehash(user.hashed_password)) {
       const upgraded = await this.hasher.hash(candidate);
       // Never over a password changed meanwhile.
@@ -297,10 +316,11 @@ export class Auth {
           { hashed_password: upgraded },
         )
       ) {
-        return { ...user, hashed_password: upgraded };
+        const upgradedUser = { ...user, hashed_password: upgraded };
+        return { account: upgradedUser, verified: upgradedUser };
       }
     }
-    return user;
+    return { account: user, verified: user };
   }
 
   /** A new session for `userId` if its row still holds `expected`; null if it no longer does. */
@@ -324,8 +344,9 @@ export class Auth {
     return token;
   }
 
-  private async sendResetEmail(address: string): Promise<void> {
+  private async sendResetEmail(address: string, context?: RequestContext): Promise<void> {
     const user = await this.db.findUser({ email: address });
+    this.audit.record({ type: 'password_reset_requested', user, context });
     if (user === undefined) return;
     const limit = this.settings.throttling?.resetEmails;
     if (limit !== undefined) {
@@ -358,24 +379,13 @@ export class Auth {
     return address;
   }
 
-  /** The normalized password, or a {@link PasswordPolicyError} saying which rule it breaks. */
-  private async acceptablePassword(password: string): Promise<string> {
-    const normalized = normalizePassword(password);
-    const problem = passwordProblem(normalized, this.settings.passwordMinLength);
-    if (problem !== null) throw new PasswordPolicyError(problem);
-    if (this.breachCheck !== undefined && (await this.breachCheck(normalized))) {
-      throw new PasswordPolicyError(
-        'This password has appeared in a data breach (according to Have I Been Pwned), so attackers may try it: choose another',
-      );
-    }
-    return normalized;
-  }
-
-  private async refuseWhileThrottled(address: string): Promise<void> {
+  private async refuseWhileThrottled(address: string, context?: RequestContext): Promise<void> {
     if (!this.settings.throttling) return;
     const counter = await this.throttles.get(LOGIN, address);
     const now = this.clock.now();
     if (counter?.blocked_until != null && counter.blocked_until > now) {
+      const account = await this.db.findUser({ email: address });
+      this.audit.record({ type: 'login_throttled', user: account, context });
       throw new TooManyAttemptsError(Math.ceil((counter.blocked_until - now) / 1000));
     }
   }

@@ -16,6 +16,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Database {
   readonly kysely: Kysely<Schema>;
   readonly engine: Engine;
+  /** PostgreSQL: connections open, idle, and requests waiting for one. */
+  readonly poolStats?: () => { total: number; idle: number; waiting: number };
 }
 
 export interface DatabaseOptions {
@@ -40,7 +42,7 @@ export function engineOf(url: string): Engine | undefined {
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   const engine = engineOf(url);
   if (engine === 'sqlite') return { kysely: openSqlite(url.slice('sqlite:'.length)), engine };
-  if (engine === 'postgres') return { kysely: openPostgres(url, options), engine };
+  if (engine === 'postgres') return openPostgres(url, options);
   throw new Error('Unsupported DATABASE_URL: expected sqlite:PATH or postgres://…');
 }
 
@@ -59,7 +61,7 @@ function openSqlite(path: string): Kysely<Schema> {
 const epochMillisecondsAsNumbers = new pg.TypeOverrides();
 epochMillisecondsAsNumbers.setTypeParser(pg.types.builtins.INT8, Number);
 
-function openPostgres(url: string, options: DatabaseOptions): Kysely<Schema> {
+function openPostgres(url: string, options: DatabaseOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
@@ -73,5 +75,9 @@ function openPostgres(url: string, options: DatabaseOptions): Kysely<Schema> {
   const onConnectionError = (error: Error) => options.onConnectionError?.(error);
   pool.on('error', onConnectionError);
   pool.on('connect', (client) => client.on('error', onConnectionError));
-  return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kysely: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
+    engine: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  };
 }

@@ -90,6 +90,27 @@ export class DB {
     return result.numUpdatedRows === 1n;
   }
 
+  /** Users in id order, `limit` of them after the first `offset`. */
+  async listUsers(options: { limit: number; offset: number }): Promise<User[]> {
+    return run(() =>
+      this.kysely
+        .selectFrom('users')
+        .selectAll()
+        .orderBy('id')
+        .limit(options.limit)
+        .offset(options.offset)
+        .execute(),
+    );
+  }
+
+  /** Deletes user `userId`; false when there was none. */
+  async deleteUser(userId: number): Promise<boolean> {
+    const result = await run(() =>
+      this.kysely.deleteFrom('users').where('id', '=', userId).executeTakeFirst(),
+    );
+    return result.numDeletedRows === 1n;
+  }
+
   /** Records activity on a session, only if it is still the user's live session. */
   async touchSession(userId: number, sessionDigest: string, now: number): Promise<void> {
     await run(() =>

@@ -3,7 +3,14 @@
  * They run at every start (a no-op when current) and through `npm run migrate`. Never edit a
  * migration that has shipped: add the next one.
  */
-import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import {
+  Migrator,
+  sql,
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationResultSet,
+} from 'kysely';
 import { describeError } from '../describe-error.js';
 import type { Database, Engine } from './connection.js';
 
@@ -21,12 +28,7 @@ export function migrations(engine: Engine): Record<string, Migration> {
       async up(db: AnyDb) {
         await db.schema
           .createTable('users')
-          .addColumn('id', 'integer', (col) =>
-            // NOT NULL spelled out: SQLite would otherwise describe its key as nullable.
-            engine === 'postgres'
-              ? col.primaryKey().notNull().generatedByDefaultAsIdentity()
-              : col.primaryKey().notNull().autoIncrement(),
-          )
+          .addColumn('id', 'integer', idColumn(engine))
           .addColumn('email', 'text', (col) => col.notNull())
           .addColumn('hashed_password', 'text', (col) => col.notNull())
           .addColumn('session_id', 'text')
@@ -81,7 +83,43 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.dropTable('throttles').execute();
       },
     },
+    '0003_audit_events': {
+      async up(db: AnyDb) {
+        // No foreign key to users: the trail of a deleted account is kept.
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', 'integer', idColumn(engine))
+          .addColumn('at', 'bigint', (col) => col.notNull())
+          .addColumn('type', 'text', (col) => col.notNull())
+          .addColumn('user_id', 'integer')
+          .addColumn('email', 'text')
+          .addColumn('ip', 'text')
+          .addColumn('user_agent', 'text')
+          .execute();
+        await db.schema
+          .createIndex('audit_events_at_idx')
+          .on('audit_events')
+          .column('at')
+          .execute();
+        await db.schema
+          .createIndex('audit_events_user_id_idx')
+          .on('audit_events')
+          .columns(['user_id', 'at'])
+          .execute();
+      },
+      async down(db: AnyDb) {
+        await db.schema.dropTable('audit_events').execute();
+      },
+    },
   };
+}
+
+/** An integer key that is never reused, spelled out NOT NULL (SQLite would describe it nullable). */
+function idColumn(engine: Engine) {
+  return (col: ColumnDefinitionBuilder) =>
+    engine === 'postgres'
+      ? col.primaryKey().notNull().generatedByDefaultAsIdentity()
+      : col.primaryKey().notNull().autoIncrement();
 }
 
 /**
@@ -110,4 +148,20 @@ export async function migrateToLatest(database: Database): Promise<MigrationResu
     });
   }
   return result;
+}
+
+/** Names of the migrations not yet applied to the database (all of them on an empty one). */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const db = database.kysely as AnyDb;
+  const known = Object.keys(migrations(database.engine));
+  let applied: string[];
+  try {
+    const rows = await sql<{ name: string }>`SELECT name FROM kysely_migration`.execute(db);
+    applied = rows.rows.map((row) => row.name);
+  } catch (error) {
+    // No bookkeeping table yet: nothing applied. Anything else (unreachable…) is an error.
+    if (/kysely_migration|no such table/i.test(describeError(error))) return known;
+    throw error;
+  }
+  return known.filter((name) => !applied.includes(name));
 }

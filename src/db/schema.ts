@@ -36,10 +36,27 @@ export interface ThrottlesTable {
   blocked_until: number | null;
 }
 
+/** The audit trail: what happened to which account, when, from where. Never a secret. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  type: string;
+  /** The account concerned, when there is one (none for a login with an unknown email). */
+  user_id: number | null;
+  /** The account's email at the time (kept after the account is deleted). */
+  email: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface Schema {
   users: UsersTable;
   throttles: ThrottlesTable;
+  audit_events: AuditEventsTable;
 }
+
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;
 
 export type Throttle = Selectable<ThrottlesTable>;
 

@@ -39,13 +39,16 @@ const message = (...properties: string[]) =>
     properties: Object.fromEntries(properties.map((name) => [name, { type: 'string' }])),
   }) as const;
 
-const ERROR = message('message');
+/** Every error answer: what went wrong, and the request id to find it in the logs. */
+const ERROR = {
+  type: 'object',
+  required: ['message'],
+  properties: { message: { type: 'string' }, requestId: { type: 'string' } },
+} as const;
 
 interface Credentials {
   Body: { email: string; password: string };
 }
-
-const FORBIDDEN = { message: 'Forbidden' };
 
 export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
   const { auth, publicUrl, sessionTtl, resetTokenInResponse, rateLimits } = options;
@@ -87,7 +90,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
     async (request, reply) => {
       const session = await auth.login(request.body.email, request.body.password);
-      if (session === null) return reply.code(401).send({ message: 'wrong email or password' });
+      if (session === null) {
+        return reply.code(401).send({ message: 'wrong email or password', requestId: request.id });
+      }
       setSessionCookie(reply, session.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
       return { email: session.user.email, message: 'logged in' };
     },
@@ -95,7 +100,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
 
   app.delete('/sessions', async (request, reply) => {
     const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
-    if (user === null) return reply.code(403).send(FORBIDDEN);
+    if (user === null) return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
     await auth.destroySession(user.id);
     clearSessionCookie(reply, publicUrl);
     return reply.redirect('/', 302);
@@ -106,7 +111,8 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     { schema: { response: { 200: message('email'), 403: ERROR } } },
     async (request, reply) => {
       const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
-      if (user === null) return reply.code(403).send(FORBIDDEN);
+      if (user === null)
+        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
       return { email: user.email };
     },
   );

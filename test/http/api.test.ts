@@ -148,7 +148,9 @@ describe('POST /sessions', () => {
     });
     assert.equal(wrong.statusCode, 401);
     assert.equal(unknown.statusCode, 401);
-    assert.equal(wrong.body, unknown.body);
+    // The same answer but for the request id, which every answer has its own of.
+    const withoutId = (body: string) => ({ ...(JSON.parse(body) as object), requestId: 'x' });
+    assert.deepEqual(withoutId(wrong.body), withoutId(unknown.body));
     assert.equal(sessionCookie(wrong), undefined);
     assert.equal(sessionCookie(unknown), undefined);
   });

@@ -1,0 +1,155 @@
+/**
+ * Account administration, for operators (the `bienvenue` command): list and inspect accounts,
+ * delete one, set a password, end sessions, lift login throttling, read the audit trail. Like the
+ * Auth service it is the only way in: the CLI never touches the database itself. Every change is
+ * recorded in the audit log.
+ */
+import type { Clock } from '../clock.js';
+import type { AuditEvents } from '../db/audit-events.js';
+import type { DB } from '../db/db.js';
+import type { User } from '../db/schema.js';
+import type { Throttles } from '../db/throttles.js';
+import type { AuditEventType, AuditLog, RequestContext } from './audit.js';
+import { normalizeEmail } from './email.js';
+import { UnknownEmailError } from './errors.js';
+import type { PasswordHasher, PasswordRules } from './passwords.js';
+import { LOGIN, sessionIsLive } from './rules.js';
+
+/** What an operator sees of an account: never a hash, a session id or a token. */
+export interface AccountSummary {
+  readonly id: number;
+  readonly email: string;
+  readonly createdAt: string;
+  readonly sessionActive: boolean;
+  readonly resetPending: boolean;
+  readonly failedLogins: number;
+  readonly loginBlockedUntil: string | null;
+}
+
+export interface AuditEventView {
+  readonly id: number;
+  readonly at: string;
+  readonly type: string;
+  readonly userId: number | null;
+  readonly email: string | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export interface AccountAdminDependencies {
+  readonly db: DB;
+  readonly throttles: Throttles;
+  readonly auditEvents: AuditEvents;
+  readonly audit: AuditLog;
+  readonly hasher: PasswordHasher;
+  readonly passwordRules: PasswordRules;
+  readonly clock: Clock;
+  readonly settings: { readonly sessionTtl: number; readonly sessionIdleTtl: number };
+}
+
+const ENDED_SESSION = { session_id: null, session_created_at: null, session_seen_at: null };
+
+export class AccountAdmin {
+  constructor(private readonly deps: AccountAdminDependencies) {}
+
+  async listUsers(options: { limit: number; offset: number }): Promise<AccountSummary[]> {
+    const users = await this.deps.db.listUsers(options);
+    return Promise.all(users.map((user) => this.summarize(user)));
+  }
+
+  /** Throws {@link UnknownEmailError} when there is no such account. */
+  async showUser(email: string): Promise<AccountSummary> {
+    return this.summarize(await this.account(email));
+  }
+
+  /** Deletes the account (its audit trail stays). */
+  async deleteUser(email: string, context?: RequestContext): Promise<void> {
+    const user = await this.account(email);
+    await this.deps.db.deleteUser(user.id);
+    await this.deps.throttles.clear(LOGIN, user.email);
+    this.record('account_deleted', user, context);
+  }
+
+  /** Sets a new password (the usual rules apply), ends the session, lifts login throttling. */
+  async setPassword(email: string, password: string, context?: RequestContext): Promise<void> {
+    const user = await this.account(email);
+    const accepted = await this.deps.passwordRules.accept(password);
+    const hashed = await this.deps.hasher.hash(accepted);
+    await this.deps.db.updateUser(user.id, {
+      hashed_password: hashed,
+      reset_token: null,
+      reset_token_expires_at: null,
+      ...ENDED_SESSION,
+    });
+    await this.deps.throttles.clear(LOGIN, user.email);
+    this.record('password_changed', user, context);
+  }
+
+  async revokeSessions(email: string, context?: RequestContext): Promise<void> {
+    const user = await this.account(email);
+    await this.deps.db.updateUser(user.id, ENDED_SESSION);
+    this.record('sessions_revoked', user, context);
+  }
+
+  /** Forgets the account's failed logins, so it may log in at once. */
+  async unlock(email: string, context?: RequestContext): Promise<void> {
+    const user = await this.account(email);
+    await this.deps.throttles.clear(LOGIN, user.email);
+    this.record('account_unlocked', user, context);
+  }
+
+  /** Recent audit events, newest first, of one account (by email) and/or one type. */
+  async events(filters: {
+    email?: string;
+    type?: AuditEventType;
+    limit: number;
+  }): Promise<AuditEventView[]> {
+    await this.deps.audit.flush();
+    let userId: number | undefined;
+    if (filters.email !== undefined) userId = (await this.account(filters.email)).id;
+    const rows = await this.deps.auditEvents.list({
+      limit: filters.limit,
+      ...(userId !== undefined && { userId }),
+      ...(filters.type !== undefined && { type: filters.type }),
+    });
+    return rows.map((row) => ({
+      id: row.id,
+      at: new Date(row.at).toISOString(),
+      type: row.type,
+      userId: row.user_id,
+      email: row.email,
+      ip: row.ip,
+      userAgent: row.user_agent,
+    }));
+  }
+
+  /** Writes pending audit events. */
+  flush(): Promise<void> {
+    return this.deps.audit.flush();
+  }
+
+  private async account(email: string): Promise<User> {
+    const user = await this.deps.db.findUser({ email: normalizeEmail(email) });
+    if (user === undefined) throw new UnknownEmailError();
+    return user;
+  }
+
+  private async summarize(user: User): Promise<AccountSummary> {
+    const now = this.deps.clock.now();
+    const throttle = await this.deps.throttles.get(LOGIN, user.email);
+    const blocked = throttle?.blocked_until ?? null;
+    return {
+      id: user.id,
+      email: user.email,
+      createdAt: new Date(user.created_at).toISOString(),
+      sessionActive: sessionIsLive(user, now, this.deps.settings),
+      resetPending: user.reset_token_expires_at !== null && user.reset_token_expires_at > now,
+      failedLogins: throttle?.count ?? 0,
+      loginBlockedUntil: blocked !== null && blocked > now ? new Date(blocked).toISOString() : null,
+    };
+  }
+
+  private record(type: AuditEventType, user: User, context?: RequestContext): void {
+    this.deps.audit.record({ type, user, context });
+  }
+}
