@@ -2,7 +2,8 @@
  * The course's HTTP contract. Requests carry form data (urlencoded or multipart) or JSON; answers
  * are JSON. Handlers only translate between HTTP and the Auth service: every rule lives there.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RequestContext } from '../auth/audit.js';
 import type { Auth } from '../auth/service.js';
 import type { RateLimit, RateLimitedAction } from '../config.js';
 import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
@@ -46,6 +47,19 @@ const ERROR = {
   properties: { message: { type: 'string' }, requestId: { type: 'string' } },
 } as const;
 
+/** `responses`, plus the error answers any route may give. */
+const documented = <T extends object>(responses: T) =>
+  ({ ...responses, '4xx': ERROR, '5xx': ERROR }) as T & {
+    '4xx': typeof ERROR;
+    '5xx': typeof ERROR;
+  };
+
+/** Where a request came from, for the audit log. */
+function contextOf(request: FastifyRequest): RequestContext {
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip, ...(userAgent !== undefined && { userAgent }) };
+}
+
 interface Credentials {
   Body: { email: string; password: string };
 }
@@ -60,7 +74,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       : { config: { rateLimit: { max: limit.max, timeWindow: limit.windowSeconds * 1000 } } };
   };
 
-  app.get('/', { schema: { response: { 200: message('message') } } }, () => ({
+  app.get('/', { schema: { response: documented({ 200: message('message') }) } }, () => ({
     message: 'Bienvenue',
   }));
 
@@ -70,11 +84,15 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ...limited('signUp'),
       schema: {
         body: bodyWith('email', 'password'),
-        response: { 200: message('email', 'message') },
+        response: documented({ 200: message('email', 'message') }),
       },
     },
     async (request) => {
-      const user = await auth.registerUser(request.body.email, request.body.password);
+      const user = await auth.registerUser(
+        request.body.email,
+        request.body.password,
+        contextOf(request),
+      );
       return { email: user.email, message: 'user created' };
     },
   );
@@ -85,11 +103,15 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ...limited('login'),
       schema: {
         body: bodyWith('email', 'password'),
-        response: { 200: message('email', 'message'), 401: ERROR },
+        response: documented({ 200: message('email', 'message'), 401: ERROR }),
       },
     },
     async (request, reply) => {
-      const session = await auth.login(request.body.email, request.body.password);
+      const session = await auth.login(
+        request.body.email,
+        request.body.password,
+        contextOf(request),
+      );
       if (session === null) {
         return reply.code(401).send({ message: 'wrong email or password', requestId: request.id });
       }
@@ -98,17 +120,27 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
   );
 
-  app.delete('/sessions', async (request, reply) => {
-    const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
-    if (user === null) return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
-    await auth.destroySession(user.id);
-    clearSessionCookie(reply, publicUrl);
-    return reply.redirect('/', 302);
-  });
+  app.delete(
+    '/sessions',
+    {
+      schema: {
+        summary: 'Log out: end the session of the session_id cookie, then redirect to /',
+        response: documented({ 302: { description: 'Logged out; redirect to /', type: 'null' } }),
+      },
+    },
+    async (request, reply) => {
+      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      if (user === null)
+        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+      await auth.destroySession(user.id, contextOf(request));
+      clearSessionCookie(reply, publicUrl);
+      return reply.redirect('/', 302);
+    },
+  );
 
   app.get(
     '/profile',
-    { schema: { response: { 200: message('email'), 403: ERROR } } },
+    { schema: { response: documented({ 200: message('email'), 403: ERROR }) } },
     async (request, reply) => {
       const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
       if (user === null)
@@ -119,14 +151,30 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
 
   app.post<{ Body: { email: string } }>(
     '/reset_password',
-    { ...limited('resetRequest'), schema: { body: bodyWith('email') } },
+    {
+      ...limited('resetRequest'),
+      schema: {
+        body: bodyWith('email'),
+        response: documented({
+          200: {
+            type: 'object',
+            required: ['email'],
+            properties: {
+              email: { type: 'string' },
+              message: { type: 'string' },
+              reset_token: { type: 'string' },
+            },
+          },
+        }),
+      },
+    },
     async (request) => {
       const { email } = request.body;
       if (resetTokenInResponse) {
-        const token = await auth.getResetPasswordToken(email);
+        const token = await auth.getResetPasswordToken(email, contextOf(request));
         return { email, reset_token: token };
       }
-      auth.requestPasswordReset(email);
+      auth.requestPasswordReset(email, contextOf(request));
       return {
         email,
         message: 'If this email is registered, a link to reset its password has been sent to it',
@@ -136,10 +184,14 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
 
   // Where the emailed link lands. Opening it changes nothing (mail scanners prefetch links): only
   // the PUT below uses the token.
-  app.get('/reset_password', { schema: { response: { 200: message('message') } } }, () => ({
-    message:
-      'To choose a new password, send PUT /reset_password with the fields email, reset_token (the token in this link) and new_password',
-  }));
+  app.get(
+    '/reset_password',
+    { schema: { response: documented({ 200: message('message') }) } },
+    () => ({
+      message:
+        'To choose a new password, send PUT /reset_password with the fields email, reset_token (the token in this link) and new_password',
+    }),
+  );
 
   app.put<{ Body: { email: string; reset_token: string; new_password: string } }>(
     '/reset_password',
@@ -147,12 +199,15 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ...limited('resetPassword'),
       schema: {
         body: bodyWith('email', 'reset_token', 'new_password'),
-        response: { 200: message('email', 'message') },
+        response: documented({ 200: message('email', 'message') }),
       },
     },
     async (request) => {
       const { email, reset_token: resetToken, new_password: newPassword } = request.body;
-      await auth.updatePassword(resetToken, newPassword, { email });
+      await auth.updatePassword(resetToken, newPassword, {
+        email,
+        context: contextOf(request),
+      });
       return { email, message: 'Password updated' };
     },
   );

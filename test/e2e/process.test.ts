@@ -4,7 +4,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { formBody, MAIN, startIsolatedServer, startServerProcess } from '../support/process.js';
+import {
+  formBody,
+  freePort,
+  MAIN,
+  startIsolatedServer,
+  startServerProcess,
+} from '../support/process.js';
 import { temporaryDirectory } from '../support/files.js';
 
 test('with no variables set it serves GET / on port 5000 from ./data/bienvenue.db', async () => {
@@ -31,6 +37,22 @@ test('an acknowledged sign-up and login survive kill -9', async () => {
   const profile = await fetch(`${second.url}/profile`, { headers: { cookie } });
   assert.equal(profile.status, 200);
   assert.equal((await post(`${second.url}/sessions`)).status, 200);
+});
+
+test('metrics are served on METRICS_PORT only, in the Prometheus text format', async () => {
+  const metricsPort = await freePort();
+  const server = await startIsolatedServer({ METRICS_PORT: String(metricsPort) });
+  await fetch(`${server.url}/profile`);
+  const metrics = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.headers.get('content-type') ?? '', /^text\/plain/);
+  const text = await metrics.text();
+  assert.match(
+    text,
+    /bienvenue_http_request_duration_seconds_count\{method="GET",route="\/profile",status_code="403"\} 1/,
+  );
+  assert.match(text, /bienvenue_nodejs_eventloop_lag_seconds/);
+  assert.equal((await fetch(`${server.url}/metrics`)).status, 404, 'not on the public port');
 });
 
 test('SIGTERM lets a request in flight finish, then the process exits 0', async () => {

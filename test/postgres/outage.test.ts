@@ -97,6 +97,10 @@ test('a database outage gives fast 503s, then service resumes with no write lost
       assert.equal(logIn.status, 503, `login while ${mode}`);
       const home = await request('/');
       assert.equal(home.status, 200, `GET / while ${mode}`);
+      assert.equal((await request('/healthz')).status, 200, `/healthz while ${mode}`);
+      const ready = await request('/readyz');
+      assert.equal(ready.status, 503, `/readyz while ${mode}`);
+      assert.match(((await ready.json()) as { message: string }).message, /unreachable/);
       assert.equal(server.child.exitCode, null, 'still running');
     }
 

@@ -130,6 +130,8 @@ export interface InspectableDatabase {
   readonly url: string;
   /** Runs a read-only query on a connection of its own; bigint columns come back as numbers. */
   rows(query: string): Promise<Record<string, unknown>[]>;
+  /** Runs a statement that changes something, on a connection of its own. */
+  execute(statement: string): Promise<void>;
 }
 
 export async function inspectableDatabase(): Promise<InspectableDatabase> {
@@ -145,6 +147,15 @@ export async function inspectableDatabase(): Promise<InspectableDatabase> {
           reader.close();
         }
       },
+      execute(statement) {
+        const writer = new SQLite(file);
+        try {
+          writer.exec(statement);
+        } finally {
+          writer.close();
+        }
+        return Promise.resolve();
+      },
     };
   }
   const url = await freshPostgresUrl();
@@ -158,6 +169,15 @@ export async function inspectableDatabase(): Promise<InspectableDatabase> {
         const bigints = fields.filter((field) => field.dataTypeID === 20).map((f) => f.name);
         for (const row of rows) for (const name of bigints) row[name] = Number(row[name]);
         return rows;
+      } finally {
+        await client.end();
+      }
+    },
+    async execute(statement) {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(statement);
       } finally {
         await client.end();
       }

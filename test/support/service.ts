@@ -8,13 +8,17 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createService, type ServiceOverrides } from '../../src/compose.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import type { AccountAdmin } from '../../src/auth/admin.js';
 import type { Auth } from '../../src/auth/service.js';
+import type { Metrics } from '../../src/metrics.js';
 import { freshDatabaseUrl } from './databases.js';
 import { FakeClock, RecordingMailer } from './fakes.js';
 
 export interface TestService {
   readonly app: FastifyInstance;
   readonly auth: Auth;
+  readonly admin: AccountAdmin;
+  readonly metrics: Metrics;
   readonly config: Config;
   readonly clock: FakeClock;
   readonly mailer: RecordingMailer;
@@ -46,14 +50,18 @@ export async function startTestService(
   });
   const clock = new FakeClock();
   const mailer = new RecordingMailer();
-  const { app, auth } = await createService(config, createLogger(config.logLevel, sink), {
-    clock,
-    mailer,
-    backgroundDelayMs: () => 0,
-    ...overrides,
-  });
+  const { app, auth, admin, metrics } = await createService(
+    config,
+    createLogger(config.logLevel, sink),
+    {
+      clock,
+      mailer,
+      backgroundDelayMs: () => 0,
+      ...overrides,
+    },
+  );
   after(() => app.close());
-  return { app, auth, config, clock, mailer, logs };
+  return { app, auth, admin, metrics, config, clock, mailer, logs };
 }
 
 /** An urlencoded form body, as the course's Python client sends. */

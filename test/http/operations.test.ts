@@ -1,0 +1,232 @@
+/**
+ * What operators rely on: health and readiness, metrics after a known sequence of requests, the
+ * audit trail of a whole journey, and an OpenAPI document that covers every route and matches
+ * every answer.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { routesOf } from '../../src/app.js';
+import { inspectableDatabase } from '../support/databases.js';
+import {
+  form,
+  sessionCookie,
+  signUpAndLogIn,
+  startTestService,
+  submit,
+} from '../support/service.js';
+
+const EMAIL = 'ops@example.com';
+const PASSWORD = 'correct horse';
+
+describe('health', () => {
+  test('/healthz and /readyz answer 200 when all is well', async () => {
+    const { app } = await startTestService();
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(health.statusCode, 200);
+    assert.deepEqual(health.json(), { status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready' });
+  });
+
+  test('/readyz answers 503 while a migration is not applied', async () => {
+    const database = await inspectableDatabase();
+    const { app } = await startTestService({ DATABASE_URL: database.url });
+    await database.execute("DELETE FROM kysely_migration WHERE name = '0003_audit_events'");
+    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 503);
+    assert.match(ready.json<{ message: string }>().message, /0003_audit_events/);
+    assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  });
+});
+
+test('metrics count requests, auth outcomes and hashing after a known sequence', async () => {
+  const { app, metrics } = await startTestService({ RATE_LIMIT: 'on', LOGIN_THROTTLE_AFTER: '1' });
+  await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
+  await submit(app, 'POST', '/sessions', { email: EMAIL, password: 'wrong password' });
+  await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
+  await app.inject({ method: 'GET', url: '/profile' });
+  const text = await metrics.registry.metrics();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1]);
+  assert.equal(value(/bienvenue_auth_events_total\{type="user_registered"\} (\d+)/), 1);
+  assert.equal(value(/bienvenue_auth_events_total\{type="login_failed"\} (\d+)/), 1);
+  assert.equal(value(/bienvenue_auth_events_total\{type="login_throttled"\} (\d+)/), 1);
+  assert.equal(
+    value(
+      /bienvenue_http_request_duration_seconds_count\{method="POST",route="\/sessions",status_code="401"\} (\d+)/,
+    ),
+    1,
+  );
+  assert.equal(
+    value(
+      /bienvenue_http_request_duration_seconds_count\{method="POST",route="\/sessions",status_code="429"\} (\d+)/,
+    ),
+    1,
+  );
+  assert.equal(
+    value(
+      /bienvenue_http_request_duration_seconds_count\{method="GET",route="\/profile",status_code="403"\} (\d+)/,
+    ),
+    1,
+  );
+  // Hashes: the dummy one made at start, and the sign-up's. One verification, for the wrong
+  // login: none while throttled.
+  assert.equal(
+    value(/bienvenue_password_hash_duration_seconds_count\{operation="hash"\} (\d+)/),
+    2,
+  );
+  assert.equal(
+    value(/bienvenue_password_hash_duration_seconds_count\{operation="verify"\} (\d+)/),
+    1,
+  );
+  assert.match(text, /bienvenue_nodejs_eventloop_lag_seconds \d/);
+});
+
+test('the audit trail of a whole journey, with address and user agent, never a secret', async () => {
+  const { app, auth, admin, mailer } = await startTestService();
+  const headers = { 'user-agent': 'journey-test/1.0' };
+  const send = (options: InjectOptions) =>
+    app.inject({ ...options, headers: { ...options.headers, ...headers } });
+  const post = (url: string, fields: Record<string, string>, method: 'POST' | 'PUT' = 'POST') =>
+    send({ method, url, ...form(fields) });
+  await post('/users', { email: EMAIL, password: PASSWORD });
+  await post('/sessions', { email: EMAIL, password: 'wrong password' });
+  await post('/sessions', { email: 'nobody@example.com', password: 'wrong password' });
+  const sessionId = sessionCookie(await post('/sessions', { email: EMAIL, password: PASSWORD }));
+  assert.ok(sessionId);
+  await send({ method: 'DELETE', url: '/sessions', cookies: { session_id: sessionId } });
+  await post('/reset_password', { email: EMAIL });
+  await auth.drain();
+  const token = /token=([0-9a-f-]{36})/.exec(mailer.sent[0]?.text ?? '')?.[1] ?? '';
+  await post(
+    '/reset_password',
+    { email: EMAIL, reset_token: token, new_password: 'new password here' },
+    'PUT',
+  );
+  await auth.drain();
+
+  const events = await admin.events({ email: EMAIL, limit: 50 });
+  assert.deepEqual(events.map((event) => event.type).reverse(), [
+    'user_registered',
+    'login_failed',
+    'login_succeeded',
+    'logout',
+    'password_reset_requested',
+    'password_reset_completed',
+  ]);
+  for (const event of events) {
+    assert.equal(event.ip, '127.0.0.1');
+    assert.equal(event.userAgent, 'journey-test/1.0');
+    assert.ok(!Number.isNaN(Date.parse(event.at)));
+  }
+  const strangers = await admin.events({ type: 'login_failed', limit: 10 });
+  assert.ok(strangers.some((event) => event.userId === null && event.email === null));
+  const everything = JSON.stringify(await admin.events({ limit: 100 }));
+  for (const secret of [PASSWORD, 'wrong password', 'new password here', sessionId, token]) {
+    assert.ok(!everything.includes(secret), 'no secret in the audit log');
+  }
+});
+
+describe('OpenAPI', () => {
+  /** Every answer of `app` to `requests` must be documented and match its documented schema. */
+  async function assertAnswersMatch(app: FastifyInstance, requests: InjectOptions[]) {
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<OpenApi>();
+    const ajv = new Ajv2020({ strict: false });
+    for (const request of requests) {
+      const response = await app.inject(request);
+      const url = (request.url as string).split('?')[0] ?? '';
+      const operation = document.paths[url]?.[String(request.method).toLowerCase()];
+      assert.ok(operation, `${request.method} ${url} is documented`);
+      const status = String(response.statusCode);
+      const documentedAnswer =
+        operation.responses[status] ?? operation.responses[`${status[0] ?? ''}XX`];
+      assert.ok(documentedAnswer, `${request.method} ${url} → ${status} is documented`);
+      const schema = documentedAnswer.content?.['application/json']?.schema;
+      if (response.body === '') continue;
+      assert.ok(schema, `${request.method} ${url} → ${status} has a documented body`);
+      const valid = ajv.validate(schema, response.json());
+      assert.ok(
+        valid,
+        `${request.method} ${url} → ${status}: ${ajv.errorsText()} in ${response.body}`,
+      );
+    }
+  }
+
+  interface OpenApi {
+    openapi: string;
+    paths: Record<
+      string,
+      Record<
+        string,
+        { responses: Record<string, { content?: Record<string, { schema?: object }> }> }
+      >
+    >;
+  }
+
+  test('the document is OpenAPI 3.1 and lists every route of the app', async () => {
+    const { app } = await startTestService();
+    const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<OpenApi>();
+    assert.equal(document.openapi, '3.1.0');
+    const undocumented = routesOf(app).filter(
+      (route) =>
+        route.method !== 'HEAD' &&
+        route.url !== '/openapi.json' &&
+        !route.url.startsWith('/docs') &&
+        document.paths[route.url]?.[route.method.toLowerCase()] === undefined,
+    );
+    assert.deepEqual(undocumented, []);
+    assert.ok(routesOf(app).length >= 9);
+    const docs = await app.inject({ method: 'GET', url: '/docs/' });
+    assert.equal(docs.statusCode, 200);
+    assert.match(docs.body, /swagger-ui/i);
+    assert.doesNotMatch(docs.body, /https?:\/\/(?!localhost)[^"']*\.(js|css)/, 'no CDN assets');
+  });
+
+  test('every answer of the API matches its documented schema', async () => {
+    const { app, auth, mailer } = await startTestService();
+    const sessionId = await signUpAndLogIn(app, EMAIL, PASSWORD);
+    const formOf = (fields: Record<string, string>) => form(fields);
+    await assertAnswersMatch(app, [
+      { method: 'GET', url: '/' },
+      { method: 'GET', url: '/healthz' },
+      { method: 'GET', url: '/readyz' },
+      {
+        method: 'POST',
+        url: '/users',
+        ...formOf({ email: 'other@example.com', password: PASSWORD }),
+      },
+      { method: 'POST', url: '/users', ...formOf({ email: EMAIL, password: PASSWORD }) },
+      { method: 'POST', url: '/users', ...formOf({ email: 'bad', password: PASSWORD }) },
+      {
+        method: 'POST',
+        url: '/users',
+        payload: '{broken',
+        headers: { 'content-type': 'application/json' },
+      },
+      { method: 'POST', url: '/sessions', ...formOf({ email: EMAIL, password: 'wrong one' }) },
+      { method: 'POST', url: '/sessions', ...formOf({ email: EMAIL, password: PASSWORD }) },
+      { method: 'GET', url: '/profile', cookies: { session_id: sessionId } },
+      { method: 'GET', url: '/profile' },
+      { method: 'POST', url: '/reset_password', ...formOf({ email: EMAIL }) },
+      { method: 'GET', url: '/reset_password?token=x' },
+      {
+        method: 'PUT',
+        url: '/reset_password',
+        ...formOf({
+          email: EMAIL,
+          reset_token: crypto.randomUUID(),
+          new_password: 'whatever it is',
+        }),
+      },
+      { method: 'DELETE', url: '/sessions' },
+    ]);
+    await auth.drain();
+    assert.equal(mailer.sent.length, 1);
+    const login = await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
+    await assertAnswersMatch(app, [
+      { method: 'DELETE', url: '/sessions', cookies: { session_id: sessionCookie(login) ?? '' } },
+    ]);
+  });
+});
