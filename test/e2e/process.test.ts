@@ -82,14 +82,22 @@ test('invalid settings stop the start with a message naming every bad variable',
     assert.match(result.stderr, new RegExp(name));
 });
 
-test('the migrate script applies the migrations once, then reports the database current', () => {
+test('bienvenue migrate applies the migrations once, then reports the database current', () => {
   const directory = temporaryDirectory();
-  const script = resolve(MAIN, '../cli/migrate.js');
+  const script = resolve(MAIN, '../cli/main.js');
   const env = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${join(directory, 'm.db')}` };
-  const first = spawnSync(process.execPath, [script], { env, encoding: 'utf8', timeout: 10_000 });
+  const first = spawnSync(process.execPath, [script, 'migrate'], {
+    env,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /applied 0001_users/);
-  const second = spawnSync(process.execPath, [script], { env, encoding: 'utf8', timeout: 10_000 });
+  const second = spawnSync(process.execPath, [script, 'migrate'], {
+    env,
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.equal(second.status, 0, second.stderr);
   assert.match(second.stdout, /up to date/);
 });

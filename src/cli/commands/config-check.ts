@@ -1,0 +1,51 @@
+/**
+ * `bienvenue config check`: validates the environment as the server would at start, and prints
+ * the settings that would take effect, with every secret (passwords in URLs) masked. An invalid
+ * environment is reported with one line per bad variable, and exit status 2.
+ */
+import { ConfigError, describeConfig, loadConfig } from '../../config.js';
+import { flag, type Command, type CommandGroup } from '../command.js';
+import { json, listing } from '../output.js';
+
+/** Nested settings (rate limits) flattened to dotted keys. */
+function flatten(settings: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(settings).flatMap(([key, value]): [string, unknown][] =>
+    value !== null && typeof value === 'object'
+      ? flatten(value as Record<string, unknown>, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, value]],
+  );
+}
+
+const check: Command = {
+  kind: 'command',
+  name: 'check',
+  summary: 'validate the environment and print the effective settings, secrets masked',
+  arguments: [],
+  options: { json: { type: 'boolean', description: 'print JSON instead of text' } },
+  run({ values, io }) {
+    const asJson = flag(values, 'json');
+    let settings: Record<string, unknown>;
+    try {
+      settings = describeConfig(loadConfig(io.env));
+    } catch (error) {
+      if (asJson && error instanceof ConfigError) {
+        io.stdout.write(json({ valid: false, problems: error.problems }));
+      }
+      throw error;
+    }
+    io.stdout.write(
+      asJson
+        ? json({ valid: true, settings })
+        : `${listing(flatten(settings))}\nThe configuration is valid.\n`,
+    );
+    return Promise.resolve();
+  },
+};
+
+/** The `config` group. */
+export const configGroup: CommandGroup = {
+  kind: 'group',
+  name: 'config',
+  summary: 'Inspect the configuration.',
+  commands: [check],
+};

@@ -1,0 +1,185 @@
+/**
+ * `bienvenue users …`: account administration through {@link AccountAdmin} and the Auth service,
+ * never the database itself, so the same rules (password policy, email normalization) apply as
+ * over HTTP and every change lands in the audit log as done by `bienvenue-cli`.
+ */
+import type { AccountSummary } from '../../auth/admin.js';
+import { UnknownEmailError, UserAlreadyExistsError } from '../../auth/errors.js';
+import {
+  flag,
+  integerOption,
+  type Command,
+  type CommandGroup,
+  type OptionSpec,
+} from '../command.js';
+import { json, listing, table } from '../output.js';
+import { passwordSource, readNewPassword } from '../password-input.js';
+import { CLI_CONTEXT, withService } from '../service-session.js';
+
+const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' };
+const PASSWORD_STDIN: OptionSpec = {
+  type: 'boolean',
+  description: 'read the password from standard input (all of it, less one final newline)',
+};
+const PASSWORD_DETAILS = `The password is never taken from the command line. At a terminal it is asked for twice,
+without echo; otherwise pass --password-stdin and pipe it in, e.g.
+  printf '%s' "$PASSWORD" | bienvenue users add ada@example.com --password-stdin`;
+
+function requiredEmail(positionals: readonly string[]): string {
+  return positionals[0] ?? '';
+}
+
+const add: Command = {
+  kind: 'command',
+  name: 'add',
+  summary: 'create an account (the password policy applies)',
+  arguments: ['EMAIL'],
+  options: { 'password-stdin': PASSWORD_STDIN },
+  details: PASSWORD_DETAILS,
+  async run({ positionals, values, io }) {
+    const email = requiredEmail(positionals);
+    const source = passwordSource(io, flag(values, 'password-stdin'));
+    await withService(io.env, async ({ auth, admin }) => {
+      // Say so before asking for a password that could not be used.
+      const existing = await admin.showUser(email).catch((error: unknown) => {
+        if (error instanceof UnknownEmailError) return undefined;
+        throw error;
+      });
+      if (existing !== undefined) throw new UserAlreadyExistsError(existing.email);
+      const password = await readNewPassword(io, source);
+      const user = await auth.registerUser(email, password, CLI_CONTEXT);
+      io.stdout.write(`Added ${user.email} (id ${user.id}).\n`);
+    });
+  },
+};
+
+const list: Command = {
+  kind: 'command',
+  name: 'list',
+  summary: 'list accounts, oldest first',
+  arguments: [],
+  options: {
+    limit: { type: 'string', value: 'N', description: 'at most N accounts (default 100)' },
+    offset: { type: 'string', value: 'N', description: 'skip the first N accounts (default 0)' },
+    json: JSON_OPTION,
+  },
+  async run({ values, io }) {
+    const limit = integerOption(values, 'limit', { fallback: 100, min: 1, max: 100_000 });
+    const offset = integerOption(values, 'offset', { fallback: 0, min: 0, max: 1e12 });
+    const users = await withService(io.env, ({ admin }) => admin.listUsers({ limit, offset }));
+    if (flag(values, 'json')) {
+      io.stdout.write(json(users));
+      return;
+    }
+    if (users.length === 0) {
+      io.stdout.write('No accounts.\n');
+      return;
+    }
+    io.stdout.write(
+      table(
+        ['ID', 'EMAIL', 'CREATED', 'SESSION', 'RESET PENDING', 'FAILED LOGINS', 'BLOCKED UNTIL'],
+        users.map((user) => [
+          user.id,
+          user.email,
+          user.createdAt,
+          user.sessionActive,
+          user.resetPending,
+          user.failedLogins,
+          user.loginBlockedUntil,
+        ]),
+      ),
+    );
+  },
+};
+
+const show: Command = {
+  kind: 'command',
+  name: 'show',
+  summary: 'show one account',
+  arguments: ['EMAIL'],
+  options: { json: JSON_OPTION },
+  async run({ positionals, values, io }) {
+    const email = requiredEmail(positionals);
+    const user = await withService(io.env, ({ admin }) => admin.showUser(email));
+    io.stdout.write(flag(values, 'json') ? json(user) : describeAccount(user));
+  },
+};
+
+function describeAccount(user: AccountSummary): string {
+  return listing([
+    ['id', user.id],
+    ['email', user.email],
+    ['created', user.createdAt],
+    ['session active', user.sessionActive],
+    ['reset pending', user.resetPending],
+    ['failed logins', user.failedLogins],
+    ['login blocked until', user.loginBlockedUntil],
+  ]);
+}
+
+const remove: Command = {
+  kind: 'command',
+  name: 'delete',
+  summary: 'delete an account (its audit trail stays)',
+  arguments: ['EMAIL'],
+  options: {},
+  async run({ positionals, io }) {
+    const email = requiredEmail(positionals);
+    await withService(io.env, ({ admin }) => admin.deleteUser(email, CLI_CONTEXT));
+    io.stdout.write(`Deleted ${email}.\n`);
+  },
+};
+
+const setPassword: Command = {
+  kind: 'command',
+  name: 'set-password',
+  summary: "set an account's password (ends its session, lifts login throttling)",
+  arguments: ['EMAIL'],
+  options: { 'password-stdin': PASSWORD_STDIN },
+  details: PASSWORD_DETAILS,
+  async run({ positionals, values, io }) {
+    const email = requiredEmail(positionals);
+    const source = passwordSource(io, flag(values, 'password-stdin'));
+    await withService(io.env, async ({ admin }) => {
+      // An unknown email fails here, before the password is asked for.
+      await admin.showUser(email);
+      const password = await readNewPassword(io, source);
+      await admin.setPassword(email, password, CLI_CONTEXT);
+    });
+    io.stdout.write(`Password set for ${email}; its session has ended.\n`);
+  },
+};
+
+const revokeSessions: Command = {
+  kind: 'command',
+  name: 'revoke-sessions',
+  summary: "end an account's session, logging it out everywhere",
+  arguments: ['EMAIL'],
+  options: {},
+  async run({ positionals, io }) {
+    const email = requiredEmail(positionals);
+    await withService(io.env, ({ admin }) => admin.revokeSessions(email, CLI_CONTEXT));
+    io.stdout.write(`Sessions of ${email} ended.\n`);
+  },
+};
+
+const unlock: Command = {
+  kind: 'command',
+  name: 'unlock',
+  summary: "forget an account's failed logins, so it may log in at once",
+  arguments: ['EMAIL'],
+  options: {},
+  async run({ positionals, io }) {
+    const email = requiredEmail(positionals);
+    await withService(io.env, ({ admin }) => admin.unlock(email, CLI_CONTEXT));
+    io.stdout.write(`Unlocked ${email}.\n`);
+  },
+};
+
+/** The `users` group. */
+export const usersGroup: CommandGroup = {
+  kind: 'group',
+  name: 'users',
+  summary: 'Manage accounts.',
+  commands: [add, list, show, remove, setPassword, revokeSessions, unlock],
+};

@@ -1,0 +1,44 @@
+/**
+ * Opens the service for one command and closes it afterwards, whatever happens, so that the
+ * audit events the command caused are written before the process ends. Logs go to standard error
+ * (standard output is the command's own), at LOG_LEVEL if set, otherwise only warnings and worse.
+ */
+import { pino, type Logger } from 'pino';
+import type { AccountAdmin } from '../auth/admin.js';
+import type { RequestContext } from '../auth/audit.js';
+import type { Auth } from '../auth/service.js';
+import { loadConfig, type Config, type Environment } from '../config.js';
+import { createLogger } from '../logger.js';
+import { logMailer } from '../mail/mailer.js';
+
+/** How CLI actions appear in the audit log. */
+export const CLI_CONTEXT: RequestContext = Object.freeze({ userAgent: 'bienvenue-cli' });
+
+/** The configuration from `env`; throws a ConfigError listing every bad variable. */
+export function cliConfig(env: Environment): Config {
+  return loadConfig(env);
+}
+
+/** A logger on standard error: LOG_LEVEL when set, `warn` otherwise. */
+export function cliLogger(env: Environment, config: Config): Logger {
+  const level = env.LOG_LEVEL?.trim() ? config.logLevel : 'warn';
+  return createLogger(level, pino.destination(2));
+}
+
+/** Runs `action` with the Auth service and account administration, then closes the service. */
+export async function withService<T>(
+  env: Environment,
+  action: (service: { auth: Auth; admin: AccountAdmin }) => Promise<T>,
+): Promise<T> {
+  const config = cliConfig(env);
+  const logger = cliLogger(env, config);
+  // Loaded on demand: the HTTP stack takes a while to import, and help or config check need none.
+  const { createService } = await import('../compose.js');
+  // No command sends email; the log mailer spares a warning about SMTP_URL on every run.
+  const { app, auth, admin } = await createService(config, logger, { mailer: logMailer(logger) });
+  try {
+    return await action({ auth, admin });
+  } finally {
+    await app.close();
+  }
+}

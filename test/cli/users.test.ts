@@ -1,0 +1,228 @@
+/**
+ * `bienvenue users …` and `bienvenue events`, run as real processes on one database, in order:
+ * each test builds on the accounts the previous ones left. Effects are checked through the Auth
+ * service in-process, on the same database.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import type { AccountSummary, AuditEventView } from '../../src/auth/admin.js';
+import { TooManyAttemptsError } from '../../src/auth/errors.js';
+import { freshDatabaseUrl } from '../support/databases.js';
+import { FakeClock } from '../support/fakes.js';
+import { temporaryDirectory } from '../support/files.js';
+import { runCli, withAuth } from './run-cli.js';
+
+const PASSWORD = 'correct horse battery';
+const NEW_PASSWORD = 'staple gun orbit lantern';
+let env: Record<string, string>;
+
+before(async () => {
+  const databaseUrl = await freshDatabaseUrl({ sqliteFile: join(temporaryDirectory(), 'cli.db') });
+  env = { DATABASE_URL: databaseUrl, BCRYPT_ROUNDS: '4', RATE_LIMIT: 'on' };
+});
+
+const bienvenue = (args: string[], input?: string) =>
+  runCli(args, env, input === undefined ? {} : { input });
+
+test('migrate applies every migration, then reports the database up to date', async () => {
+  const first = await bienvenue(['migrate']);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /^applied 0001_users$/m);
+  const second = await bienvenue(['migrate']);
+  assert.equal(second.status, 0, second.stderr);
+  assert.equal(second.stdout, 'database is up to date\n');
+});
+
+test('users add reads the password from stdin, less one trailing newline', async () => {
+  const result = await bienvenue(
+    ['users', 'add', 'Ada@Example.com', '--password-stdin'],
+    `${PASSWORD}\n`,
+  );
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /ada@example\.com/);
+  assert.equal(result.stderr, '');
+  assert.equal(await withAuth(env, (auth) => auth.validLogin('ada@example.com', PASSWORD)), true);
+});
+
+test('users add of a registered email is refused with exit 4', async () => {
+  const result = await bienvenue(['users', 'add', 'ada@example.com', '--password-stdin'], PASSWORD);
+  assert.equal(result.status, 4);
+  assert.match(result.stderr, /already has an account/);
+});
+
+test('users add without --password-stdin and stdin not a terminal is a usage error', async () => {
+  const result = await bienvenue(['users', 'add', 'bob@example.com'], PASSWORD);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /--password-stdin/);
+  assert.equal((await bienvenue(['users', 'show', 'bob@example.com'])).status, 3);
+});
+
+test('users add with a common password or an invalid email is refused with exit 4', async () => {
+  const weak = await bienvenue(['users', 'add', 'bob@example.com', '--password-stdin'], 'password');
+  assert.equal(weak.status, 4);
+  assert.match(weak.stderr, /too common/);
+  const invalid = await bienvenue(['users', 'add', 'not-an-email', '--password-stdin'], PASSWORD);
+  assert.equal(invalid.status, 4);
+  assert.match(invalid.stderr, /email/i);
+});
+
+test('users list prints a table, or JSON account summaries, with --limit and --offset', async () => {
+  const added = await bienvenue(['users', 'add', 'bob@example.com', '--password-stdin'], PASSWORD);
+  assert.equal(added.status, 0, added.stderr);
+  const text = await bienvenue(['users', 'list']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /^ID\s+EMAIL/);
+  assert.match(text.stdout, /ada@example\.com/);
+  assert.match(text.stdout, /bob@example\.com/);
+  const all = await bienvenue(['users', 'list', '--json']);
+  assert.equal(all.status, 0, all.stderr);
+  const users = JSON.parse(all.stdout) as AccountSummary[];
+  assert.deepEqual(
+    users.map((user) => user.email),
+    ['ada@example.com', 'bob@example.com'],
+  );
+  assert.doesNotMatch(all.stdout, /hash|\$2[aby]\$/);
+  const page = await bienvenue(['users', 'list', '--json', '--limit', '1', '--offset', '1']);
+  assert.deepEqual(
+    (JSON.parse(page.stdout) as AccountSummary[]).map((user) => user.email),
+    ['bob@example.com'],
+  );
+  const bad = await bienvenue(['users', 'list', '--limit', 'many']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--limit/);
+});
+
+test('users show prints one account; an unknown email exits 3', async () => {
+  const shown = await bienvenue(['users', 'show', 'ADA@example.com', '--json']);
+  assert.equal(shown.status, 0, shown.stderr);
+  const user = JSON.parse(shown.stdout) as AccountSummary;
+  assert.equal(user.email, 'ada@example.com');
+  assert.equal(typeof user.id, 'number');
+  assert.equal(typeof user.createdAt, 'string');
+  assert.equal(user.sessionActive, false);
+  assert.equal(user.resetPending, false);
+  assert.equal(user.failedLogins, 0);
+  assert.equal(user.loginBlockedUntil, null);
+  const text = await bienvenue(['users', 'show', 'ada@example.com']);
+  assert.match(text.stdout, /^email\s+ada@example\.com$/m);
+  const unknown = await bienvenue(['users', 'show', 'nobody@example.com']);
+  assert.equal(unknown.status, 3);
+  assert.match(unknown.stderr, /no account/i);
+  assert.equal(unknown.stdout, '');
+});
+
+test('users set-password replaces the password: the old one fails, the new one works', async () => {
+  const result = await bienvenue(
+    ['users', 'set-password', 'ada@example.com', '--password-stdin'],
+    `${NEW_PASSWORD}\n`,
+  );
+  assert.equal(result.status, 0, result.stderr);
+  await withAuth(env, async (auth) => {
+    assert.equal(await auth.validLogin('ada@example.com', PASSWORD), false);
+    assert.equal(await auth.validLogin('ada@example.com', NEW_PASSWORD), true);
+  });
+  const weak = await bienvenue(
+    ['users', 'set-password', 'ada@example.com', '--password-stdin'],
+    '123456',
+  );
+  assert.equal(weak.status, 4);
+  const unknown = await bienvenue(
+    ['users', 'set-password', 'nobody@example.com', '--password-stdin'],
+    NEW_PASSWORD,
+  );
+  assert.equal(unknown.status, 3);
+  const noSource = await bienvenue(['users', 'set-password', 'ada@example.com']);
+  assert.equal(noSource.status, 2);
+});
+
+test('users revoke-sessions ends the session a login opened', async () => {
+  const sessionId = await withAuth(env, async (auth) => {
+    const login = await auth.login('ada@example.com', NEW_PASSWORD);
+    assert.ok(login);
+    assert.ok(await auth.getUserFromSessionId(login.sessionId));
+    return login.sessionId;
+  });
+  const shown = await bienvenue(['users', 'show', 'ada@example.com', '--json']);
+  assert.equal((JSON.parse(shown.stdout) as AccountSummary).sessionActive, true);
+  const result = await bienvenue(['users', 'revoke-sessions', 'ada@example.com']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(await withAuth(env, (auth) => auth.getUserFromSessionId(sessionId)), null);
+  assert.equal((await bienvenue(['users', 'revoke-sessions', 'nobody@example.com'])).status, 3);
+});
+
+test('users unlock lets a throttled account log in at once', async () => {
+  // The clock stands still, so the wait the failures impose cannot run out by itself.
+  const clock = new FakeClock(Date.now());
+  const throttled = { ...env, LOGIN_THROTTLE_AFTER: '1' };
+  await withAuth(
+    throttled,
+    async (auth) => {
+      assert.equal(await auth.login('bob@example.com', 'wrong password'), null);
+      await assert.rejects(auth.login('bob@example.com', PASSWORD), TooManyAttemptsError);
+    },
+    { clock },
+  );
+  const shown = await bienvenue(['users', 'show', 'bob@example.com', '--json']);
+  assert.equal((JSON.parse(shown.stdout) as AccountSummary).failedLogins, 1);
+  const result = await bienvenue(['users', 'unlock', 'bob@example.com']);
+  assert.equal(result.status, 0, result.stderr);
+  const login = await withAuth(throttled, (auth) => auth.login('bob@example.com', PASSWORD), {
+    clock,
+  });
+  assert.ok(login);
+  assert.equal((await bienvenue(['users', 'unlock', 'nobody@example.com'])).status, 3);
+});
+
+test("events lists the audit trail newest first, with the CLI's own actions", async () => {
+  const all = await bienvenue(['events', '--json']);
+  assert.equal(all.status, 0, all.stderr);
+  const events = JSON.parse(all.stdout) as AuditEventView[];
+  const ids = events.map((event) => event.id);
+  assert.deepEqual(
+    ids,
+    [...ids].sort((a, b) => b - a),
+  );
+  const ada = JSON.parse(
+    (await bienvenue(['events', '--user', 'ada@example.com', '--json'])).stdout,
+  ) as AuditEventView[];
+  assert.ok(ada.length > 0);
+  assert.ok(ada.every((event) => event.email === 'ada@example.com'));
+  for (const type of ['user_registered', 'password_changed', 'sessions_revoked']) {
+    const event = ada.find((candidate) => candidate.type === type);
+    assert.ok(event, `no ${type} event`);
+    assert.equal(event.userAgent, 'bienvenue-cli');
+    assert.equal(event.ip, null);
+  }
+  const unlocked = JSON.parse(
+    (await bienvenue(['events', '--type', 'account_unlocked', '--json'])).stdout,
+  ) as AuditEventView[];
+  assert.deepEqual(
+    unlocked.map((event) => [event.type, event.email, event.userAgent]),
+    [['account_unlocked', 'bob@example.com', 'bienvenue-cli']],
+  );
+  const limited = JSON.parse(
+    (await bienvenue(['events', '--limit', '1', '--json'])).stdout,
+  ) as unknown[];
+  assert.equal(limited.length, 1);
+  const text = await bienvenue(['events', '--user', 'bob@example.com']);
+  assert.match(text.stdout, /account_unlocked\s+bob@example\.com\s+-\s+bienvenue-cli/);
+  const badType = await bienvenue(['events', '--type', 'coffee_break']);
+  assert.equal(badType.status, 2);
+  assert.match(badType.stderr, /user_registered/);
+  assert.equal((await bienvenue(['events', '--user', 'nobody@example.com'])).status, 3);
+});
+
+test('users delete removes the account, then show exits 3; the deletion is audited', async () => {
+  const result = await bienvenue(['users', 'delete', 'bob@example.com']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal((await bienvenue(['users', 'show', 'bob@example.com'])).status, 3);
+  assert.equal((await bienvenue(['users', 'delete', 'bob@example.com'])).status, 3);
+  const deleted = JSON.parse(
+    (await bienvenue(['events', '--type', 'account_deleted', '--json'])).stdout,
+  ) as AuditEventView[];
+  assert.deepEqual(
+    deleted.map((event) => [event.email, event.userAgent]),
+    [['bob@example.com', 'bienvenue-cli']],
+  );
+});
