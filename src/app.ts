@@ -14,6 +14,7 @@ import { registerFormParsers } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
 import { handleError } from './http/errors.js';
 import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
+import { registerPages } from './http/pages.js';
 import { registerRoutes } from './http/routes.js';
 import type { Metrics } from './metrics.js';
 
@@ -28,6 +29,8 @@ export interface AppDependencies {
     | 'rateLimits'
     | 'trustProxy'
     | 'redisKeyPrefix'
+    | 'passwordMinLength'
+    | 'resetTokenTtl'
   >;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -126,6 +129,15 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     publicUrl: config.publicUrl,
     sessionTtl: config.sessionTtl,
     resetTokenInResponse: config.resetTokenInResponse,
+    passwordMinLength: config.passwordMinLength,
+    ...(config.rateLimit && { rateLimits: config.rateLimits }),
+  });
+  await registerPages(app, {
+    auth,
+    publicUrl: config.publicUrl,
+    sessionTtl: config.sessionTtl,
+    passwordMinLength: config.passwordMinLength,
+    resetTokenTtl: config.resetTokenTtl,
     ...(config.rateLimit && { rateLimits: config.rateLimits }),
   });
   return app;

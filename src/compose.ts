@@ -6,13 +6,18 @@
 import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { AccountAdmin } from './auth/admin.js';
 import { AuditLog } from './auth/audit.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
-import { bcryptHasher, PasswordRules, type PasswordHasher } from './auth/passwords.js';
+import {
+  bcryptHasher,
+  limitConcurrency,
+  PasswordRules,
+  type PasswordHasher,
+} from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -59,7 +64,10 @@ export async function createService(
   }
   const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics(database);
-  const hasher = timedHasher(overrides.hasher ?? bcryptHasher(config.bcryptRounds), metrics);
+  const hasher = limitConcurrency(
+    timedHasher(overrides.hasher ?? bcryptHasher(config.bcryptRounds), metrics),
+    config.hashConcurrency,
+  );
   const auditEvents = new AuditEvents(database.kysely);
   const audit = new AuditLog(auditEvents, {
     clock,
@@ -148,6 +156,8 @@ function createMailer(config: Config, logger: Logger): Mailer {
  * background: the service starts all the same). Connection problems are logged, never thrown.
  */
 async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  // Loaded only when REDIS_URL asks for it: a service without it starts faster.
+  const { Redis } = await import('ioredis');
   const redis = new Redis(url, {
     connectTimeout: 2000,
     maxRetriesPerRequest: 1,

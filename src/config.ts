@@ -3,6 +3,7 @@
  * handed on as a frozen, typed object. A bad value stops the start with a message that names every
  * bad variable at once, not just the first one found.
  */
+import { availableParallelism } from 'node:os';
 
 /** The validated settings of one Bienvenue process. Durations are in seconds. */
 export interface Config {
@@ -13,6 +14,8 @@ export interface Config {
   /** PostgreSQL connections per process. */
   readonly databasePoolSize: number;
   readonly bcryptRounds: number;
+  /** bcrypt operations run at once; the rest queue. */
+  readonly hashConcurrency: number;
   readonly passwordMinLength: number;
   readonly sessionTtl: number;
   readonly sessionIdleTtl: number;
@@ -53,7 +56,7 @@ export interface RateLimit {
   readonly windowSeconds: number;
 }
 
-export type RateLimitedAction = 'signUp' | 'login' | 'resetRequest' | 'resetPassword';
+export type RateLimitedAction = 'signUp' | 'login' | 'resetRequest' | 'resetPassword' | 'account';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -95,6 +98,7 @@ export const DEFAULTS = {
   RATE_LIMIT_LOGIN: '30/300',
   RATE_LIMIT_RESET_REQUEST: '5/900',
   RATE_LIMIT_RESET: '10/900',
+  RATE_LIMIT_ACCOUNT: '10/900',
   RESET_EMAIL_LIMIT: '3/3600',
   REDIS_KEY_PREFIX: 'bienvenue:',
   HIBP_URL: 'https://api.pwnedpasswords.com',
@@ -139,6 +143,13 @@ export function loadConfig(env: Environment): Config {
   const databasePoolSize = integer('DATABASE_POOL_SIZE', DEFAULTS.DATABASE_POOL_SIZE, 1, 1000);
   // bcrypt accepts costs 4 to 31; beyond 20 a single hash takes minutes.
   const bcryptRounds = integer('BCRYPT_ROUNDS', DEFAULTS.BCRYPT_ROUNDS, 4, 20);
+  // One core left to the event loop, by default; bcrypt runs on libuv's pool of 4 threads.
+  const hashConcurrency = integer(
+    'HASH_CONCURRENCY',
+    Math.min(4, Math.max(1, availableParallelism() - 1)),
+    1,
+    4,
+  );
   // bcrypt reads at most 72 bytes, so no minimum above that can ever be met.
   const passwordMinLength = integer('PASSWORD_MIN_LENGTH', DEFAULTS.PASSWORD_MIN_LENGTH, 1, 72);
   const year = 366 * 24 * 3600;
@@ -187,6 +198,7 @@ export function loadConfig(env: Environment): Config {
     login: rate('RATE_LIMIT_LOGIN'),
     resetRequest: rate('RATE_LIMIT_RESET_REQUEST'),
     resetPassword: rate('RATE_LIMIT_RESET'),
+    account: rate('RATE_LIMIT_ACCOUNT'),
   };
   const resetEmailLimit = rate('RESET_EMAIL_LIMIT');
   const redisUrl = read('REDIS_URL');
@@ -221,6 +233,7 @@ export function loadConfig(env: Environment): Config {
     databaseUrl,
     databasePoolSize,
     bcryptRounds,
+    hashConcurrency,
     passwordMinLength,
     sessionTtl,
     sessionIdleTtl,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
 import {
   ConfigError,
@@ -35,6 +36,7 @@ describe('loadConfig with an empty environment', () => {
         databaseUrl: 'sqlite:./data/bienvenue.db',
         databasePoolSize: 10,
         bcryptRounds: 12,
+        hashConcurrency: Math.min(4, Math.max(1, availableParallelism() - 1)),
         passwordMinLength: 8,
         sessionTtl: 7 * 24 * 3600,
         sessionIdleTtl: 24 * 3600,
@@ -52,6 +54,7 @@ describe('loadConfig with an empty environment', () => {
           login: { max: 30, windowSeconds: 300 },
           resetRequest: { max: 5, windowSeconds: 900 },
           resetPassword: { max: 10, windowSeconds: 900 },
+          account: { max: 10, windowSeconds: 900 },
         },
         resetEmailLimit: { max: 3, windowSeconds: 3600 },
         redisUrl: undefined,
@@ -102,6 +105,7 @@ describe('loadConfig parses each variable when set', () => {
       BCRYPT_ROUNDS: '10',
       PASSWORD_MIN_LENGTH: '12',
       DATABASE_POOL_SIZE: '25',
+      HASH_CONCURRENCY: '2',
       SESSION_TTL: '3600',
       SESSION_IDLE_TTL: '600',
       RESET_TOKEN_TTL: '900',
@@ -117,6 +121,7 @@ describe('loadConfig parses each variable when set', () => {
       RATE_LIMIT_LOGIN: '5/10',
       RATE_LIMIT_RESET_REQUEST: '1/30',
       RATE_LIMIT_RESET: '4/40',
+      RATE_LIMIT_ACCOUNT: '3/30',
       RESET_EMAIL_LIMIT: '1/600',
       REDIS_URL: 'redis://:pw@cache:6379/2',
       REDIS_KEY_PREFIX: 'auth:',
@@ -135,6 +140,7 @@ describe('loadConfig parses each variable when set', () => {
         databaseUrl: 'sqlite::memory:',
         databasePoolSize: 25,
         bcryptRounds: 10,
+        hashConcurrency: 2,
         passwordMinLength: 12,
         sessionTtl: 3600,
         sessionIdleTtl: 600,
@@ -152,6 +158,7 @@ describe('loadConfig parses each variable when set', () => {
           login: { max: 5, windowSeconds: 10 },
           resetRequest: { max: 1, windowSeconds: 30 },
           resetPassword: { max: 4, windowSeconds: 40 },
+          account: { max: 3, windowSeconds: 30 },
         },
         resetEmailLimit: { max: 1, windowSeconds: 600 },
         redisUrl: 'redis://:pw@cache:6379/2',

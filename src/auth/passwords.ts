@@ -27,6 +27,33 @@ export function bcryptHasher(rounds: number): PasswordHasher {
 }
 
 /**
+ * `hasher`, running at most `limit` bcrypt operations at once; the others wait their turn in
+ * order. bcrypt saturates a core per operation, so a limit below the number of cores leaves CPU
+ * to the event loop, and session checks stay fast while logins pour in.
+ */
+export function limitConcurrency(hasher: PasswordHasher, limit: number): PasswordHasher {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const run = async <T>(operation: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running += 1;
+    try {
+      return await operation();
+    } finally {
+      // Hand the slot straight to the next waiter, or free it.
+      const next = waiting.shift();
+      if (next === undefined) running -= 1;
+      else next();
+    }
+  };
+  return {
+    hash: (password) => run(() => hasher.hash(password)),
+    verify: (password, hash) => run(() => hasher.verify(password, hash)),
+    needsRehash: (hash) => hasher.needsRehash(hash),
+  };
+}
+
+/**
  * The canonical form of a password: Unicode NFC, so the same password typed on different systems
  * (composed or decomposed accents) is the same password.
  */

@@ -8,6 +8,8 @@
  * - A session ends at the first of: logout, a new login, a password reset, `sessionTtl` after it
  *   began, `sessionIdleTtl` after its last recorded activity.
  * - A reset token works once, for its own account, until `resetTokenTtl` has passed.
+ * - Account self-service (changing the password, deleting the account) needs a live session and
+ *   the current password, which is checked and throttled like a login.
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -22,18 +24,19 @@ import { isValidEmail, normalizeEmail } from './email.js';
 import {
   InvalidEmailError,
   InvalidResetTokenError,
-  TooManyAttemptsError,
   UnknownEmailError,
   UserAlreadyExistsError,
 } from './errors.js';
 import type { AuditLog, RequestContext } from './audit.js';
+import { LoginThrottle } from './login-throttle.js';
+import { AccountSelfService } from './self-service.js';
 import {
   normalizePassword,
   unusablePasswordReason,
   type PasswordHasher,
   type PasswordRules,
 } from './passwords.js';
-import { LOGIN, RESET_EMAIL, sessionIsLive } from './rules.js';
+import { RESET_EMAIL, sessionIsLive } from './rules.js';
 import { digestToken, generateUuid, isUuid } from './tokens.js';
 
 /** Durations in seconds. */
@@ -73,8 +76,6 @@ export interface AuthDependencies {
 
 /** Activity is written back at most this often, so that reading a session is not a write. */
 const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
-/** A streak of failed logins is forgotten this long after its first failure. */
-const LOGIN_STREAK_MS = 24 * 3600 * 1000;
 /** Reset emails waiting to be sent at once; beyond this, requests are dropped (and logged). */
 export const MAX_PENDING_RESET_EMAILS = 100;
 /** The background work of a reset request starts after a random delay up to this long. */
@@ -95,6 +96,8 @@ export class Auth {
   private readonly throttles: Throttles;
   private readonly passwordRules: PasswordRules;
   private readonly audit: AuditLog;
+  private readonly loginThrottle: LoginThrottle;
+  private readonly selfService: AccountSelfService;
 
   constructor(dependencies: AuthDependencies) {
     ({
@@ -108,6 +111,18 @@ export class Auth {
     this.throttles = dependencies.throttles;
     this.passwordRules = dependencies.passwordRules;
     this.audit = dependencies.audit;
+    this.loginThrottle = new LoginThrottle({
+      ...dependencies,
+      settings: this.settings.throttling,
+    });
+    this.selfService = new AccountSelfService({
+      ...dependencies,
+      loginThrottle: this.loginThrottle,
+      publicUrl: this.settings.publicUrl,
+      userOfSession: (sessionId) => this.getUserFromSessionId(sessionId),
+      verify: async (email, password) => (await this.authenticate(email, password)).verified,
+      inBackground: (work, failure) => this.inBackground(work, failure),
+    });
     this.backgroundDelayMs =
       dependencies.backgroundDelayMs ?? (() => randomInt(MAX_RESET_DELAY_MS + 1));
     this.sessionRefreshIntervalMs = Math.min(
@@ -166,11 +181,11 @@ export class Auth {
     context?: RequestContext,
   ): Promise<{ user: User; sessionId: string } | null> {
     const address = normalizeEmail(email);
-    await this.refuseWhileThrottled(address, context);
+    await this.loginThrottle.refuseWhileThrottled(address, context);
     const { account, verified: user } = await this.authenticate(address, password);
     if (user === undefined) {
       this.audit.record({ type: 'login_failed', user: account, context });
-      await this.recordLoginFailure(address);
+      await this.loginThrottle.recordFailure(address);
       return null;
     }
     // Only while the password just verified is still the account's: a reset that completed
@@ -180,7 +195,7 @@ export class Auth {
       this.audit.record({ type: 'login_failed', user, context });
       return null;
     }
-    if (this.settings.throttling) await this.throttles.clear(LOGIN, address);
+    await this.loginThrottle.clear(address);
     this.audit.record({ type: 'login_succeeded', user, context });
     return { user, sessionId };
   }
@@ -280,8 +295,22 @@ export class Auth {
       now: this.clock.now(),
     });
     if (!consumed) throw new InvalidResetTokenError();
-    if (this.settings.throttling) await this.throttles.clear(LOGIN, user.email);
+    await this.loginThrottle.clear(user.email);
     this.audit.record({ type: 'password_reset_completed', user, context: options.context });
+  }
+
+  /** See {@link AccountSelfService.changePassword}. */
+  changePassword(
+    ...args: Parameters<AccountSelfService['changePassword']>
+  ): ReturnType<AccountSelfService['changePassword']> {
+    return this.selfService.changePassword(...args);
+  }
+
+  /** See {@link AccountSelfService.deleteAccount}. */
+  deleteAccount(
+    ...args: Parameters<AccountSelfService['deleteAccount']>
+  ): ReturnType<AccountSelfService['deleteAccount']> {
+    return this.selfService.deleteAccount(...args);
   }
 
   /**
@@ -291,6 +320,15 @@ export class Auth {
   async drain(): Promise<void> {
     while (this.backgroundTasks.size > 0) await Promise.allSettled([...this.backgroundTasks]);
     await this.audit.flush();
+  }
+
+  /** Runs `work` off the caller's path; {@link drain} awaits it, failures are logged. */
+  private inBackground(work: () => Promise<void>, failure: string): void {
+    const task = work().catch((error: unknown) => {
+      this.logger.error({ err: error }, failure);
+    });
+    this.backgroundTasks.add(task);
+    void task.finally(() => this.backgroundTasks.delete(task));
   }
 
   /** The account of `email` if any, and it again as `verified` if `password` is its password. */
@@ -377,32 +415,5 @@ export class Auth {
     const address = normalizeEmail(email);
     if (!isValidEmail(address)) throw new InvalidEmailError('Invalid email address');
     return address;
-  }
-
-  private async refuseWhileThrottled(address: string, context?: RequestContext): Promise<void> {
-    if (!this.settings.throttling) return;
-    const counter = await this.throttles.get(LOGIN, address);
-    const now = this.clock.now();
-    if (counter?.blocked_until != null && counter.blocked_until > now) {
-      const account = await this.db.findUser({ email: address });
-      this.audit.record({ type: 'login_throttled', user: account, context });
-      throw new TooManyAttemptsError(Math.ceil((counter.blocked_until - now) / 1000));
-    }
-  }
-
-  private async recordLoginFailure(address: string): Promise<void> {
-    const throttling = this.settings.throttling;
-    if (!throttling) return;
-    const now = this.clock.now();
-    const counter = await this.throttles.hit(LOGIN, address, now, LOGIN_STREAK_MS);
-    if (counter.count >= throttling.loginAfter) {
-      const delaySeconds = Math.min(
-        2 ** Math.min(counter.count - throttling.loginAfter, 30),
-        throttling.loginMaxDelaySeconds,
-      );
-      await this.throttles.blockUntil(LOGIN, address, now + delaySeconds * 1000);
-    }
-    // Now and then, forget streaks that ended long ago (failures for unknown emails included).
-    if (randomInt(100) === 0) await this.throttles.purge(now - LOGIN_STREAK_MS, now);
   }
 }

@@ -3,8 +3,11 @@
  * `Sec-Fetch-Site` in current browsers); a state-changing request that it marks as cross-site,
  * or whose origin is not the service's own (PUBLIC_URL), is refused with 403 before it does
  * anything. Non-browser clients send neither header and are not affected.
+ *
+ * The web pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` with
+ * their form posts; `Sec-Fetch-Site: same-origin`, which no page can forge, then vouches for them.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -21,10 +24,22 @@ export function refuseCrossSiteRequests(app: FastifyInstance, publicUrl: string)
   const ownOrigin = new URL(publicUrl).origin;
   app.addHook('onRequest', (request, _reply, done) => {
     const { origin } = request.headers;
+    const site = request.headers['sec-fetch-site'];
+    const originAccepted =
+      origin === undefined || origin === ownOrigin || (origin === 'null' && site === 'same-origin');
     const crossSite =
-      !SAFE_METHODS.has(request.method) &&
-      (request.headers['sec-fetch-site'] === 'cross-site' ||
-        (origin !== undefined && origin !== ownOrigin));
+      !SAFE_METHODS.has(request.method) && (site === 'cross-site' || !originAccepted);
     done(crossSite ? new CrossSiteRequestError() : undefined);
   });
+}
+
+/**
+ * Whether a browser vouches that `request` comes from the service's own pages: only browsers
+ * use the web pages, and they always send one of these headers with a form post.
+ */
+export function comesFromOwnPage(request: FastifyRequest, publicUrl: string): boolean {
+  return (
+    request.headers['sec-fetch-site'] === 'same-origin' ||
+    request.headers.origin === new URL(publicUrl).origin
+  );
 }

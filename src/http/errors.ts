@@ -66,8 +66,18 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
   return { status: 500, body: { message: 'Internal server error', requestId } };
 }
 
+/** Sends an error answer; JSON by default, the web pages render it as a page. */
+export type ErrorRenderer = (reply: FastifyReply, answer: ErrorAnswer) => void;
+
+const sendJson: ErrorRenderer = (reply, answer) => void reply.send(answer.body);
+
 /** Fastify error handler: answers with {@link answerFor}, logging whatever becomes a 500. */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+export function handleError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  render: ErrorRenderer = sendJson,
+): void {
   const { status, body } = answerFor(error, request);
   if (status === 503) {
     request.log.warn({ err: error }, 'request failed: database unavailable');
@@ -77,7 +87,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   } else if (error instanceof TooManyAttemptsError) {
     void reply.header('retry-after', String(error.retryAfterSeconds));
   }
-  void reply.code(status).send(body);
+  render(reply.code(status), { status, body });
 }
 
 function clientErrorStatus(error: unknown): number | undefined {

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../auth/audit.js';
 import type { Auth } from '../auth/service.js';
 import type { RateLimit, RateLimitedAction } from '../config.js';
+import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
 
 export interface RouteOptions {
@@ -14,6 +15,8 @@ export interface RouteOptions {
   readonly sessionTtl: number;
   /** The course's contract for POST /reset_password: token in the body, 403 for unknown emails. */
   readonly resetTokenInResponse: boolean;
+  /** For the reset page a browser gets at GET /reset_password. */
+  readonly passwordMinLength: number;
   /** Per-client limits on the routes attackers use; none when absent. */
   readonly rateLimits?: Readonly<Record<RateLimitedAction, RateLimit>>;
 }
@@ -26,6 +29,7 @@ const TOKEN = field(64);
 
 const bodyWith = (...names: string[]) => {
   const all: Record<string, object> = { email: EMAIL, password: PASSWORD, reset_token: TOKEN };
+  // Any other field (new_password, current_password) is a password.
   return {
     type: 'object',
     required: names,
@@ -74,9 +78,13 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       : { config: { rateLimit: { max: limit.max, timeWindow: limit.windowSeconds * 1000 } } };
   };
 
-  app.get('/', { schema: { response: documented({ 200: message('message') }) } }, () => ({
-    message: 'Bienvenue',
-  }));
+  // Browsers (Accept: text/html) get the welcome page; API clients the course's JSON.
+  app.get(
+    '/',
+    { schema: { response: documented({ 200: message('message') }) } },
+    (request, reply) =>
+      acceptsHtml(request) ? sendWelcomePage(request, reply) : { message: 'Bienvenue' },
+  );
 
   app.post<Credentials>(
     '/users',
@@ -183,14 +191,17 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   );
 
   // Where the emailed link lands. Opening it changes nothing (mail scanners prefetch links): only
-  // the PUT below uses the token.
+  // the PUT below (or the form a browser gets here, posting to POST /reset) uses the token.
   app.get(
     '/reset_password',
     { schema: { response: documented({ 200: message('message') }) } },
-    () => ({
-      message:
-        'To choose a new password, send PUT /reset_password with the fields email, reset_token (the token in this link) and new_password',
-    }),
+    (request, reply) =>
+      acceptsHtml(request)
+        ? sendResetPasswordPage(request, reply, { passwordMinLength: options.passwordMinLength })
+        : {
+            message:
+              'To choose a new password, send PUT /reset_password with the fields email, reset_token (the token in this link) and new_password',
+          },
   );
 
   app.put<{ Body: { email: string; reset_token: string; new_password: string } }>(
@@ -209,6 +220,61 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         context: contextOf(request),
       });
       return { email, message: 'Password updated' };
+    },
+  );
+
+  app.put<{ Body: { current_password: string; new_password: string } }>(
+    '/profile/password',
+    {
+      ...limited('account'),
+      schema: {
+        summary:
+          'Change the password (the current one is required); answers with a new session cookie, the old session ends',
+        body: bodyWith('current_password', 'new_password'),
+        response: documented({ 200: message('email', 'message'), 401: ERROR, 403: ERROR }),
+      },
+    },
+    async (request, reply) => {
+      const result = await auth.changePassword(
+        request.cookies[SESSION_COOKIE],
+        { current: request.body.current_password, new: request.body.new_password },
+        contextOf(request),
+      );
+      if (result === 'not_logged_in') {
+        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+      }
+      if (result === 'wrong_password') {
+        return reply.code(401).send({ message: 'wrong password', requestId: request.id });
+      }
+      setSessionCookie(reply, result.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      return { email: result.user.email, message: 'password changed' };
+    },
+  );
+
+  app.delete<{ Body: { password: string } }>(
+    '/profile',
+    {
+      ...limited('account'),
+      schema: {
+        summary: 'Delete the account (its password is required); the session ends',
+        body: bodyWith('password'),
+        response: documented({ 200: message('email', 'message'), 401: ERROR, 403: ERROR }),
+      },
+    },
+    async (request, reply) => {
+      const result = await auth.deleteAccount(
+        request.cookies[SESSION_COOKIE],
+        request.body.password,
+        contextOf(request),
+      );
+      if (result === 'not_logged_in') {
+        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+      }
+      if (result === 'wrong_password') {
+        return reply.code(401).send({ message: 'wrong password', requestId: request.id });
+      }
+      clearSessionCookie(reply, publicUrl);
+      return { email: result.email, message: 'account deleted' };
     },
   );
 }

@@ -22,3 +22,27 @@ export function passwordResetMessage(options: {
     ].join('\n'),
   };
 }
+
+/** Tells the account holder their password was changed, and what to do if it was not them. */
+export function passwordChangedMessage(options: {
+  to: string;
+  at: Date;
+  resetLink: string;
+}): MailMessage {
+  const { to, at, resetLink } = options;
+  return {
+    to,
+    subject: 'Your password was changed',
+    text: [
+      `The password of the account registered with this address was changed on ${at.toUTCString()}.`,
+      '',
+      'If you did this, there is nothing more to do.',
+      '',
+      'If you did not, someone else knows your password: choose a new one at once here, which also',
+      'ends their session:',
+      '',
+      resetLink,
+      '',
+    ].join('\n'),
+  };
+}

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { routesOf } from '../../src/app.js';
+import { PAGE_ROUTES } from '../../src/http/pages.js';
 import { inspectableDatabase } from '../support/databases.js';
 import {
   form,
@@ -174,6 +175,7 @@ describe('OpenAPI', () => {
         route.method !== 'HEAD' &&
         route.url !== '/openapi.json' &&
         !route.url.startsWith('/docs') &&
+        !PAGE_ROUTES.includes(route.url) &&
         document.paths[route.url]?.[route.method.toLowerCase()] === undefined,
     );
     assert.deepEqual(undocumented, []);
@@ -221,12 +223,38 @@ describe('OpenAPI', () => {
         }),
       },
       { method: 'DELETE', url: '/sessions' },
+      { method: 'PUT', url: '/profile/password', ...formOf({ current_password: PASSWORD }) },
+      {
+        method: 'PUT',
+        url: '/profile/password',
+        ...formOf({ current_password: PASSWORD, new_password: 'a new password' }),
+      },
+      { method: 'DELETE', url: '/profile', ...formOf({ password: PASSWORD }) },
     ]);
     await auth.drain();
     assert.equal(mailer.sent.length, 1);
     const login = await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
+    const session = { session_id: sessionCookie(login) ?? '' };
+    const newPassword = { current_password: PASSWORD, new_password: 'a new password' };
     await assertAnswersMatch(app, [
-      { method: 'DELETE', url: '/sessions', cookies: { session_id: sessionCookie(login) ?? '' } },
+      { method: 'PUT', url: '/profile/password', cookies: session, ...formOf(newPassword) },
+      { method: 'DELETE', url: '/profile', cookies: session, ...formOf({ password: 'wrong' }) },
+    ]);
+    const again = await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
+    assert.equal(again.statusCode, 401, 'the password was changed');
+    const fresh = await submit(app, 'POST', '/sessions', {
+      email: EMAIL,
+      password: 'a new password',
+    });
+    const freshSession = { session_id: sessionCookie(fresh) ?? '' };
+    await assertAnswersMatch(app, [
+      {
+        method: 'DELETE',
+        url: '/profile',
+        cookies: freshSession,
+        ...formOf({ password: 'a new password' }),
+      },
+      { method: 'DELETE', url: '/sessions', cookies: freshSession },
     ]);
   });
 });

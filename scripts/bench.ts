@@ -1,0 +1,482 @@
+/**
+ * `npm run bench`: the service's performance, measured side by side with a bare Fastify server
+ * and with the raw cost of bcrypt, in one run, on this machine.
+ *
+ * For each engine (SQLite in a temporary folder; PostgreSQL too when reachable) it starts the
+ * real service (`node dist/src/main.js`, RATE_LIMIT=off) and drives it with autocannon: session
+ * checks (GET /profile with a valid cookie), logins, sign-ups (unique emails), a mix (9 session
+ * checks to 1 login), and session checks during a saturating login storm; then the session check
+ * again with 1,000 and with 1,000,000 users in the database. It also times the start to the first
+ * answered request, samples each server's resident memory, and measures the bare Fastify "hello"
+ * and the bcrypt ceiling (hashes per second at the configured cost, with the service's own
+ * parallelism). It prints two tables and writes everything as JSON.
+ *
+ * Usage: npm run bench -- [--duration S] [--connections N] [--small-users N] [--large-users N]
+ *                         [--engines sqlite,postgres] [--out FILE] [--quick]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { bcryptHasher, limitConcurrency } from '../src/auth/passwords.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Engine } from '../src/db/connection.js';
+import { migrateToLatest } from '../src/db/migrations.js';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '16' },
+    'small-users': { type: 'string', default: '1000' },
+    'large-users': { type: 'string', default: '1000000' },
+    engines: { type: 'string' },
+    out: { type: 'string', default: 'bench-results.json' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick;
+const duration = quick ? 2 : Number(args.duration);
+const connections = Number(args.connections);
+const smallUsers = Number(args['small-users']);
+const largeUsers = quick ? 10_000 : Number(args['large-users']);
+const postgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+// The project's root: this file runs as dist/scripts/bench.js.
+const root = resolve(import.meta.dirname, '../..');
+const settings = loadConfig({});
+const PASSWORD = 'bench password 1';
+
+interface Run {
+  engine: string;
+  scenario: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  peakRssMb: number | null;
+}
+const runs: Run[] = [];
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const address = server.address();
+  await new Promise<void>((done) => server.close(() => done()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+async function startProcess(script: string, env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawn(process.execPath, [join(root, script)], {
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 5));
+  }
+  const startMs = performance.now() - started;
+  return {
+    url,
+    child,
+    startMs,
+    async stop() {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((done) => child.once('exit', done));
+    },
+  };
+}
+
+/** Samples the resident memory of `pid` while `work` runs; the peak, in MB. */
+async function withPeakRss<T>(
+  pid: number | undefined,
+  work: Promise<T>,
+): Promise<[T, number | null]> {
+  let peak = 0;
+  const sample = () => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+      if (kb > peak) peak = kb;
+    } catch {
+      // not Linux, or gone
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  try {
+    const result = await work;
+    sample();
+    return [result, peak > 0 ? Math.round(peak / 1024) : null];
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+type Request = autocannon.Request;
+
+function load(url: string, requests: Request[], options: { connections?: number } = {}) {
+  return autocannon({
+    url,
+    connections: options.connections ?? connections,
+    duration,
+    requests,
+  });
+}
+
+function record(engine: string, scenario: string, result: autocannon.Result, rss: number | null) {
+  const run = {
+    engine,
+    scenario,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    peakRssMb: rss,
+  };
+  runs.push(run);
+  process.stdout.write(
+    `  ${engine.padEnd(10)} ${scenario.padEnd(34)} ${String(run.requestsPerSecond).padStart(7)}/s` +
+      `  p50 ${run.p50Ms} ms  p99 ${run.p99Ms} ms  errors ${run.errors}\n`,
+  );
+  return run;
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
+
+async function login(url: string, email: string): Promise<string> {
+  const response = await fetch(`${url}/sessions`, {
+    method: 'POST',
+    headers: FORM_HEADERS,
+    body: form({ email, password: PASSWORD }),
+  });
+  if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
+  return response.headers.get('set-cookie')?.split(';')[0] ?? '';
+}
+
+async function signUp(url: string, email: string): Promise<void> {
+  const response = await fetch(`${url}/users`, {
+    method: 'POST',
+    headers: FORM_HEADERS,
+    body: form({ email, password: PASSWORD }),
+  });
+  if (response.status !== 200) throw new Error(`sign-up failed: ${response.status}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+interface BenchDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function createDatabase(engine: Engine, folder: string): Promise<BenchDatabase> {
+  if (engine === 'sqlite') {
+    return { url: `sqlite:${join(folder, `${randomUUID()}.db`)}`, drop: () => Promise.resolve() };
+  }
+  const name = `bienvenue_bench_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(postgresUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const again = new pg.Client({ connectionString: postgresUrl });
+      await again.connect();
+      await again.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await again.end();
+    },
+  };
+}
+
+/** Fills the users table with `count` accounts sharing one precomputed hash. */
+async function seed(url: string, count: number, hash: string): Promise<void> {
+  const database = openDatabase(url);
+  try {
+    await migrateToLatest(database);
+    const now = Date.now();
+    const numbers =
+      database.engine === 'postgres'
+        ? sql`SELECT n FROM generate_series(1, ${count}) AS n`
+        : sql`WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${count}) SELECT n FROM seq`;
+    await sql`INSERT INTO users (email, hashed_password, created_at, updated_at)
+      SELECT 'seed' || n || '@example.com', ${hash}, ${now}, ${now} FROM (${numbers}) AS numbers`.execute(
+      database.kysely,
+    );
+  } finally {
+    await database.kysely.destroy();
+  }
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: postgresUrl, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+const folder = mkdtempSync(join(tmpdir(), 'bienvenue-bench-'));
+const engines: Engine[] = args.engines
+  ? (args.engines.split(',') as Engine[])
+  : quick
+    ? ['sqlite']
+    : (['sqlite', ...((await postgresReachable()) ? ['postgres' as const] : [])] as Engine[]);
+const serviceEnv = { RATE_LIMIT: 'off', LOG_LEVEL: 'warn', SMTP_URL: '' };
+process.stdout.write(
+  `Bienvenue benchmark: ${availableParallelism()} cores, bcrypt cost ${settings.bcryptRounds}, ` +
+    `hash concurrency ${settings.hashConcurrency}, ${connections} connections, ${duration} s a run\n`,
+);
+
+// The baseline: a bare Fastify hello.
+const hello = await startProcess('dist/scripts/bench-hello.js', {});
+const [helloResult, helloRss] = await withPeakRss(
+  hello.child.pid,
+  load(hello.url, [{ method: 'GET', path: '/' }]),
+);
+const helloRun = record('fastify', 'bare hello', helloResult, helloRss);
+await hello.stop();
+
+// The bcrypt ceiling, with the service's own parallelism.
+const hasher = limitConcurrency(bcryptHasher(settings.bcryptRounds), settings.hashConcurrency);
+let hashes = 0;
+const hashDeadline = performance.now() + duration * 1000;
+const hashStarted = performance.now();
+await Promise.all(
+  Array.from({ length: settings.hashConcurrency * 2 }, async () => {
+    while (performance.now() < hashDeadline) {
+      await hasher.hash(PASSWORD);
+      hashes += 1;
+    }
+  }),
+);
+const hashesPerSecond = hashes / ((performance.now() - hashStarted) / 1000);
+process.stdout.write(
+  `  ${'bcrypt'.padEnd(10)} ${'hash ceiling'.padEnd(34)} ${hashesPerSecond.toFixed(2)}/s\n`,
+);
+const hashOfPassword = await hasher.hash(PASSWORD);
+
+interface EngineFigures {
+  engine: Engine;
+  startMs: number;
+  sessionCheck: Run;
+  login: Run;
+  signUp: Run;
+  mixed: Run;
+  stormSessionCheck: Run;
+  stormLogin: Run;
+  scaleSmall: Run;
+  scaleLarge: Run;
+}
+const figures: EngineFigures[] = [];
+
+for (const engine of engines) {
+  const database = await createDatabase(engine, folder);
+  const server = await startProcess('dist/src/main.js', {
+    ...serviceEnv,
+    DATABASE_URL: database.url,
+  });
+  const pid = server.child.pid;
+  await signUp(server.url, 'checker@example.com');
+  await signUp(server.url, 'storm@example.com');
+  const cookie = await login(server.url, 'checker@example.com');
+  const profile: Request = { method: 'GET', path: '/profile', headers: { cookie } };
+  const stormLogin: Request = {
+    method: 'POST',
+    path: '/sessions',
+    headers: FORM_HEADERS,
+    body: form({ email: 'storm@example.com', password: PASSWORD }),
+  };
+  let next = 0;
+  const uniqueSignUp: Request = {
+    method: 'POST',
+    path: '/users',
+    headers: FORM_HEADERS,
+    setupRequest: (request) => ({
+      ...request,
+      body: form({ email: `new${process.pid}-${(next += 1)}@example.com`, password: PASSWORD }),
+    }),
+  };
+
+  const measure = async (scenario: string, requests: Request[]) => {
+    const [result, rss] = await withPeakRss(pid, load(server.url, requests));
+    return record(engine, scenario, result, rss);
+  };
+  const sessionCheck = await measure('session check', [profile]);
+  const loginRun = await measure('login', [stormLogin]);
+  const signUpRun = await measure('sign-up', [uniqueSignUp]);
+  const mixed = await measure('mixed: 90% checks, 10% logins', [
+    ...Array.from({ length: 9 }, () => profile),
+    stormLogin,
+  ]);
+  const [[stormChecks, stormLogins], stormRss] = await withPeakRss(
+    pid,
+    Promise.all([load(server.url, [profile]), load(server.url, [stormLogin])]),
+  );
+  const stormSessionCheck = record(
+    engine,
+    'session check during login storm',
+    stormChecks,
+    stormRss,
+  );
+  const stormLoginRun = record(engine, 'login storm (alongside)', stormLogins, stormRss);
+  await server.stop();
+  await database.drop();
+
+  const scale: Run[] = [];
+  for (const users of [smallUsers, largeUsers]) {
+    const scaled = await createDatabase(engine, folder);
+    const seedStarted = performance.now();
+    await seed(scaled.url, users, hashOfPassword);
+    process.stdout.write(
+      `  ${engine.padEnd(10)} seeded ${users} users in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`,
+    );
+    const scaledServer = await startProcess('dist/src/main.js', {
+      ...serviceEnv,
+      DATABASE_URL: scaled.url,
+    });
+    const scaledCookie = await login(scaledServer.url, `seed${Math.ceil(users / 2)}@example.com`);
+    const [result, rss] = await withPeakRss(
+      scaledServer.child.pid,
+      load(scaledServer.url, [
+        { method: 'GET', path: '/profile', headers: { cookie: scaledCookie } },
+      ]),
+    );
+    scale.push(record(engine, `session check, ${users} users`, result, rss));
+    await scaledServer.stop();
+    await scaled.drop();
+  }
+  const [scaleSmall, scaleLarge] = scale as [Run, Run];
+  figures.push({
+    engine,
+    startMs: Math.round(server.startMs),
+    sessionCheck,
+    login: loginRun,
+    signUp: signUpRun,
+    mixed,
+    stormSessionCheck,
+    stormLogin: stormLoginRun,
+    scaleSmall,
+    scaleLarge,
+  });
+}
+rmSync(folder, { recursive: true, force: true });
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Target {
+  engine: string;
+  measure: string;
+  value: string;
+  target: string;
+  met: boolean;
+}
+const targets: Target[] = [];
+const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
+for (const f of figures) {
+  const add = (measure: string, value: number, target: string, met: boolean, digits = 2) =>
+    targets.push({ engine: f.engine, measure, value: value.toFixed(digits), target, met });
+  const checks = ratio(f.sessionCheck.requestsPerSecond, helloRun.requestsPerSecond);
+  add('session checks/s ÷ bare Fastify hello/s', checks, '≥ 0.5', checks >= 0.5);
+  const logins = ratio(f.login.requestsPerSecond, hashesPerSecond);
+  add('logins/s ÷ raw hash ceiling', logins, '≥ 0.9', logins >= 0.9);
+  const signUps = ratio(f.signUp.requestsPerSecond, hashesPerSecond);
+  add('sign-ups/s ÷ raw hash ceiling', signUps, '≥ 0.9', signUps >= 0.9);
+  const storm = ratio(f.stormSessionCheck.requestsPerSecond, f.sessionCheck.requestsPerSecond);
+  add('session checks/s in login storm ÷ idle', storm, '≥ 0.3', storm >= 0.3);
+  add(
+    'p99 of session checks in login storm (ms)',
+    f.stormSessionCheck.p99Ms,
+    '< 50',
+    f.stormSessionCheck.p99Ms < 50,
+    0,
+  );
+  const scale = ratio(f.scaleLarge.requestsPerSecond, f.scaleSmall.requestsPerSecond);
+  add(`session checks/s at ${largeUsers} ÷ at ${smallUsers} users`, scale, '≥ 0.9', scale >= 0.9);
+  const rss = f.mixed.peakRssMb ?? NaN;
+  add('peak RSS during the mixed run (MB)', rss, '≤ 150', rss <= 150, 0);
+  add('start to first answered request (ms)', f.startMs, '≤ 1000', f.startMs <= 1000, 0);
+}
+
+process.stdout.write(
+  '\nScenario                                     engine      req/s    p50    p99  errors  peak RSS\n',
+);
+for (const run of runs) {
+  process.stdout.write(
+    `${run.scenario.padEnd(44)} ${run.engine.padEnd(9)} ${String(run.requestsPerSecond).padStart(7)} ` +
+      `${String(run.p50Ms).padStart(6)} ${String(run.p99Ms).padStart(6)} ${String(run.errors).padStart(7)} ` +
+      `${run.peakRssMb === null ? '     n/a' : `${String(run.peakRssMb).padStart(5)} MB`}\n`,
+  );
+}
+process.stdout.write(`bcrypt hash ceiling: ${hashesPerSecond.toFixed(2)} hashes/s\n\n`);
+process.stdout.write(
+  'Target                                              engine     value  target  met\n',
+);
+for (const t of targets) {
+  process.stdout.write(
+    `${t.measure.padEnd(51)} ${t.engine.padEnd(9)} ${t.value.padStart(7)} ${t.target.padStart(7)}  ${t.met ? 'yes' : 'NO'}\n`,
+  );
+}
+writeFileSync(
+  args.out,
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: { cores: availableParallelism(), node: process.version },
+      settings: {
+        bcryptRounds: settings.bcryptRounds,
+        hashConcurrency: settings.hashConcurrency,
+        connections,
+        durationSeconds: duration,
+        smallUsers,
+        largeUsers,
+      },
+      hashesPerSecond,
+      runs,
+      startMs: Object.fromEntries(figures.map((f) => [f.engine, f.startMs])),
+      targets,
+    },
+    null,
+    2,
+  )}\n`,
+);
+process.stdout.write(`\nwritten to ${args.out}\n`);

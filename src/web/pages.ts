@@ -1,0 +1,366 @@
+/**
+ * The web pages, as functions from what they show to HTML. They work without JavaScript: plain
+ * forms posting to the service's own page routes. Accessibility: every field has a label; an
+ * error is written next to its field, tied to it by `aria-describedby` and `aria-invalid`, listed
+ * in a summary that screen readers announce (`role="alert"`), and the first invalid field gets
+ * the focus; `autocomplete` tells password managers which password is which.
+ */
+import { attributes, html, type Html, type HtmlValue } from './html.js';
+
+/** What a form shows again after a refusal: the values typed (never passwords) and the errors. */
+export interface FormState {
+  readonly values?: Readonly<Record<string, string>>;
+  /** Error messages by field name; `form` for one about the whole form. */
+  readonly errors?: Readonly<Record<string, string>>;
+}
+
+/** Fixed messages shown after a redirect (`?notice=…`); nothing from the URL is echoed. */
+export const NOTICES = {
+  created: 'Your account is ready. Log in to continue.',
+  logged_out: 'You are logged out.',
+  password_reset: 'Your password was changed. Log in with the new one.',
+  password_changed: 'Your password was changed. Other sessions were ended.',
+  deleted: 'Your account was deleted.',
+} as const;
+export type Notice = keyof typeof NOTICES;
+
+interface FieldSpec {
+  readonly form: string;
+  readonly name: string;
+  readonly label: string;
+  readonly type: 'email' | 'password';
+  readonly autocomplete: 'email' | 'current-password' | 'new-password';
+  readonly hint?: string;
+}
+
+function layout(options: { title: string; body: HtmlValue; hasErrors?: boolean }): Html {
+  const title = `${options.hasErrors === true ? 'Error: ' : ''}${options.title} · Bienvenue`;
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title}</title>
+        <link rel="stylesheet" href="/style.css" />
+        <link rel="icon" href="data:," />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        <header class="site"><a class="brand" href="/">Bienvenue</a></header>
+        <main id="main">${options.body}</main>
+        <footer>Bienvenue · your account, your data</footer>
+      </body>
+    </html> `;
+}
+
+function fieldId(spec: FieldSpec): string {
+  return `${spec.form}-${spec.name.replaceAll('_', '-')}`;
+}
+
+function noticeBox(notice: Notice | undefined): HtmlValue {
+  if (notice === undefined) return undefined;
+  return html`<div class="notice" role="status"><p>${NOTICES[notice]}</p></div>`;
+}
+
+/** The summary of a form's errors, announced when the page loads, each linking to its field. */
+function errorSummary(fields: readonly FieldSpec[], state: FormState): HtmlValue {
+  const errors = state.errors ?? {};
+  const listed = fields.filter((spec) => errors[spec.name] !== undefined);
+  if (listed.length === 0 && errors.form === undefined) return undefined;
+  return html`<div class="alert" role="alert">
+    <h2>There is a problem</h2>
+    ${errors.form === undefined ? '' : html`<p>${errors.form}</p>`}
+    ${
+      listed.length === 0
+        ? ''
+        : html`<ul>
+            ${listed.map(
+              (spec) => html`<li><a href="#${fieldId(spec)}">${errors[spec.name]}</a></li>`,
+            )}
+          </ul>`
+    }
+  </div>`;
+}
+
+function field(spec: FieldSpec, state: FormState, autofocus: boolean): Html {
+  const id = fieldId(spec);
+  const error = state.errors?.[spec.name];
+  const described = [spec.hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(' ');
+  const value = spec.type === 'password' ? undefined : state.values?.[spec.name];
+  return html`<div class="field${error === undefined ? '' : ' invalid'}">
+<label for="${id}">${spec.label}</label>
+${spec.hint === undefined ? '' : html`<p class="hint" id="${id}-hint">${spec.hint}</p>`}
+${error === undefined ? '' : html`<p class="error" id="${id}-error"><span class="visually-hidden">Error: </span>${error}</p>`}
+<input${attributes({
+    id,
+    name: spec.name,
+    type: spec.type,
+    autocomplete: spec.autocomplete,
+    required: true,
+    spellcheck: spec.type === 'email' ? 'false' : undefined,
+    value,
+    'aria-describedby': described === '' ? undefined : described,
+    'aria-invalid': error === undefined ? undefined : 'true',
+    autofocus,
+  })}>
+</div>`;
+}
+
+/** A form of `fields`; the first field with an error gets the focus. */
+function form(options: {
+  action: string;
+  fields: readonly FieldSpec[];
+  state: FormState;
+  submit: string;
+  hidden?: Readonly<Record<string, string>>;
+  buttonClass?: string;
+  after?: HtmlValue;
+}): Html {
+  const { fields, state } = options;
+  const firstInvalid = fields.find((spec) => state.errors?.[spec.name] !== undefined);
+  const hidden = Object.entries(options.hidden ?? {}).map(
+    ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+  );
+  return html`${errorSummary(fields, state)}
+    <form method="post" action="${options.action}" novalidate>
+      ${hidden} ${fields.map((spec) => field(spec, state, spec === firstInvalid))}
+      <div class="actions">
+        <button type="submit" ${attributes({ class: options.buttonClass })}>
+          ${options.submit}
+        </button>
+        ${options.after}
+      </div>
+    </form>`;
+}
+
+const hasErrors = (state: FormState) => Object.keys(state.errors ?? {}).length > 0;
+
+export function welcomePage(notice?: Notice): Html {
+  return layout({
+    title: 'Welcome',
+    body: html`<div class="card">
+      ${noticeBox(notice)}
+      <h1>Bienvenue</h1>
+      <p class="lead">One account, kept safe. Log in to manage it, or create one in a minute.</p>
+      <div class="actions">
+        <a class="button" href="/login">Log in</a>
+        <a class="button secondary" href="/signup">Create an account</a>
+      </div>
+      <p class="more"><a href="/forgot">Forgot your password?</a></p>
+    </div>`,
+  });
+}
+
+export function signUpPage(state: FormState, options: { passwordMinLength: number }): Html {
+  const fields: FieldSpec[] = [
+    { form: 'signup', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
+    {
+      form: 'signup',
+      name: 'password',
+      label: 'Password',
+      type: 'password',
+      autocomplete: 'new-password',
+      hint: `At least ${options.passwordMinLength} characters. A few unrelated words make a strong password.`,
+    },
+  ];
+  return layout({
+    title: 'Create an account',
+    hasErrors: hasErrors(state),
+    body: html`<div class="card">
+      <h1>Create an account</h1>
+      <p class="lead">All it takes is an email address and a password.</p>
+      ${form({ action: '/signup', fields, state, submit: 'Create account' })}
+      <p class="more">Already have an account? <a href="/login">Log in</a></p>
+    </div>`,
+  });
+}
+
+export function logInPage(state: FormState, notice?: Notice): Html {
+  const fields: FieldSpec[] = [
+    { form: 'login', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
+    {
+      form: 'login',
+      name: 'password',
+      label: 'Password',
+      type: 'password',
+      autocomplete: 'current-password',
+    },
+  ];
+  return layout({
+    title: 'Log in',
+    hasErrors: hasErrors(state),
+    body: html`<div class="card">
+      ${noticeBox(notice)}
+      <h1>Log in</h1>
+      ${form({
+        action: '/login',
+        fields,
+        state,
+        submit: 'Log in',
+        after: html`<a href="/forgot">Forgot your password?</a>`,
+      })}
+      <p class="more">No account yet? <a href="/signup">Create one</a></p>
+    </div>`,
+  });
+}
+
+export function accountPage(options: {
+  email: string;
+  passwordMinLength: number;
+  change?: FormState;
+  remove?: FormState;
+  notice?: Notice;
+}): Html {
+  const change = options.change ?? {};
+  const remove = options.remove ?? {};
+  const changeFields: FieldSpec[] = [
+    {
+      form: 'change',
+      name: 'current_password',
+      label: 'Current password',
+      type: 'password',
+      autocomplete: 'current-password',
+    },
+    {
+      form: 'change',
+      name: 'new_password',
+      label: 'New password',
+      type: 'password',
+      autocomplete: 'new-password',
+      hint: `At least ${options.passwordMinLength} characters.`,
+    },
+  ];
+  const deleteFields: FieldSpec[] = [
+    {
+      form: 'delete',
+      name: 'password',
+      label: 'Your password',
+      type: 'password',
+      autocomplete: 'current-password',
+    },
+  ];
+  return layout({
+    title: 'Your account',
+    hasErrors: hasErrors(change) || hasErrors(remove),
+    body: html`<div class="card">
+        ${noticeBox(options.notice)}
+        <h1>Your account</h1>
+        <p>Logged in as <span class="account-email">${options.email}</span></p>
+        <form method="post" action="/logout">
+          <button type="submit" class="quiet">Log out</button>
+        </form>
+      </div>
+      <section class="card" aria-labelledby="change-heading">
+        <h2 id="change-heading">Change password</h2>
+        <p class="lead">
+          You stay logged in here; every other session ends, and we email you to confirm.
+        </p>
+        ${form({ action: '/account/password', fields: changeFields, state: change, submit: 'Change password' })}
+      </section>
+      <section class="card danger-zone" aria-labelledby="delete-heading">
+        <h2 id="delete-heading">Delete account</h2>
+        <p class="lead">This removes your account for good. It cannot be undone.</p>
+        ${form({
+          action: '/account/delete',
+          fields: deleteFields,
+          state: remove,
+          submit: 'Delete my account',
+          buttonClass: 'danger',
+        })}
+      </section>`,
+  });
+}
+
+export function forgotPasswordPage(state: FormState): Html {
+  const fields: FieldSpec[] = [
+    { form: 'forgot', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
+  ];
+  return layout({
+    title: 'Forgot your password?',
+    hasErrors: hasErrors(state),
+    body: html`<div class="card">
+      <h1>Forgot your password?</h1>
+      <p class="lead">
+        Enter the email address of your account and we will send you a link to choose a new
+        password.
+      </p>
+      ${form({ action: '/forgot', fields, state, submit: 'Send the link' })}
+      <p class="more"><a href="/login">Back to log in</a></p>
+    </div>`,
+  });
+}
+
+export function resetLinkSentPage(options: { email: string; validMinutes: number }): Html {
+  return layout({
+    title: 'Check your email',
+    body: html`<div class="card">
+      <div class="notice" role="status">
+        <p>If <strong>${options.email}</strong> has an account, a link is on its way.</p>
+      </div>
+      <h1>Check your email</h1>
+      <p>
+        Open the link in the email within ${options.validMinutes} minutes to choose a new password.
+        It works once.
+      </p>
+      <p>
+        Nothing arrived? Check your spam folder, or <a href="/forgot">ask again</a> in a minute.
+      </p>
+    </div>`,
+  });
+}
+
+export function resetPasswordPage(
+  state: FormState & { token: string },
+  options: { passwordMinLength: number },
+): Html {
+  const fields: FieldSpec[] = [
+    { form: 'reset', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
+    {
+      form: 'reset',
+      name: 'new_password',
+      label: 'New password',
+      type: 'password',
+      autocomplete: 'new-password',
+      hint: `At least ${options.passwordMinLength} characters.`,
+    },
+  ];
+  const body =
+    state.token === ''
+      ? html`<div class="card">
+          <h1>Choose a new password</h1>
+          <div class="alert" role="alert">
+            <p>
+              This link is incomplete. Open the link from the email again, or ask for a new one.
+            </p>
+          </div>
+          <p><a class="button" href="/forgot">Ask for a new link</a></p>
+        </div>`
+      : html`<div class="card">
+          <h1>Choose a new password</h1>
+          <p class="lead">
+            Confirm the email address of your account, then choose a new password. This ends any
+            open session.
+          </p>
+          ${form({ action: '/reset', fields, state, submit: 'Set new password', hidden: { token: state.token } })}
+          <p class="more">Link expired? <a href="/forgot">Ask for a new one</a></p>
+        </div>`;
+  return layout({ title: 'Choose a new password', hasErrors: hasErrors(state), body });
+}
+
+/** The page of a refusal that no form can show (cross-site post, too many requests, failure). */
+export function errorPage(options: { status: number; message: string }): Html {
+  const heading =
+    options.status === 429
+      ? 'Too many requests'
+      : options.status >= 500
+        ? 'Something went wrong'
+        : 'This request was refused';
+  return layout({
+    title: heading,
+    body: html`<div class="card">
+      <h1>${heading}</h1>
+      <div class="alert" role="alert"><p>${options.message}</p></div>
+      <p><a href="/">Back to the start</a></p>
+    </div>`,
+  });
+}

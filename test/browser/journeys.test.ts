@@ -1,0 +1,225 @@
+/**
+ * The web pages in a real browser (headless chromium), against the real server process and a real
+ * SMTP server: the journeys people take, each page checked for accessibility (no serious or
+ * critical axe-core violation) and photographed at desktop and phone widths.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  accessibilityViolations,
+  browserProblem,
+  DESKTOP,
+  launchBrowser,
+  screenshots,
+} from '../support/browser.js';
+import { formBody, freePort, startIsolatedServer } from '../support/process.js';
+import { startSmtpServer } from '../support/smtp.js';
+
+const problem = browserProblem();
+if (problem !== undefined) {
+  assert.notEqual(process.env.CI, 'true', `chromium is required under CI: ${problem}`);
+  process.stdout.write(`\n!!! Browser tests SKIPPED: ${problem}\n\n`);
+}
+
+/** The server process, its SMTP server and the browser, for the whole file (closed at its end). */
+async function start() {
+  const smtp = await startSmtpServer();
+  after(() => smtp.close());
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  await startIsolatedServer(
+    { BCRYPT_ROUNDS: '4', PUBLIC_URL: base, SMTP_URL: smtp.url, LOG_LEVEL: 'warn' },
+    { port },
+  );
+  return { smtp, base, browser: await launchBrowser() };
+}
+const started = problem === undefined ? await start() : undefined;
+
+describe('web pages in a browser', { skip: problem }, () => {
+  const { smtp, base, browser } = started ?? ({} as NonNullable<typeof started>);
+  let context: BrowserContext | undefined;
+  let page: Page;
+  let cspViolations: string[];
+
+  // Each journey in a fresh context: no cookie carried over.
+  const freshPage = async () => {
+    await context?.close();
+    context = await browser.newContext({ viewport: DESKTOP });
+    page = await context.newPage();
+    cspViolations = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+  };
+
+  /** Checks the page the browser shows: accessible, under our CSP, no CSP violation. */
+  async function check(name?: string) {
+    assert.deepEqual(await accessibilityViolations(page), [], `axe on ${page.url()}`);
+    assert.deepEqual(cspViolations, []);
+    if (name !== undefined) await screenshots(page, name);
+  }
+
+  async function open(path: string) {
+    const response = await page.goto(`${base}${path}`);
+    assert.ok(response);
+    assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    assert.equal(response.headers()['referrer-policy'], 'no-referrer');
+    return response;
+  }
+
+  const signUpByApi = async (email: string, password: string) => {
+    const response = await fetch(`${base}/users`, {
+      method: 'POST',
+      body: formBody({ email, password }),
+    });
+    assert.equal(response.status, 200);
+  };
+
+  async function logIn(email: string, password: string) {
+    await open('/login');
+    await page.getByLabel('Email address').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  }
+
+  /** The next email that arrives for `address` (others are passed over). */
+  async function mailTo(address: string) {
+    for (;;) {
+      const mail = await smtp.nextMessage();
+      const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
+      if (to?.value[0]?.address === address) return mail;
+    }
+  }
+
+  test('sign up, log in, see the account, log out', async () => {
+    await freshPage();
+    await open('/');
+    await check('welcome');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await check('signup');
+    await page.getByLabel('Email address').fill('ada@example.com');
+    await page.getByLabel('Password').fill('analytical engine');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${base}/login?notice=created`);
+    await page.getByText('Your account is ready').waitFor();
+    await check('login');
+    await page.getByLabel('Email address').fill('ada@example.com');
+    await page.getByLabel('Password', { exact: true }).fill('analytical engine');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${base}/account`);
+    await page.getByText('ada@example.com').waitFor();
+    await check('account');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${base}/?notice=logged_out`);
+    await page.getByText('You are logged out').waitFor();
+    await check();
+    assert.deepEqual(await context?.cookies(), []);
+    await open('/account');
+    assert.equal(new URL(page.url()).pathname, '/login', 'the account page needs a session');
+  });
+
+  test('a wrong password or a refused sign-up shows the error next to its field', async () => {
+    await freshPage();
+    await signUpByApi('bob@example.com', 'correct horse');
+    await logIn('bob@example.com', 'not the password');
+    const password = page.getByLabel('Password', { exact: true });
+    await page.getByRole('alert').getByText('Wrong email or password').waitFor();
+    assert.equal(await password.getAttribute('aria-invalid'), 'true');
+    assert.match((await password.getAttribute('aria-describedby')) ?? '', /login-password-error/);
+    assert.equal(await page.evaluate('document.activeElement.id'), 'login-password', 'focused');
+    assert.equal(await page.getByLabel('Email address').inputValue(), 'bob@example.com');
+    await check('login-error');
+
+    await open('/signup');
+    await page.getByLabel('Email address').fill('bob@example.com');
+    await page.getByLabel('Password').fill('password1');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByText('too common').first().waitFor();
+    await check('signup-error');
+  });
+
+  test('forgot password: the emailed link opens a form that sets a new password', async () => {
+    await freshPage();
+    await signUpByApi('carol@example.com', 'old password here');
+    await open('/forgot');
+    await check('forgot');
+    await page.getByLabel('Email address').fill('carol@example.com');
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await page.getByRole('heading', { name: 'Check your email' }).waitFor();
+    await check('forgot-sent');
+
+    const mail = await mailTo('carol@example.com');
+    const link = new RegExp(`${base}/reset_password\\?token=\\S+`).exec(mail.text ?? '')?.[0];
+    assert.ok(link, mail.text);
+    await page.goto(link);
+    await check('reset');
+    await page.getByLabel('Email address').fill('carol@example.com');
+    await page.getByLabel('New password').fill('short');
+    await page.getByRole('button', { name: 'Set new password' }).click();
+    await page.getByText('at least 8 characters').first().waitFor();
+    await check();
+    await page.getByLabel('Email address').fill('carol@example.com');
+    await page.getByLabel('New password').fill('brand new password');
+    await page.getByRole('button', { name: 'Set new password' }).click();
+    await page.waitForURL(`${base}/login?notice=password_reset`);
+    await check();
+
+    await logIn('carol@example.com', 'brand new password');
+    await page.waitForURL(`${base}/account`);
+    // The link worked once.
+    await page.goto(link);
+    await page.getByLabel('Email address').fill('carol@example.com');
+    await page.getByLabel('New password').fill('yet another password');
+    await page.getByRole('button', { name: 'Set new password' }).click();
+    await page.getByText('This link is invalid').waitFor();
+  });
+
+  test('change password: the current one is required, then a new session and an email', async () => {
+    await freshPage();
+    await signUpByApi('dan@example.com', 'first password');
+    await logIn('dan@example.com', 'first password');
+    await page.waitForURL(`${base}/account`);
+    const before = (await page.context().cookies()).find((cookie) => cookie.name === 'session_id');
+    await page.getByLabel('Current password').fill('not my password');
+    await page.getByLabel('New password').fill('second password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('This is not your current password').first().waitFor();
+    await check('change-password-error');
+
+    await page.getByLabel('Current password').fill('first password');
+    await page.getByLabel('New password').fill('second password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.waitForURL(`${base}/account?notice=password_changed`);
+    await check('password-changed');
+    const after = (await page.context().cookies()).find((cookie) => cookie.name === 'session_id');
+    assert.ok(after && before && after.value !== before.value, 'a new session');
+    const mail = await mailTo('dan@example.com');
+    assert.equal(mail.subject, 'Your password was changed');
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn('dan@example.com', 'first password');
+    await page.getByText('Wrong email or password').first().waitFor();
+    await logIn('dan@example.com', 'second password');
+    await page.waitForURL(`${base}/account`);
+  });
+
+  test('delete account: the password is required, then the account is gone', async () => {
+    await freshPage();
+    await signUpByApi('eve@example.com', 'doomed password');
+    await logIn('eve@example.com', 'doomed password');
+    await page.waitForURL(`${base}/account`);
+    await page.getByLabel('Your password').fill('wrong');
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await page.getByText('This is not your password').first().waitFor();
+    await check('delete-error');
+    await page.getByLabel('Your password').fill('doomed password');
+    await page.getByRole('button', { name: 'Delete my account' }).click();
+    await page.waitForURL(`${base}/?notice=deleted`);
+    await page.getByText('Your account was deleted').waitFor();
+    await check('deleted');
+    assert.deepEqual(await context?.cookies(), []);
+    await logIn('eve@example.com', 'doomed password');
+    await page.getByText('Wrong email or password').first().waitFor();
+  });
+});
