@@ -210,7 +210,7 @@ export class Auth {
   async getUserFromSessionId(sessionId: string | null | undefined): Promise<User | null> {
     if (!isUuid(sessionId)) return null;
     const sessionDigest = digestToken(sessionId);
-    const user = await this.db.findUser({ session_id: sessionDigest });
+    const user = await this.db.findUserBySessionDigest(sessionDigest);
     const now = this.clock.now();
     if (user === undefined || !sessionIsLive(user, now, this.settings)) return null;
     if (now - (user.session_seen_at ?? now) >= this.sessionRefreshIntervalMs) {

@@ -54,7 +54,21 @@ function openSqlite(path: string): Kysely<Schema> {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // Kysely prepares every query anew; the service runs a handful of distinct statements, so
+  // keeping each prepared once saves a parse on every request (binding stays per call).
+  const statements = new Map<string, SQLite.Statement>();
+  const database = {
+    prepare(source: string) {
+      let statement = statements.get(source);
+      if (statement === undefined) {
+        statement = sqlite.prepare(source);
+        if (statements.size < 256) statements.set(source, statement);
+      }
+      return statement;
+    },
+    close: () => sqlite.close(),
+  };
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
 }
 
 // The PostgreSQL driver is loaded only when a postgres:// URL asks for it: a SQLite deployment
