@@ -2,7 +2,8 @@
  * A real browser for the web pages' tests: Debian's chromium, driven by playwright-core. Where
  * /usr/bin/chromium is missing those tests are skipped with a notice, except under CI=true, where
  * they fail instead. Also: the accessibility check (axe-core, run in the page) and screenshots at
- * desktop and phone widths, written to docs/screenshots/ at every run.
+ * desktop and phone widths, written to test-results/screenshots/ at every run (docs/screenshots/
+ * keeps a copy for the README).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +12,7 @@ import { after } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const SCREENSHOTS = resolve(import.meta.dirname, '../../../docs/screenshots');
+export const SCREENSHOTS = resolve(import.meta.dirname, '../../../test-results/screenshots');
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
