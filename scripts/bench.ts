@@ -150,6 +150,11 @@ function load(url: string, requests: Request[], options: { connections?: number 
   });
 }
 
+/** A first, unrecorded run, so that the JIT has compiled the hot paths before measuring. */
+async function warmUp(url: string, requests: Request[]): Promise<void> {
+  await autocannon({ url, connections, duration: Math.min(3, duration), requests });
+}
+
 function record(engine: string, scenario: string, result: autocannon.Result, rss: number | null) {
   const run = {
     engine,
@@ -327,9 +332,7 @@ for (const engine of engines) {
     DATABASE_URL: database.url,
   });
   const pid = server.child.pid;
-  const warmUp = async (requests: Request[]) => {
-    await autocannon({ url: server.url, connections, duration: Math.min(3, duration), requests });
-  };
+
   await signUp(server.url, 'checker@example.com');
   await signUp(server.url, 'storm@example.com');
   const cookie = await login(server.url, 'checker@example.com');
@@ -359,8 +362,7 @@ for (const engine of engines) {
     await drainHashing();
     return record(engine, scenario, result, rss);
   };
-  // A first, unrecorded run lets the JIT compile the hot paths.
-  await warmUp([profile]);
+  await warmUp(server.url, [profile]);
   const sessionCheck = await measure('session check', [profile]);
   const loginRun = await measure('login', [stormLogin]);
   const signUpRun = await measure('sign-up', [uniqueSignUp]);
@@ -396,7 +398,9 @@ for (const engine of engines) {
       DATABASE_URL: scaled.url,
     });
     const scaledCookie = await login(scaledServer.url, `seed${Math.ceil(users / 2)}@example.com`);
-    await warmUp([{ method: 'GET', path: '/profile', headers: { cookie: scaledCookie } }]);
+    await warmUp(scaledServer.url, [
+      { method: 'GET', path: '/profile', headers: { cookie: scaledCookie } },
+    ]);
     const [result, rss] = await withPeakRss(
       scaledServer.child.pid,
       load(scaledServer.url, [
