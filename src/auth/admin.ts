@@ -123,11 +123,6 @@ export class AccountAdmin {
     }));
   }
 
-  /** Writes pending audit events. */
-  flush(): Promise<void> {
-    return this.deps.audit.flush();
-  }
-
   private async account(email: string): Promise<User> {
     const user = await this.deps.db.findUser({ email: normalizeEmail(email) });
     if (user === undefined) throw new UnknownEmailError();

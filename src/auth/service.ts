@@ -44,7 +44,6 @@ export interface AuthSettings {
   readonly sessionTtl: number;
   readonly sessionIdleTtl: number;
   readonly resetTokenTtl: number;
-  readonly passwordMinLength: number;
   /** Base of the links put in emails; never taken from a request. */
   readonly publicUrl: string;
   /** Abuse protection; none when undefined. */
