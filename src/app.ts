@@ -102,16 +102,17 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     closing = true;
     done();
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (closing) void reply.header('connection', 'close');
     setStandardHeaders(request, reply);
+    done(null, payload);
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({ message: 'Not found', requestId: request.id }),
   );
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.httpRequestDuration.observe(
       {
         method: request.method,
@@ -120,6 +121,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   await registerOpenApi(app, config.publicUrl);

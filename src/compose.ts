@@ -79,7 +79,7 @@ export async function createService(
     config.passwordMinLength,
     config.hibp ? pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) : undefined,
   );
-  const db = new DB(database.kysely, clock);
+  const db = new DB(database, clock);
   const throttles = new Throttles(database.kysely);
   const mailer = overrides.mailer ?? createMailer(config, logger);
   const auth = new Auth({

@@ -3,7 +3,7 @@
  * digests. A database leak therefore yields no usable session or token, and since a UUID carries
  * 122 random bits, a fast unsalted digest is enough (there is nothing to brute-force).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -19,5 +19,5 @@ export function isUuid(value: unknown): value is string {
 
 /** The digest under which a token is stored and looked up. */
 export function digestToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }

@@ -17,6 +17,10 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Database {
   readonly kysely: Kysely<Schema>;
   readonly engine: Engine;
+  /** SQLite: the connection itself, for the one statement run without Kysely (session lookup). */
+  readonly sqlite?: SQLite.Database;
+  /** PostgreSQL: the pool itself, for the same purpose. */
+  readonly pool?: pgModule.Pool;
   /** PostgreSQL: connections open, idle, and requests waiting for one. */
   readonly poolStats?: () => { total: number; idle: number; waiting: number };
 }
@@ -42,12 +46,12 @@ export function engineOf(url: string): Engine | undefined {
 /** Opens the database at `url`; for SQLite the file (and its folder) is created when missing. */
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   const engine = engineOf(url);
-  if (engine === 'sqlite') return { kysely: openSqlite(url.slice('sqlite:'.length)), engine };
+  if (engine === 'sqlite') return openSqlite(url.slice('sqlite:'.length));
   if (engine === 'postgres') return openPostgres(url, options);
   throw new Error('Unsupported DATABASE_URL: expected sqlite:PATH or postgres://…');
 }
 
-function openSqlite(path: string): Kysely<Schema> {
+function openSqlite(path: string): Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
@@ -68,7 +72,11 @@ function openSqlite(path: string): Kysely<Schema> {
     },
     close: () => sqlite.close(),
   };
-  return new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+  return {
+    kysely: new Kysely<Schema>({ dialect: new SqliteDialect({ database }) }),
+    engine: 'sqlite',
+    sqlite,
+  };
 }
 
 // The PostgreSQL driver is loaded only when a postgres:// URL asks for it: a SQLite deployment
@@ -97,6 +105,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   return {
     kysely: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
     engine: 'postgres',
+    pool,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

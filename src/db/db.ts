@@ -3,39 +3,31 @@
  * passwords, tokens or HTTP; it stores what the Auth service hands it. Besides the course's three
  * methods it offers the few conditional updates that must be atomic in the database itself.
  */
-import type { CompiledQuery, ExpressionBuilder, Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import type { Database } from './connection.js';
 import { InvalidAttributeError, InvalidRequestError, NoResultFoundError, run } from './errors.js';
+import { sessionLookup, type SessionLookup } from './session-lookup.js';
 import { USER_COLUMNS, type Schema, type User, type UserUpdate } from './schema.js';
 
 type UserColumn = keyof User;
 export type UserFilters = Readonly<Partial<User>>;
 
 export class DB {
-  /** The session lookup, run on every authenticated request, compiled once. */
-  private readonly bySessionDigest: CompiledQuery<User>;
+  private readonly kysely: Kysely<Schema>;
+  private readonly bySessionDigest: SessionLookup;
 
   constructor(
-    private readonly kysely: Kysely<Schema>,
+    database: Pick<Database, 'kysely' | 'sqlite' | 'pool'>,
     private readonly clock: Clock,
   ) {
-    this.bySessionDigest = kysely
-      .selectFrom('users')
-      .selectAll()
-      .where('session_id', '=', '')
-      .limit(1)
-      .compile();
+    this.kysely = database.kysely;
+    this.bySessionDigest = sessionLookup(database);
   }
 
   /** The user whose session id digest is `sessionDigest`: one indexed lookup. */
-  async findUserBySessionDigest(sessionDigest: string): Promise<User | undefined> {
-    const { rows } = await run(() =>
-      this.kysely.executeQuery<User>({
-        ...this.bySessionDigest,
-        parameters: [sessionDigest, ...this.bySessionDigest.parameters.slice(1)],
-      }),
-    );
-    return rows[0];
+  findUserBySessionDigest(sessionDigest: string): Promise<User | undefined> {
+    return this.bySessionDigest(sessionDigest);
   }
 
   /** Inserts a user and returns the stored row; a taken email throws {@link UniqueViolationError}. */

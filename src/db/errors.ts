@@ -94,8 +94,13 @@ export async function run<T>(query: () => Promise<T>): Promise<T> {
   try {
     return await query();
   } catch (error) {
-    if (isUniqueViolation(error)) throw new UniqueViolationError(error);
-    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(error);
-    throw error;
+    throw translateDriverError(error);
   }
+}
+
+/** A driver's error as this layer's (see {@link run}); any other error unchanged. */
+export function translateDriverError(error: unknown): Error {
+  if (isUniqueViolation(error)) return new UniqueViolationError(error);
+  if (isDatabaseUnavailable(error)) return new DatabaseUnavailableError(error);
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -61,7 +61,7 @@ for (const [backend, url] of backends) {
     beforeEach(async () => {
       database = await openMigrated(await url());
       clock = new FakeClock();
-      db = new DB(database.kysely, clock);
+      db = new DB(database, clock);
     });
     afterEach(async () => {
       await database.kysely.destroy();
@@ -491,7 +491,7 @@ describe('migrateToLatest', () => {
         status: 'Success',
       })),
     );
-    const db = new DB(database.kysely, new FakeClock());
+    const db = new DB(database, new FakeClock());
     const bob = await db.addUser('bob@example.com', HASH);
 
     const second = await migrateToLatest(database);
@@ -503,7 +503,7 @@ describe('migrateToLatest', () => {
   it('does not re-apply migrations to a reopened database', async () => {
     const url = await sharedUrl();
     database = await openMigrated(url);
-    await new DB(database.kysely, new FakeClock()).addUser('bob@example.com', HASH);
+    await new DB(database, new FakeClock()).addUser('bob@example.com', HASH);
     await database.kysely.destroy();
     database = openDatabase(url);
     const again = await migrateToLatest(database);
@@ -547,8 +547,8 @@ describe('migrateToLatest', () => {
     const other = openDatabase(url);
     try {
       const clock = new FakeClock();
-      const first = new DB(database.kysely, clock);
-      const second = new DB(other.kysely, clock);
+      const first = new DB(database, clock);
+      const second = new DB(other, clock);
       const bob = await first.addUser('bob@example.com', HASH);
       await first.updateUser(bob.id, {
         reset_token: 'token-digest',
@@ -610,14 +610,14 @@ describe('openDatabase with a SQLite file', SQLITE_ONLY, () => {
     const url = fileUrl();
     database = await openMigrated(url);
     const clock = new FakeClock();
-    const db = new DB(database.kysely, clock);
+    const db = new DB(database, clock);
     const bob = await db.addUser('bob@example.com', HASH);
     await db.updateUser(bob.id, { session_id: 'digest-1', session_created_at: 42 });
     const written = await db.findUserBy({ id: bob.id });
     await database.kysely.destroy();
 
     database = await openMigrated(url);
-    const reopened = new DB(database.kysely, clock);
+    const reopened = new DB(database, clock);
     assert.deepEqual(await reopened.findUserBy({ email: 'bob@example.com' }), written);
     await assert.rejects(reopened.addUser('bob@example.com', HASH), UniqueViolationError);
   });
@@ -627,8 +627,8 @@ describe('openDatabase with a SQLite file', SQLITE_ONLY, () => {
     database = await openMigrated(url);
     const other = openDatabase(url);
     try {
-      const bob = await new DB(database.kysely, new FakeClock()).addUser('bob@example.com', HASH);
-      const seen = await new DB(other.kysely, new FakeClock()).findUserBy({ id: bob.id });
+      const bob = await new DB(database, new FakeClock()).addUser('bob@example.com', HASH);
+      const seen = await new DB(other, new FakeClock()).findUserBy({ id: bob.id });
       assert.deepEqual(seen, bob);
     } finally {
       await other.kysely.destroy();
@@ -641,9 +641,9 @@ describe('openDatabase with SQLite in memory', SQLITE_ONLY, () => {
     const a = await openMigrated('sqlite::memory:');
     const b = await openMigrated('sqlite::memory:');
     try {
-      await new DB(a.kysely, new FakeClock()).addUser('bob@example.com', HASH);
+      await new DB(a, new FakeClock()).addUser('bob@example.com', HASH);
       assert.equal(
-        await new DB(b.kysely, new FakeClock()).findUser({ email: 'bob@example.com' }),
+        await new DB(b, new FakeClock()).findUser({ email: 'bob@example.com' }),
         undefined,
       );
     } finally {
