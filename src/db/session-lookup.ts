@@ -4,6 +4,7 @@
  * per-query work was most of a session check's cost. Rows come back as arrays in a fixed column
  * order and are turned into users by one object literal.
  */
+import type SQLite from 'better-sqlite3';
 import type { Database } from './connection.js';
 import { translateDriverError } from './errors.js';
 import type { User } from './schema.js';
@@ -23,9 +24,9 @@ const COLUMNS = [
   'updated_at',
 ] as const satisfies readonly (keyof User)[];
 
-const QUERY = `SELECT ${COLUMNS.join(', ')} FROM users WHERE session_id = $1 LIMIT 1`;
+const SELECT = `SELECT ${COLUMNS.join(', ')} FROM users`;
 
-type Row = [
+export type Row = [
   number,
   string,
   string,
@@ -57,30 +58,79 @@ function userOf(row: Row): User {
 export function sessionLookup(database: Pick<Database, 'sqlite' | 'pool'>): SessionLookup {
   const { sqlite, pool } = database;
   if (sqlite !== undefined) {
-    const statement = sqlite.prepare<[string], Row>(QUERY.replace('$1', '?')).raw(true);
-    return (sessionDigest) => {
-      try {
-        const row = statement.get(sessionDigest);
-        return Promise.resolve(row === undefined ? undefined : userOf(row));
-      } catch (error) {
-        return Promise.reject(translateDriverError(error));
+    // One statement per number of sessions asked for at once.
+    const statements = new Map<number, SQLite.Statement<string[], Row>>();
+    return batchLookups(MOST_PER_READ_SQLITE, (digests) => {
+      let statement = statements.get(digests.length);
+      if (statement === undefined) {
+        const places = digests.map(() => '?').join(', ');
+        statement = sqlite
+          .prepare<string[], Row>(`${SELECT} WHERE session_id IN (${places})`)
+          .raw(true);
+        statements.set(digests.length, statement);
       }
-    };
+      return Promise.resolve(statement.all(...digests));
+    });
   }
   if (pool !== undefined) {
-    // A named statement: each pooled connection parses and plans it once.
-    return (sessionDigest) =>
-      pool
-        .query<Row>({
-          name: 'bienvenue_user_by_session',
-          text: QUERY,
-          values: [sessionDigest],
-          rowMode: 'array',
-        })
-        .then(
-          ({ rows }) => (rows[0] === undefined ? undefined : userOf(rows[0])),
-          (error: unknown) => Promise.reject(translateDriverError(error)),
-        );
+    return batchLookups(MOST_PER_READ_POSTGRES, async (digests) => {
+      const { rows } = await pool.query<Row>({
+        name: 'bienvenue_users_by_session',
+        text: `${SELECT} WHERE session_id = ANY($1::text[])`,
+        values: [digests],
+        rowMode: 'array',
+      });
+      return rows;
+    });
   }
   throw new Error('sessionLookup: the database has neither a SQLite connection nor a pool');
+}
+
+/** Most sessions looked up by one read. */
+const MOST_PER_READ_SQLITE = 32;
+const MOST_PER_READ_POSTGRES = 256;
+
+interface Waiting {
+  readonly sessionDigest: string;
+  readonly resolve: (user: User | undefined) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * The lookups asked for while the event loop handles one round of network events are answered
+ * by a single read, made once that round is over. Under load this divides the per-query cost
+ * (PostgreSQL: the round trip and the server's work; SQLite: the read transaction's locks) between
+ * the requests of a round; alone, a lookup waits for no timer. Every answer is still read from the
+ * database when asked for: nothing is cached.
+ */
+export function batchLookups(
+  most: number,
+  readMany: (digests: string[]) => Promise<Row[]>,
+): SessionLookup {
+  const waiting: Waiting[] = [];
+  const flush = () => {
+    const batch = waiting.splice(0, most);
+    if (waiting.length > 0) setImmediate(flush);
+    const digests = [...new Set(batch.map((entry) => entry.sessionDigest))];
+    let read: Promise<Row[]>;
+    try {
+      read = readMany(digests);
+    } catch (error) {
+      read = Promise.reject(translateDriverError(error));
+    }
+    read.then(
+      (rows) => {
+        const users = new Map(rows.map((row) => [row[3], userOf(row)]));
+        for (const entry of batch) entry.resolve(users.get(entry.sessionDigest));
+      },
+      (error: unknown) => {
+        const translated = translateDriverError(error);
+        for (const entry of batch) entry.reject(translated);
+      },
+    );
+  };
+  return (sessionDigest) =>
+    new Promise((resolve, reject) => {
+      if (waiting.push({ sessionDigest, resolve, reject }) === 1) setImmediate(flush);
+    });
 }
