@@ -24,6 +24,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { bcryptHasher, limitConcurrency } from '../src/auth/passwords.js';
+import { digestToken, generateUuid } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Engine } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrations.js';
@@ -228,9 +229,10 @@ async function createDatabase(engine: Engine, folder: string): Promise<BenchData
 
 /**
  * Fills the users table with `count` accounts sharing one precomputed hash, in one statement
- * (on PostgreSQL through a connection of its own: the service's query time-out would cut it).
+ * (on PostgreSQL through a connection of its own: the service's query time-out would cut it),
+ * then signs in one account per connection, spread over the table, and returns their session ids.
  */
-async function seed(url: string, count: number, hash: string): Promise<void> {
+async function seed(url: string, count: number, hash: string): Promise<string[]> {
   const database = openDatabase(url);
   try {
     await migrateToLatest(database);
@@ -251,6 +253,17 @@ async function seed(url: string, count: number, hash: string): Promise<void> {
         database.kysely,
       );
     }
+    const sessions: string[] = [];
+    for (let i = 0; i < connections; i += 1) {
+      const sessionId = generateUuid();
+      await database.kysely
+        .updateTable('users')
+        .set({ session_id: digestToken(sessionId), session_created_at: now, session_seen_at: now })
+        .where('email', '=', `seed${Math.floor(((i + 0.5) * count) / connections) + 1}@example.com`)
+        .execute();
+      sessions.push(sessionId);
+    }
+    return sessions;
   } finally {
     await database.kysely.destroy();
   }
@@ -333,10 +346,15 @@ for (const engine of engines) {
   });
   const pid = server.child.pid;
 
-  await signUp(server.url, 'checker@example.com');
-  await signUp(server.url, 'storm@example.com');
-  const cookie = await login(server.url, 'checker@example.com');
-  const profile: Request = { method: 'GET', path: '/profile', headers: { cookie } };
+  // As many signed-in users as connections, each connection cycling through all their sessions.
+  const checkers = Array.from({ length: connections }, (_, i) => `checker${i}@example.com`);
+  await Promise.all([...checkers, 'storm@example.com'].map((email) => signUp(server.url, email)));
+  const cookies = await Promise.all(checkers.map((email) => login(server.url, email)));
+  const profiles: Request[] = cookies.map((cookie) => ({
+    method: 'GET',
+    path: '/profile',
+    headers: { cookie },
+  }));
   const stormLogin: Request = {
     method: 'POST',
     path: '/sessions',
@@ -362,17 +380,17 @@ for (const engine of engines) {
     await drainHashing();
     return record(engine, scenario, result, rss);
   };
-  await warmUp(server.url, [profile]);
-  const sessionCheck = await measure('session check', [profile]);
+  await warmUp(server.url, profiles);
+  const sessionCheck = await measure('session check', profiles);
   const loginRun = await measure('login', [stormLogin]);
   const signUpRun = await measure('sign-up', [uniqueSignUp]);
   const mixed = await measure('mixed: 90% checks, 10% logins', [
-    ...Array.from({ length: 9 }, () => profile),
+    ...profiles.slice(0, 9),
     stormLogin,
   ]);
   const [[stormChecks, stormLogins], stormRss] = await withPeakRss(
     pid,
-    Promise.all([load(server.url, [profile]), load(server.url, [stormLogin])]),
+    Promise.all([load(server.url, profiles), load(server.url, [stormLogin])]),
   );
   await drainHashing();
   const stormSessionCheck = record(
@@ -389,7 +407,7 @@ for (const engine of engines) {
   for (const users of [smallUsers, largeUsers]) {
     const scaled = await createDatabase(engine, folder);
     const seedStarted = performance.now();
-    await seed(scaled.url, users, hashOfPassword);
+    const sessions = await seed(scaled.url, users, hashOfPassword);
     process.stdout.write(
       `  ${engine.padEnd(10)} seeded ${users} users in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`,
     );
@@ -397,15 +415,15 @@ for (const engine of engines) {
       ...serviceEnv,
       DATABASE_URL: scaled.url,
     });
-    const scaledCookie = await login(scaledServer.url, `seed${Math.ceil(users / 2)}@example.com`);
-    await warmUp(scaledServer.url, [
-      { method: 'GET', path: '/profile', headers: { cookie: scaledCookie } },
-    ]);
+    const scaledProfiles: Request[] = sessions.map((sessionId) => ({
+      method: 'GET',
+      path: '/profile',
+      headers: { cookie: `session_id=${sessionId}` },
+    }));
+    await warmUp(scaledServer.url, scaledProfiles);
     const [result, rss] = await withPeakRss(
       scaledServer.child.pid,
-      load(scaledServer.url, [
-        { method: 'GET', path: '/profile', headers: { cookie: scaledCookie } },
-      ]),
+      load(scaledServer.url, scaledProfiles),
     );
     scale.push(record(engine, `session check, ${users} users`, result, rss));
     await scaledServer.stop();
