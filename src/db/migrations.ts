@@ -111,6 +111,33 @@ export function migrations(engine: Engine): Record<string, Migration> {
         await db.schema.dropTable('audit_events').execute();
       },
     },
+    '0004_partial_token_indexes': {
+      // Only live sessions and outstanding reset tokens are indexed, not the NULL of every other
+      // account: the index a session check reads stays as small as the number of sessions.
+      async up(db: AnyDb) {
+        for (const column of ['session_id', 'reset_token'] as const) {
+          await db.schema.dropIndex(`users_${column}_key`).execute();
+          await db.schema
+            .createIndex(`users_${column}_key`)
+            .on('users')
+            .column(column)
+            .unique()
+            .where(column, 'is not', null)
+            .execute();
+        }
+      },
+      async down(db: AnyDb) {
+        for (const column of ['session_id', 'reset_token'] as const) {
+          await db.schema.dropIndex(`users_${column}_key`).execute();
+          await db.schema
+            .createIndex(`users_${column}_key`)
+            .on('users')
+            .column(column)
+            .unique()
+            .execute();
+        }
+      },
+    },
   };
 }
 

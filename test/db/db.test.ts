@@ -526,19 +526,39 @@ describe('migrateToLatest', () => {
     assert.equal(byName.get('reset_token')?.isNullable, true);
   });
 
-  it('makes email, session_id and reset_token unique', async () => {
+  it('makes email, session_id and reset_token unique, indexing only set tokens', async () => {
     database = await openMigrated(await freshDatabaseUrl());
     const unique = (await indexesOf(database)).filter((index) => index.unique);
     assert.deepEqual(
       unique
         .filter((index) => index.table === 'users')
-        .map(({ name, columns }) => ({ name, columns })),
+        .map(({ name, columns, partial }) => ({ name, columns, partial })),
       [
-        { name: 'users_email_key', columns: ['email'] },
-        { name: 'users_reset_token_key', columns: ['reset_token'] },
-        { name: 'users_session_id_key', columns: ['session_id'] },
+        { name: 'users_email_key', columns: ['email'], partial: false },
+        { name: 'users_reset_token_key', columns: ['reset_token'], partial: true },
+        { name: 'users_session_id_key', columns: ['session_id'], partial: true },
       ],
     );
+  });
+
+  it('reads a session through its index whatever the number of users', async () => {
+    database = await openMigrated(await freshDatabaseUrl());
+    const db = database.kysely;
+    const plan =
+      database.engine === 'postgres'
+        ? (
+            await sql<{ plan: string }>`EXPLAIN (COSTS OFF)
+              SELECT id FROM users WHERE session_id = ANY(${['a', 'b']}::text[])`.execute(db)
+          ).rows
+            .map((row) => Object.values(row).join(' '))
+            .join('\n')
+        : (
+            await sql<{ detail: string }>`EXPLAIN QUERY PLAN
+              SELECT id FROM users WHERE session_id IN (${'a'}, ${'b'})`.execute(db)
+          ).rows
+            .map((row) => row.detail)
+            .join('\n');
+    assert.match(plan, /users_session_id_key/);
   });
 
   it('lets exactly one of concurrent resets succeed across two connections', async () => {

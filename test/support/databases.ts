@@ -85,6 +85,8 @@ export interface IndexShape {
   name: string;
   columns: string[];
   unique: boolean;
+  /** Whether the index covers only the rows of a condition. */
+  partial: boolean;
 }
 
 /** The secondary indexes of the application's tables (not primary keys, not Kysely's own). */
@@ -94,7 +96,7 @@ export async function indexesOf(database: Database): Promise<IndexShape[]> {
   if (database.engine === 'postgres') {
     const { rows } = await sql<IndexShape>`
       SELECT t.relname AS "table", i.relname AS name, ix.indisunique AS "unique",
-             array_agg(a.attname::text ORDER BY k.n) AS columns
+             ix.indpred IS NOT NULL AS partial, array_agg(a.attname::text ORDER BY k.n) AS columns
       FROM pg_index ix
       JOIN pg_class i ON i.oid = ix.indexrelid
       JOIN pg_class t ON t.oid = ix.indrelid
@@ -103,11 +105,18 @@ export async function indexesOf(database: Database): Promise<IndexShape[]> {
       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
       WHERE ns.nspname = current_schema() AND NOT ix.indisprimary
         AND t.relname NOT LIKE 'kysely_%'
-      GROUP BY t.relname, i.relname, ix.indisunique`.execute(db);
+      GROUP BY t.relname, i.relname, ix.indisunique, ix.indpred`.execute(db);
     indexes = rows;
   } else {
-    const { rows } = await sql<{ table: string; name: string; unique: number; origin: string }>`
-      SELECT m.name AS "table", il.name AS name, il."unique" AS "unique", il.origin AS origin
+    const { rows } = await sql<{
+      table: string;
+      name: string;
+      unique: number;
+      partial: number;
+      origin: string;
+    }>`
+      SELECT m.name AS "table", il.name AS name, il."unique" AS "unique", il.partial AS partial,
+             il.origin AS origin
       FROM sqlite_master m, pragma_index_list(m.name) il
       WHERE m.type = 'table' AND m.name NOT LIKE 'kysely_%'`.execute(db);
     indexes = [];
@@ -118,6 +127,7 @@ export async function indexesOf(database: Database): Promise<IndexShape[]> {
         table: row.table,
         name: row.name,
         unique: row.unique === 1,
+        partial: row.partial === 1,
         columns: columns.rows.map((column) => column.name),
       });
     }
