@@ -17,7 +17,11 @@ export type Engine = 'sqlite' | 'postgres';
 export interface Database {
   readonly kysely: Kysely<Schema>;
   readonly engine: Engine;
-  /** SQLite: the connection itself, for the one statement run without Kysely (session lookup). */
+  /**
+   * SQLite: the connection itself, for the one statement run without Kysely (the session lookup).
+   * It does not wait for Kysely's connection lock: were the service ever to hold a transaction
+   * open across an await, session checks would read its uncommitted writes.
+   */
   readonly sqlite?: SQLite.Database;
   /** PostgreSQL: the pool itself, for the same purpose. */
   readonly pool?: pgModule.Pool;

@@ -114,11 +114,14 @@ export function migrations(engine: Engine): Record<string, Migration> {
     '0004_partial_token_indexes': {
       // Only live sessions and outstanding reset tokens are indexed, not the NULL of every other
       // account: the index a session check reads stays as small as the number of sessions.
+      // SQLite runs a migration's statements outside a transaction: each step is written so that
+      // a run cut short is completed by the next one.
       async up(db: AnyDb) {
         for (const column of ['session_id', 'reset_token'] as const) {
-          await db.schema.dropIndex(`users_${column}_key`).execute();
+          await db.schema.dropIndex(`users_${column}_key`).ifExists().execute();
           await db.schema
             .createIndex(`users_${column}_key`)
+            .ifNotExists()
             .on('users')
             .column(column)
             .unique()
@@ -128,9 +131,10 @@ export function migrations(engine: Engine): Record<string, Migration> {
       },
       async down(db: AnyDb) {
         for (const column of ['session_id', 'reset_token'] as const) {
-          await db.schema.dropIndex(`users_${column}_key`).execute();
+          await db.schema.dropIndex(`users_${column}_key`).ifExists().execute();
           await db.schema
             .createIndex(`users_${column}_key`)
+            .ifNotExists()
             .on('users')
             .column(column)
             .unique()

@@ -118,16 +118,16 @@ export function batchLookups(
     } catch (error) {
       read = Promise.reject(translateDriverError(error));
     }
-    read.then(
-      (rows) => {
+    read
+      .then((rows) => {
         const users = new Map(rows.map((row) => [row[3], userOf(row)]));
         for (const entry of batch) entry.resolve(users.get(entry.sessionDigest));
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         const translated = translateDriverError(error);
+        // Settling twice does nothing: only the waiters not yet answered get the error.
         for (const entry of batch) entry.reject(translated);
-      },
-    );
+      });
   };
   return (sessionDigest) =>
     new Promise((resolve, reject) => {

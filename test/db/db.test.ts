@@ -541,6 +541,27 @@ describe('migrateToLatest', () => {
     );
   });
 
+  it('completes migration 0004 when a run of it was cut short', async () => {
+    database = await openMigrated(await freshDatabaseUrl());
+    // As if the process died after 0004 dropped the first index and before it was recorded.
+    await sql`DROP INDEX users_session_id_key`.execute(database.kysely);
+    await sql`DELETE FROM kysely_migration WHERE name = '0004_partial_token_indexes'`.execute(
+      database.kysely,
+    );
+
+    const again = await migrateToLatest(database);
+
+    assert.deepEqual(
+      again.results?.map((result) => [result.migrationName, result.status]),
+      [['0004_partial_token_indexes', 'Success']],
+    );
+    const partial = (await indexesOf(database)).filter((index) => index.partial);
+    assert.deepEqual(
+      partial.map((index) => index.name),
+      ['users_reset_token_key', 'users_session_id_key'],
+    );
+  });
+
   it('reads a session through its index whatever the number of users', async () => {
     database = await openMigrated(await freshDatabaseUrl());
     const db = database.kysely;
