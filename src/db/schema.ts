@@ -64,8 +64,8 @@ export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 
-/** Every column of `users`, for validating filter and attribute names. */
-export const USER_COLUMNS: ReadonlySet<string> = new Set<keyof UsersTable>([
+/** Every column of `users`, in the table's order. */
+export const USER_COLUMN_NAMES = [
   'id',
   'email',
   'hashed_password',
@@ -76,4 +76,7 @@ export const USER_COLUMNS: ReadonlySet<string> = new Set<keyof UsersTable>([
   'reset_token_expires_at',
   'created_at',
   'updated_at',
-]);
+] as const satisfies readonly (keyof UsersTable)[];
+
+/** The same, for validating filter and attribute names. */
+export const USER_COLUMNS: ReadonlySet<string> = new Set(USER_COLUMN_NAMES);

@@ -7,25 +7,13 @@
 import type SQLite from 'better-sqlite3';
 import type { Database } from './connection.js';
 import { translateDriverError } from './errors.js';
-import type { User } from './schema.js';
+import { USER_COLUMN_NAMES, type User } from './schema.js';
 
 export type SessionLookup = (sessionDigest: string) => Promise<User | undefined>;
 
-const COLUMNS = [
-  'id',
-  'email',
-  'hashed_password',
-  'session_id',
-  'session_created_at',
-  'session_seen_at',
-  'reset_token',
-  'reset_token_expires_at',
-  'created_at',
-  'updated_at',
-] as const satisfies readonly (keyof User)[];
+const SELECT = `SELECT ${USER_COLUMN_NAMES.join(', ')} FROM users`;
 
-const SELECT = `SELECT ${COLUMNS.join(', ')} FROM users`;
-
+/** A row as the drivers return it, its columns in the order of {@link USER_COLUMN_NAMES}. */
 export type Row = [
   number,
   string,
@@ -112,13 +100,8 @@ export function batchLookups(
     const batch = waiting.splice(0, most);
     if (waiting.length > 0) setImmediate(flush);
     const digests = [...new Set(batch.map((entry) => entry.sessionDigest))];
-    let read: Promise<Row[]>;
-    try {
-      read = readMany(digests);
-    } catch (error) {
-      read = Promise.reject(translateDriverError(error));
-    }
-    read
+    // A read that throws at once (a closed SQLite connection) fails the round like one that rejects.
+    new Promise<Row[]>((resolve) => resolve(readMany(digests)))
       .then((rows) => {
         const users = new Map(rows.map((row) => [row[3], userOf(row)]));
         for (const entry of batch) entry.resolve(users.get(entry.sessionDigest));
