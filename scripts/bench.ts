@@ -160,11 +160,31 @@ function load(url: string, requests: Request[], clients: number) {
 }
 
 type Measured = [autocannon.Result, number | null];
+interface LoadTarget {
+  server: Server;
+  requests: Request[];
+}
 
-/** Of runs of one scenario, the one with the median number of requests. */
-function medianRound(measured: Measured[]): Measured {
-  const sorted = [...measured].sort((a, b) => a[0].requests.total - b[0].requests.total);
-  return sorted[Math.floor(sorted.length / 2)] as Measured;
+/**
+ * Loads each of `targets` in turn, `rounds` times over, and returns for each its median round
+ * (by requests served): scenarios compared by a ratio run interleaved, so that the drift of the
+ * machine's speed over minutes falls on both sides alike.
+ */
+async function alternate(targets: LoadTarget[]): Promise<Measured[]> {
+  const measured: Measured[][] = targets.map(() => []);
+  for (let round = 1; round <= rounds; round += 1) {
+    const rates: string[] = [];
+    for (const [i, { server, requests }] of targets.entries()) {
+      const result = await withPeakRss(server.child.pid, load(server.url, requests, connections));
+      measured[i]?.push(result);
+      rates.push(`${Math.round(result[0].requests.total / duration)}/s`);
+    }
+    process.stdout.write(`  round ${round} of ${rounds}: ${rates.join(', ')}\n`);
+  }
+  return measured.map((runs) => {
+    const sorted = runs.sort((a, b) => a[0].requests.total - b[0].requests.total);
+    return sorted[Math.floor(sorted.length / 2)] as Measured;
+  });
 }
 
 /** A first, unrecorded run, so that the JIT has compiled the hot paths before measuring. */
@@ -390,16 +410,12 @@ for (const engine of engines) {
     return record(engine, scenario, result, rss);
   };
   await warmUp(server.url, profiles);
-  const helloRounds: Measured[] = [];
-  const checkRounds: Measured[] = [];
-  for (let round = 0; round < rounds; round += 1) {
-    helloRounds.push(
-      await withPeakRss(hello.child.pid, load(hello.url, helloRequests, connections)),
-    );
-    checkRounds.push(await withPeakRss(pid, load(server.url, profiles, connections)));
-  }
-  const helloRun = record(engine, 'bare Fastify hello', ...medianRound(helloRounds));
-  const sessionCheck = record(engine, 'session check', ...medianRound(checkRounds));
+  const [helloMeasured, checkMeasured] = (await alternate([
+    { server: hello, requests: helloRequests },
+    { server, requests: profiles },
+  ])) as [Measured, Measured];
+  const helloRun = record(engine, 'bare Fastify hello', ...helloMeasured);
+  const sessionCheck = record(engine, 'session check', ...checkMeasured);
   const loginRun = await measure('login', [stormLogin], loginConnections);
   const signUpRun = await measure('sign-up', [uniqueSignUp], loginConnections);
   const mixed = await measure(
@@ -425,7 +441,9 @@ for (const engine of engines) {
   await server.stop();
   await database.drop();
 
-  const scale: Run[] = [];
+  // The two sizes side by side: a service on each, their session checks in alternation.
+  const sizes: { users: number; database: BenchDatabase; server: Server; target: LoadTarget }[] =
+    [];
   for (const users of [smallUsers, largeUsers]) {
     const scaled = await createDatabase(engine, folder);
     const seedStarted = performance.now();
@@ -437,17 +455,17 @@ for (const engine of engines) {
       ...serviceEnv,
       DATABASE_URL: scaled.url,
     });
-    const scaledProfiles = profileRequests(sessions);
-    await warmUp(scaledServer.url, scaledProfiles);
-    const [result, rss] = await withPeakRss(
-      scaledServer.child.pid,
-      load(scaledServer.url, scaledProfiles, connections),
-    );
-    scale.push(record(engine, `session check, ${users} users`, result, rss));
-    await scaledServer.stop();
-    await scaled.drop();
+    const target = { server: scaledServer, requests: profileRequests(sessions) };
+    await warmUp(scaledServer.url, target.requests);
+    sizes.push({ users, database: scaled, server: scaledServer, target });
   }
-  const [scaleSmall, scaleLarge] = scale as [Run, Run];
+  const [scaleSmall, scaleLarge] = (await alternate(sizes.map((size) => size.target))).map(
+    (measured, i) => record(engine, `session check, ${sizes[i]?.users} users`, ...measured),
+  ) as [Run, Run];
+  for (const size of sizes) {
+    await size.server.stop();
+    await size.database.drop();
+  }
   figures.push({
     engine,
     startMs: Math.round(server.startMs),
