@@ -11,13 +11,16 @@
  * and the bcrypt ceiling (hashes per second at the configured cost, with the service's own
  * parallelism). It prints two tables and writes everything as JSON.
  *
- * The session check and the hello it is compared with run in alternation, `--rounds` times each,
- * and the median round of each is kept: on a shared machine the speed of both drifts over minutes,
- * and alternating keeps the drift out of their ratio.
+ * Two ratios compare runs that can be made in alternation: session checks against the hello, and
+ * session checks with the large against the small user table. Each pair takes turns `--rounds`
+ * times (1 with --quick), the pair's order swapping every round, and the round whose ratio is the
+ * median is kept: on a shared machine the speed of everything drifts over minutes, and taking
+ * turns puts the drift on both sides of the ratio. Each round's rates are printed and kept in the
+ * JSON.
  *
- * Request-bound scenarios (hello, session checks) run with `--connections` clients; those bound by
- * bcrypt (logins, sign-ups, the mix, the storm's logins) with `--login-connections`, since more
- * clients only lengthen the queue for the hash.
+ * Request-bound scenarios (hello, session checks) run with `--connections` clients, each cycling
+ * through that many signed-in users; those bound by bcrypt (logins, sign-ups, the mix, the storm's
+ * logins) with `--login-connections`, since more clients only lengthen the queue for the hash.
  *
  * Usage: npm run bench -- [--duration S] [--connections N] [--login-connections N] [--rounds N]
  *                         [--small-users N] [--large-users N] [--engines sqlite,postgres]
@@ -58,6 +61,9 @@ const loginConnections = Number(args['login-connections']);
 const rounds = quick ? 1 : Number(args.rounds);
 const smallUsers = Number(args['small-users']);
 const largeUsers = quick ? 10_000 : Number(args['large-users']);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds % 2 === 0) {
+  throw new Error(`--rounds ${args.rounds}: expected an odd number, so that a round is the median`);
+}
 const postgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 // The project's root: this file runs as dist/scripts/bench.js.
 const root = resolve(import.meta.dirname, '../..');
@@ -95,6 +101,12 @@ interface Server {
   stop(): Promise<void>;
 }
 
+/** Every server process started and not yet stopped: ended with the benchmark, even if it fails. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 async function startProcess(script: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort();
   const started = performance.now();
@@ -102,6 +114,7 @@ async function startProcess(script: string, env: Record<string, string>): Promis
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  running.add(child);
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}`);
@@ -120,8 +133,19 @@ async function startProcess(script: string, env: Record<string, string>): Promis
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((done) => child.once('exit', done));
+      running.delete(child);
     },
   };
+}
+
+/** The real service on the database at `url`. */
+function startService(url: string): Promise<Server> {
+  return startProcess('dist/src/main.js', {
+    RATE_LIMIT: 'off',
+    LOG_LEVEL: 'warn',
+    SMTP_URL: '',
+    DATABASE_URL: url,
+  });
 }
 
 /** Samples the resident memory of `pid` while `work` runs; the peak, in MB. */
@@ -165,26 +189,47 @@ interface LoadTarget {
   requests: Request[];
 }
 
+/** Each round's requests per second of an alternated pair, for the JSON. */
+const alternations: { engine: string; pair: [string, string]; rates: [number, number][] }[] = [];
+
 /**
- * Loads each of `targets` in turn, `rounds` times over, and returns for each its median round
- * (by requests served): scenarios compared by a ratio run interleaved, so that the drift of the
- * machine's speed over minutes falls on both sides alike.
+ * Loads `base` and `other` in turn, `rounds` times, the order swapping every round, and returns
+ * both runs of the round where other ÷ base is the median (see the header).
  */
-async function alternate(targets: LoadTarget[]): Promise<Measured[]> {
-  const measured: Measured[][] = targets.map(() => []);
+async function alternate(
+  engine: string,
+  pair: [string, string],
+  base: LoadTarget,
+  other: LoadTarget,
+): Promise<[Measured, Measured]> {
+  const measure = ({ server, requests }: LoadTarget) =>
+    withPeakRss(server.child.pid, load(server.url, requests, connections));
+  const perSecond = ([result]: Measured) => result.requests.total / duration;
+  const done: [Measured, Measured][] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    const rates: string[] = [];
-    for (const [i, { server, requests }] of targets.entries()) {
-      const result = await withPeakRss(server.child.pid, load(server.url, requests, connections));
-      measured[i]?.push(result);
-      rates.push(`${Math.round(result[0].requests.total / duration)}/s`);
+    let measured: [Measured, Measured];
+    if (round % 2 === 1) {
+      const first = await measure(base);
+      measured = [first, await measure(other)];
+    } else {
+      const second = await measure(other);
+      measured = [await measure(base), second];
     }
-    process.stdout.write(`  round ${round} of ${rounds}: ${rates.join(', ')}\n`);
+    done.push(measured);
+    process.stdout.write(
+      `  round ${round} of ${rounds}: ${pair[0]} ${Math.round(perSecond(measured[0]))}/s, ` +
+        `${pair[1]} ${Math.round(perSecond(measured[1]))}/s\n`,
+    );
   }
-  return measured.map((runs) => {
-    const sorted = runs.sort((a, b) => a[0].requests.total - b[0].requests.total);
-    return sorted[Math.floor(sorted.length / 2)] as Measured;
+  alternations.push({
+    engine,
+    pair,
+    rates: done.map(([a, b]) => [Math.round(perSecond(a)), Math.round(perSecond(b))]),
   });
+  const byRatio = [...done].sort(
+    (x, y) => perSecond(x[1]) / perSecond(x[0]) - perSecond(y[1]) / perSecond(y[0]),
+  );
+  return byRatio[(byRatio.length - 1) / 2] as [Measured, Measured];
 }
 
 /** A first, unrecorded run, so that the JIT has compiled the hot paths before measuring. */
@@ -263,11 +308,13 @@ async function createDatabase(engine: Engine, folder: string): Promise<BenchData
 }
 
 /**
- * Fills the users table with `count` accounts sharing one precomputed hash, in one statement
- * (on PostgreSQL through a connection of its own: the service's query time-out would cut it),
- * then signs in one account per connection, spread over the table, and returns their session ids.
+ * Migrates the database at `url` if needed, fills its users table with `count` accounts sharing
+ * one precomputed hash, in one statement (on PostgreSQL through a connection of its own: the
+ * service's query time-out would cut it), then writes a session for `signedIn` of them, spread
+ * over the table (no login, so no hash), and returns their session ids.
  */
-async function seed(url: string, count: number, hash: string): Promise<string[]> {
+async function seed(url: string, count: number, signedIn: number, hash: string): Promise<string[]> {
+  if (signedIn > count) throw new Error(`cannot sign in ${signedIn} of ${count} users`);
   const database = openDatabase(url);
   try {
     await migrateToLatest(database);
@@ -289,12 +336,12 @@ async function seed(url: string, count: number, hash: string): Promise<string[]>
       );
     }
     const sessions: string[] = [];
-    for (let i = 0; i < connections; i += 1) {
+    for (let i = 0; i < signedIn; i += 1) {
       const sessionId = generateUuid();
       await database.kysely
         .updateTable('users')
         .set({ session_id: digestToken(sessionId), session_created_at: now, session_seen_at: now })
-        .where('email', '=', `seed${Math.floor(((i + 0.5) * count) / connections) + 1}@example.com`)
+        .where('email', '=', `seed${Math.floor(((i + 0.5) * count) / signedIn) + 1}@example.com`)
         .execute();
       sessions.push(sessionId);
     }
@@ -320,12 +367,14 @@ async function postgresReachable(): Promise<boolean> {
 // The run
 
 const folder = mkdtempSync(join(tmpdir(), 'bienvenue-bench-'));
+// Its SQLite files go with it, even if the run fails (PostgreSQL's bienvenue_bench_* databases
+// of a failed run stay, for a look).
+process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
 const engines: Engine[] = args.engines
   ? (args.engines.split(',') as Engine[])
   : quick
     ? ['sqlite']
     : (['sqlite', ...((await postgresReachable()) ? ['postgres' as const] : [])] as Engine[]);
-const serviceEnv = { RATE_LIMIT: 'off', LOG_LEVEL: 'warn', SMTP_URL: '' };
 process.stdout.write(
   `Bienvenue benchmark: ${availableParallelism()} cores, bcrypt cost ${settings.bcryptRounds}, ` +
     `hash concurrency ${settings.hashConcurrency}, ${connections} connections ` +
@@ -374,15 +423,14 @@ const figures: EngineFigures[] = [];
 
 for (const engine of engines) {
   const database = await createDatabase(engine, folder);
-  const server = await startProcess('dist/src/main.js', {
-    ...serviceEnv,
-    DATABASE_URL: database.url,
-  });
+  const server = await startService(database.url);
   const pid = server.child.pid;
 
   // As many signed-in users as connections (seeded, as signing each in would take a hash), each
   // connection cycling through all their sessions; and one account for the logins.
-  const profiles = profileRequests(await seed(database.url, connections, hashOfPassword));
+  const profiles = profileRequests(
+    await seed(database.url, connections, connections, hashOfPassword),
+  );
   await signUp(server.url, 'storm@example.com');
   const stormLogin: Request = {
     method: 'POST',
@@ -410,10 +458,12 @@ for (const engine of engines) {
     return record(engine, scenario, result, rss);
   };
   await warmUp(server.url, profiles);
-  const [helloMeasured, checkMeasured] = (await alternate([
+  const [helloMeasured, checkMeasured] = await alternate(
+    engine,
+    ['hello', 'session check'],
     { server: hello, requests: helloRequests },
     { server, requests: profiles },
-  ])) as [Measured, Measured];
+  );
   const helloRun = record(engine, 'bare Fastify hello', ...helloMeasured);
   const sessionCheck = record(engine, 'session check', ...checkMeasured);
   const loginRun = await measure('login', [stormLogin], loginConnections);
@@ -442,27 +492,29 @@ for (const engine of engines) {
   await database.drop();
 
   // The two sizes side by side: a service on each, their session checks in alternation.
-  const sizes: { users: number; database: BenchDatabase; server: Server; target: LoadTarget }[] =
-    [];
-  for (const users of [smallUsers, largeUsers]) {
+  const startScaled = async (users: number) => {
     const scaled = await createDatabase(engine, folder);
     const seedStarted = performance.now();
-    const sessions = await seed(scaled.url, users, hashOfPassword);
+    const sessions = await seed(scaled.url, users, connections, hashOfPassword);
     process.stdout.write(
       `  ${engine.padEnd(10)} seeded ${users} users in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`,
     );
-    const scaledServer = await startProcess('dist/src/main.js', {
-      ...serviceEnv,
-      DATABASE_URL: scaled.url,
-    });
+    const scaledServer = await startService(scaled.url);
     const target = { server: scaledServer, requests: profileRequests(sessions) };
     await warmUp(scaledServer.url, target.requests);
-    sizes.push({ users, database: scaled, server: scaledServer, target });
-  }
-  const [scaleSmall, scaleLarge] = (await alternate(sizes.map((size) => size.target))).map(
-    (measured, i) => record(engine, `session check, ${sizes[i]?.users} users`, ...measured),
-  ) as [Run, Run];
-  for (const size of sizes) {
+    return { database: scaled, server: scaledServer, target };
+  };
+  const small = await startScaled(smallUsers);
+  const large = await startScaled(largeUsers);
+  const [smallMeasured, largeMeasured] = await alternate(
+    engine,
+    [`${smallUsers} users`, `${largeUsers} users`],
+    small.target,
+    large.target,
+  );
+  const scaleSmall = record(engine, `session check, ${smallUsers} users`, ...smallMeasured);
+  const scaleLarge = record(engine, `session check, ${largeUsers} users`, ...largeMeasured);
+  for (const size of [small, large]) {
     await size.server.stop();
     await size.database.drop();
   }
@@ -481,7 +533,6 @@ for (const engine of engines) {
   });
 }
 await hello.stop();
-rmSync(folder, { recursive: true, force: true });
 
 // ---------------------------------------------------------------------------------------------
 // Report
@@ -557,6 +608,7 @@ writeFileSync(
       },
       hashesPerSecond,
       runs,
+      alternations,
       startMs: Object.fromEntries(figures.map((f) => [f.engine, f.startMs])),
       targets,
     },
