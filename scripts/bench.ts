@@ -40,6 +40,7 @@ import { digestToken, generateUuid } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Engine } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrations.js';
+import { freePort } from '../test/support/ports.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -83,16 +84,6 @@ const runs: Run[] = [];
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 interface Server {
   url: string;

@@ -162,6 +162,33 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
   };
   const hidden = { schema: { hide: true } };
   const seeOther = (reply: FastifyReply, location: string) => reply.redirect(location, 303);
+  /**
+   * What a form of the account page (`form`) works with: the session, the posted fields, and a way
+   * to show the page again with that form's errors; null without a signed-in user.
+   */
+  const accountForm = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    form: 'change' | 'remove',
+  ) => {
+    const sessionId = request.cookies[SESSION_COOKIE];
+    const user = await auth.getUserFromSessionId(sessionId);
+    if (user === null) return null;
+    return {
+      sessionId,
+      read: fieldsOf(request),
+      again: (status: number, errors: Record<string, string>) =>
+        sendPage(
+          reply,
+          status,
+          accountPage({
+            email: user.email,
+            passwordMinLength,
+            ...(form === 'change' ? { change: { errors } } : { remove: { errors } }),
+          }),
+        ),
+    };
+  };
 
   await app.register((pages, _options, done) => {
     pages.addHook('onSend', async (_request, reply) => {
@@ -261,16 +288,9 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       '/account/password',
       { ...hidden, ...limited('account') },
       async (request, reply) => {
-        const sessionId = request.cookies[SESSION_COOKIE];
-        const user = await auth.getUserFromSessionId(sessionId);
-        if (user === null) return seeOther(reply, '/login');
-        const read = fieldsOf(request);
-        const again = (status: number, errors: Record<string, string>) =>
-          sendPage(
-            reply,
-            status,
-            accountPage({ email: user.email, passwordMinLength, change: { errors } }),
-          );
+        const form = await accountForm(request, reply, 'change');
+        if (form === null) return seeOther(reply, '/login');
+        const { sessionId, read, again } = form;
         const empty = missing(read, {
           current_password: 'Enter your current password',
           new_password: 'Choose a new password',
@@ -299,16 +319,9 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     );
 
     pages.post('/account/delete', { ...hidden, ...limited('account') }, async (request, reply) => {
-      const sessionId = request.cookies[SESSION_COOKIE];
-      const user = await auth.getUserFromSessionId(sessionId);
-      if (user === null) return seeOther(reply, '/login');
-      const read = fieldsOf(request);
-      const again = (status: number, errors: Record<string, string>) =>
-        sendPage(
-          reply,
-          status,
-          accountPage({ email: user.email, passwordMinLength, remove: { errors } }),
-        );
+      const form = await accountForm(request, reply, 'remove');
+      if (form === null) return seeOther(reply, '/login');
+      const { sessionId, read, again } = form;
       if (read('password') === '') return again(400, { password: 'Enter your password' });
       let result: Awaited<ReturnType<Auth['deleteAccount']>>;
       try {

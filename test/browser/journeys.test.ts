@@ -13,7 +13,8 @@ import {
   launchBrowser,
   screenshots,
 } from '../support/browser.js';
-import { formBody, freePort, startIsolatedServer } from '../support/process.js';
+import { freePort } from '../support/ports.js';
+import { formBody, startIsolatedServer } from '../support/process.js';
 import { startSmtpServer } from '../support/smtp.js';
 
 const problem = browserProblem();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { temporaryDirectory } from '../support/files.js';
-import { freePort } from '../support/process.js';
+import { freePort } from '../support/ports.js';
 import { runCli, spawnCli } from './run-cli.js';
 
 const EXIT_CODES = /Exit codes:[\s\S]*3\s+no such account[\s\S]*4\s+refused/;

@@ -4,14 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import {
-  formBody,
-  freePort,
-  MAIN,
-  startIsolatedServer,
-  startServerProcess,
-} from '../support/process.js';
+import { formBody, MAIN, startIsolatedServer, startServerProcess } from '../support/process.js';
 import { temporaryDirectory } from '../support/files.js';
+import { freePort } from '../support/ports.js';
 
 test('with no variables set it serves GET / on port 5000 from ./data/bienvenue.db', async () => {
   const directory = temporaryDirectory();

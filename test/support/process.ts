@@ -3,11 +3,11 @@
  * users' clients see it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
 import { freshDatabaseUrl } from './databases.js';
 import { temporaryDirectory } from './files.js';
+import { freePort } from './ports.js';
 
 export const MAIN = resolve(import.meta.dirname, '../../src/main.js');
 
@@ -18,16 +18,6 @@ export interface ServerProcess {
   output(): string;
   /** Resolves with the exit code once the process has ended. */
   readonly exited: Promise<number | null>;
-}
-
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /**
