@@ -280,7 +280,8 @@ const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
 /**
  * `TRUST_PROXY` checked entry by entry: each is an IP address, a CIDR range with a prefix length
  * the address family allows (1 to 32, or 1 to 128), or a keyword. A bare number is refused: it
- * would be read as an address (`1` is 0.0.0.1), and a hop count would believe any direct client.
+ * would be read as an address (`1` is 0.0.0.1), and a hop count cannot tell a proxy from a client
+ * that connects directly.
  */
 function parseTrustProxy(raw: string | undefined, problems: string[]): string | undefined {
   if (raw === undefined) return undefined;
@@ -289,7 +290,7 @@ function parseTrustProxy(raw: string | undefined, problems: string[]): string | 
   if (bad.length > 0) {
     const shown = bad.map((entry) => JSON.stringify(entry)).join(', ');
     problems.push(
-      `TRUST_PROXY=${raw}: ${shown} is not an IP address, a CIDR range (like 10.0.0.0/8) or one of ${TRUST_PROXY_KEYWORDS.join(', ')}; expected a comma-separated list of them`,
+      `TRUST_PROXY=${raw}: expected comma-separated IP addresses, CIDR ranges (like 10.0.0.0/8) or ${TRUST_PROXY_KEYWORDS.join(', ')}; not ${shown}`,
     );
     return undefined;
   }
