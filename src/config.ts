@@ -3,6 +3,7 @@
  * handed on as a frozen, typed object. A bad value stops the start with a message that names every
  * bad variable at once, not just the first one found.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 
 /** The validated settings of one Bienvenue process. Durations are in seconds. */
@@ -39,7 +40,10 @@ export interface Config {
   /** Shared store for per-client limits; in memory per instance when unset. */
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
-  /** Proxies whose X-Forwarded-For is believed: addresses or CIDR ranges; none when unset. */
+  /**
+   * Proxies whose X-Forwarded-For is believed, comma-separated: IP addresses, CIDR ranges or
+   * `loopback`, `linklocal`, `uniquelocal`; each entry checked; none when unset.
+   */
   readonly trustProxy: string | undefined;
   /** Check new passwords against Have I Been Pwned (k-anonymity range API). */
   readonly hibp: boolean;
@@ -206,12 +210,7 @@ export function loadConfig(env: Environment): Config {
     problems.push('REDIS_URL: expected redis://[user:password@]host[:port][/db] or rediss://…');
   }
   const redisKeyPrefix = read('REDIS_KEY_PREFIX') ?? DEFAULTS.REDIS_KEY_PREFIX;
-  const trustProxy = read('TRUST_PROXY');
-  if (trustProxy !== undefined && !/^[\w.:/,\s-]+$/.test(trustProxy)) {
-    problems.push(
-      `TRUST_PROXY=${trustProxy}: expected addresses or CIDR ranges, comma-separated (or loopback)`,
-    );
-  }
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
   const hibp = boolean('HIBP', false);
   const hibpUrl = (read('HIBP_URL') ?? DEFAULTS.HIBP_URL).replace(/\/+$/, '');
   if (!/^https?:\/\/./.test(hibpUrl)) problems.push(`HIBP_URL=${hibpUrl}: expected an http(s) URL`);
@@ -273,6 +272,39 @@ function parsePublicUrl(raw: string, problems: string[]): string {
     problems.push(`PUBLIC_URL=${raw}: must not carry credentials, a query or a fragment`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The names `TRUST_PROXY` may use for ranges, as the proxy-address matcher knows them. */
+const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `TRUST_PROXY` checked entry by entry: each is an IP address, a CIDR range with a prefix length
+ * the address family allows (1 to 32, or 1 to 128), or a keyword. A bare number is refused: it
+ * would be read as an address (`1` is 0.0.0.1), and a hop count cannot tell a proxy from a client
+ * that connects directly.
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isTrustedProxyEntry(entry));
+  if (bad.length > 0) {
+    const shown = bad.map((entry) => JSON.stringify(entry)).join(', ');
+    problems.push(
+      `TRUST_PROXY=${raw}: expected comma-separated IP addresses, CIDR ranges (like 10.0.0.0/8) or ${TRUST_PROXY_KEYWORDS.join(', ')}; not ${shown}`,
+    );
+    return undefined;
+  }
+  return entries.join(', ');
+}
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (TRUST_PROXY_KEYWORDS.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const length = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  return length >= 1 && length <= (family === 4 ? 32 : 128);
 }
 
 /** The settings with secrets masked, for printing. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import Fastify from 'fastify';
 import {
   ConfigError,
   DEFAULTS,
@@ -395,5 +397,78 @@ describe('describeConfig', () => {
     assert.equal(described.smtpUrl, 'smtp://user:***@mail.example.com:25');
     assert.equal(described.port, 5000);
     assert.equal(config.smtpUrl, 'smtp://user:s3cret@mail.example.com:25');
+  });
+});
+
+describe('loadConfig TRUST_PROXY', () => {
+  it('accepts addresses, CIDR ranges and the keywords, and hands them on as one list', () => {
+    const config = loadConfig({
+      TRUST_PROXY: '10.0.0.1,192.168.0.0/16 , ::1, fd00::/8, loopback, linklocal, uniquelocal',
+    });
+    assert.equal(
+      config.trustProxy,
+      '10.0.0.1, 192.168.0.0/16, ::1, fd00::/8, loopback, linklocal, uniquelocal',
+    );
+  });
+
+  const refused = [
+    'foo',
+    '1',
+    '2',
+    '10.0.0.0/33',
+    '10.0.0.0/0',
+    '::/129',
+    '10.0.0.0/8/8',
+    '10.0.0.0/',
+    '10.0.0.0/255.0.0.0',
+    '10.0.0.1,,10.0.0.2',
+    '10.0.0.1, Loopback',
+    '256.0.0.1',
+    'proxy.internal',
+  ];
+  for (const value of refused) {
+    it(`refuses TRUST_PROXY=${value} with one problem naming TRUST_PROXY`, () => {
+      const error = configError({ TRUST_PROXY: value });
+      assert.equal(error.problems.length, 1, error.problems.join('\n'));
+      assert.ok(error.problems[0]?.startsWith('TRUST_PROXY='), error.problems[0]);
+    });
+  }
+
+  it('accepts only what the HTTP server accepts as its trusted proxies', () => {
+    const octet = fc.integer({ min: 0, max: 300 }).map(String);
+    const entry = fc.oneof(
+      fc.constantFrom('loopback', 'linklocal', 'uniquelocal', 'foo', '1', '', '::1', 'fe80::1'),
+      fc.tuple(octet, octet, octet, octet).map((parts) => parts.join('.')),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.string(),
+    );
+    const withPrefix = fc.tuple(
+      entry,
+      fc.option(fc.oneof(fc.integer({ min: -1, max: 140 }).map(String), fc.string()), {
+        nil: undefined,
+      }),
+    );
+    const list = fc.array(
+      withPrefix.map(([address, prefix]) =>
+        prefix === undefined ? address : `${address}/${prefix}`,
+      ),
+      { minLength: 1, maxLength: 3 },
+    );
+    fc.assert(
+      fc.property(list, (entries) => {
+        let trustProxy: string | undefined;
+        try {
+          trustProxy = loadConfig({ TRUST_PROXY: entries.join(',') }).trustProxy;
+        } catch (error) {
+          assert.ok(error instanceof ConfigError);
+          return;
+        }
+        if (trustProxy === undefined) return;
+        // Fastify compiles its trusted proxies when the instance is made, and throws on bad ones.
+        void Fastify({ trustProxy });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

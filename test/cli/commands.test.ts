@@ -92,6 +92,25 @@ test('config check names every bad variable and exits 2', async () => {
   assert.equal(report.problems.length, 3);
 });
 
+test('config check refuses a TRUST_PROXY the server would refuse, naming it, with exit 2', async () => {
+  for (const value of ['foo', '1', '10.0.0.0/33']) {
+    const text = await runCli(['config', 'check'], { TRUST_PROXY: value });
+    assert.equal(text.status, 2, `TRUST_PROXY=${value}: ${text.stdout}`);
+    assert.match(text.stderr, /TRUST_PROXY=/);
+    const json = await runCli(['config', 'check', '--json'], { TRUST_PROXY: value });
+    assert.equal(json.status, 2);
+    const report = JSON.parse(json.stdout) as { valid: boolean; problems: string[] };
+    assert.equal(report.valid, false);
+    assert.deepEqual(
+      report.problems.map((problem) => problem.split(':')[0]),
+      [`TRUST_PROXY=${value}`],
+    );
+  }
+  const valid = await runCli(['config', 'check'], { TRUST_PROXY: '10.0.0.0/8,loopback' });
+  assert.equal(valid.status, 0, valid.stderr);
+  assert.match(valid.stdout, /^trustProxy\s+10\.0\.0\.0\/8, loopback$/m);
+});
+
 test('hash calibrate times each cost and recommends one within the target', async () => {
   const json = await runCli(
     ['hash', 'calibrate', '--min-cost', '4', '--max-cost', '5', '--target-ms', '1000', '--json'],
