@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
-import { registerFormParsers } from './http/body-parsers.js';
+import { registerFormParsers, registerJsonParser } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
 import { handleError } from './http/errors.js';
 import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
@@ -81,6 +81,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
 
   await app.register(cookie);
   registerFormParsers(app, MAX_FORM_FIELDS);
+  registerJsonParser(app);
   refuseCrossSiteRequests(app, config.publicUrl);
   if (config.rateLimit) {
     await app.register(rateLimit, {
@@ -109,7 +110,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: 'Not found', requestId: request.id }),
+    reply.code(404).send({ message: 'Not found', code: 'not_found', requestId: request.id }),
   );
 
   app.addHook('onResponse', (request, reply, done) => {

@@ -44,11 +44,18 @@ const message = (...properties: string[]) =>
     properties: Object.fromEntries(properties.map((name) => [name, { type: 'string' }])),
   }) as const;
 
-/** Every error answer: what went wrong, and the request id to find it in the logs. */
+/**
+ * Every error answer: what went wrong, its stable code, and the request id to find it in the logs
+ * (only the course's exact `{"message": "email already registered"}` has neither).
+ */
 const ERROR = {
   type: 'object',
   required: ['message'],
-  properties: { message: { type: 'string' }, requestId: { type: 'string' } },
+  properties: {
+    message: { type: 'string' },
+    code: { type: 'string', description: 'stable snake_case code, such as missing_field' },
+    requestId: { type: 'string' },
+  },
 } as const;
 
 /** `responses`, plus the error answers any route may give. */
@@ -121,7 +128,11 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         contextOf(request),
       );
       if (session === null) {
-        return reply.code(401).send({ message: 'wrong email or password', requestId: request.id });
+        return reply.code(401).send({
+          message: 'wrong email or password',
+          code: 'wrong_credentials',
+          requestId: request.id,
+        });
       }
       setSessionCookie(reply, session.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
       return { email: session.user.email, message: 'logged in' };
@@ -139,7 +150,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     async (request, reply) => {
       const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
       if (user === null)
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       await auth.destroySession(user.id, contextOf(request));
       clearSessionCookie(reply, publicUrl);
       return reply.redirect('/', 302);
@@ -152,7 +165,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     async (request, reply) => {
       const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
       if (user === null)
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       return { email: user.email };
     },
   );
@@ -241,10 +256,14 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         contextOf(request),
       );
       if (result === 'not_logged_in') {
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       }
       if (result === 'wrong_password') {
-        return reply.code(401).send({ message: 'wrong password', requestId: request.id });
+        return reply
+          .code(401)
+          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
       }
       setSessionCookie(reply, result.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
       return { email: result.user.email, message: 'password changed' };
@@ -268,10 +287,14 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         contextOf(request),
       );
       if (result === 'not_logged_in') {
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       }
       if (result === 'wrong_password') {
-        return reply.code(401).send({ message: 'wrong password', requestId: request.id });
+        return reply
+          .code(401)
+          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
       }
       clearSessionCookie(reply, publicUrl);
       return { email: result.email, message: 'account deleted' };
