@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createService } from './compose.js';
 import { describeConfig, type Config } from './config.js';
+import { trackConnections } from './http/connections.js';
 import { serveMetrics } from './metrics.js';
 
 /** How long a graceful shutdown may take before the process exits anyway. */
@@ -13,6 +14,7 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function runServer(config: Config, logger: Logger): Promise<void> {
   const { app, metrics } = await createService(config, logger);
+  const connections = trackConnections(app.server);
   await app.listen({ port: config.port, host: config.host });
   let metricsServer: Server | undefined;
   if (config.metricsPort !== undefined) {
@@ -28,7 +30,9 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing requests in flight');
+    // Idle connections, and ones whose request has not arrived in full, cannot hold it open.
+    const closed = connections.closeAllButInFlight();
+    logger.info({ signal, closed }, 'shutting down: finishing requests in flight');
     setTimeout(() => {
       logger.error('shutdown took too long; exiting');
       process.exit(1);

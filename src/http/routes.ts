@@ -7,12 +7,12 @@ import type { RequestContext } from '../auth/audit.js';
 import type { Auth } from '../auth/service.js';
 import type { RateLimit, RateLimitedAction } from '../config.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
-import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
+import type { SessionCookie } from './session-cookie.js';
 
 export interface RouteOptions {
   readonly auth: Auth;
-  readonly publicUrl: string;
-  readonly sessionTtl: number;
+  /** Reads, sets and clears the session cookie. */
+  readonly sessionCookie: SessionCookie;
   /** The course's contract for POST /reset_password: token in the body, 403 for unknown emails. */
   readonly resetTokenInResponse: boolean;
   /** For the reset page a browser gets at GET /reset_password. */
@@ -76,7 +76,7 @@ interface Credentials {
 }
 
 export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
-  const { auth, publicUrl, sessionTtl, resetTokenInResponse, rateLimits } = options;
+  const { auth, sessionCookie, resetTokenInResponse, rateLimits } = options;
   /** Route options that apply the per-client limit of `action`, if limits are on. */
   const limited = (action: RateLimitedAction) => {
     const limit = rateLimits?.[action];
@@ -134,7 +134,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
           requestId: request.id,
         });
       }
-      setSessionCookie(reply, session.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      sessionCookie.set(reply, session.sessionId);
       return { email: session.user.email, message: 'logged in' };
     },
   );
@@ -148,13 +148,13 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       },
     },
     async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null)
         return reply
           .code(403)
           .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       await auth.destroySession(user.id, contextOf(request));
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return reply.redirect('/', 302);
     },
   );
@@ -163,7 +163,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     '/profile',
     { schema: { response: documented({ 200: message('email'), 403: ERROR }) } },
     async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null)
         return reply
           .code(403)
@@ -251,7 +251,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
     async (request, reply) => {
       const result = await auth.changePassword(
-        request.cookies[SESSION_COOKIE],
+        sessionCookie.read(request),
         { current: request.body.current_password, new: request.body.new_password },
         contextOf(request),
       );
@@ -265,7 +265,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
           .code(401)
           .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
       }
-      setSessionCookie(reply, result.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      sessionCookie.set(reply, result.sessionId);
       return { email: result.user.email, message: 'password changed' };
     },
   );
@@ -282,7 +282,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
     async (request, reply) => {
       const result = await auth.deleteAccount(
-        request.cookies[SESSION_COOKIE],
+        sessionCookie.read(request),
         request.body.password,
         contextOf(request),
       );
@@ -296,7 +296,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
           .code(401)
           .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
       }
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return { email: result.email, message: 'account deleted' };
     },
   );
