@@ -1,6 +1,8 @@
 /**
  * Runs the service: build it, listen on PORT (and METRICS_PORT, if set), and stop gracefully on
- * SIGTERM or SIGINT: stop accepting connections, let requests in flight finish, then exit.
+ * SIGTERM or SIGINT: stop accepting connections, close at once every connection without a request
+ * really in flight (idle, or a request not received in full), let the requests in flight finish
+ * and the work they queued (reset emails) drain, then exit 0.
  */
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
