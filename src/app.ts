@@ -70,7 +70,8 @@ function receiveTimeouts(seconds: number) {
   const timeoutMs = seconds * 1000 - checkEveryMs;
   return {
     requestTimeout: timeoutMs,
-    // A connection on which nothing moves for that long is closed too.
+    // A connection on which nothing moves for that long is closed too (Node lifts this one for
+    // the later requests of a keep-alive connection; the request and headers timeouts hold).
     connectionTimeout: seconds * 1000,
     http: { headersTimeout: timeoutMs, connectionsCheckingInterval: checkEveryMs },
   };
