@@ -53,6 +53,10 @@ export interface Config {
   /** Port of the separate Prometheus metrics listener; no listener when undefined. */
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
+  /** Longest time, in seconds, a request may take to arrive in full (408 and closed past it). */
+  readonly requestTimeout: number;
+  /** Name of the session cookie; a `__Host-` name only with an https PUBLIC_URL. */
+  readonly sessionCookieName: string;
 }
 
 export interface RateLimit {
@@ -108,6 +112,8 @@ export const DEFAULTS = {
   HIBP_URL: 'https://api.pwnedpasswords.com',
   AUDIT_RETENTION_DAYS: 90,
   METRICS_HOST: '127.0.0.1',
+  REQUEST_TIMEOUT: 30,
+  SESSION_COOKIE_NAME: 'session_id',
 } as const;
 
 /** Parses and validates the environment; throws a {@link ConfigError} listing every problem. */
@@ -224,6 +230,13 @@ export function loadConfig(env: Environment): Config {
   const metricsPort =
     read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 1, 65535);
   const metricsHost = read('METRICS_HOST') ?? DEFAULTS.METRICS_HOST;
+  // No request may hold a connection longer than this, whatever its client does.
+  const requestTimeout = integer('REQUEST_TIMEOUT', DEFAULTS.REQUEST_TIMEOUT, 1, 30);
+  const sessionCookieName = read('SESSION_COOKIE_NAME') ?? DEFAULTS.SESSION_COOKIE_NAME;
+  const cookieNameProblem = sessionCookieNameProblem(sessionCookieName, publicUrl);
+  if (cookieNameProblem !== undefined) {
+    problems.push(`SESSION_COOKIE_NAME=${sessionCookieName}: ${cookieNameProblem}`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -255,7 +268,25 @@ export function loadConfig(env: Environment): Config {
     auditRetentionDays,
     metricsPort,
     metricsHost,
+    requestTimeout,
+    sessionCookieName,
   });
+}
+
+/**
+ * What is wrong with `name` as the session cookie's name, if anything: it must be an RFC 6265
+ * token, and a `__Host-` or `__Secure-` name (browsers compare these prefixes without regard to
+ * case) is only honoured on a Secure cookie, hence an https PUBLIC_URL. `__Host-` moreover needs
+ * `Path=/` and no `Domain`, which the session cookie always has (there is no domain setting).
+ */
+function sessionCookieNameProblem(name: string, publicUrl: string): string | undefined {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    return "expected a cookie name: letters, digits and !#$%&'*+-.^_`|~";
+  }
+  if (/^__(host|secure)-/i.test(name) && !publicUrl.startsWith('https:')) {
+    return 'a __Host- or __Secure- cookie must be Secure, which needs an https PUBLIC_URL';
+  }
+  return undefined;
 }
 
 function parsePublicUrl(raw: string, problems: string[]): string {

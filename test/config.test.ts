@@ -67,6 +67,8 @@ describe('loadConfig with an empty environment', () => {
         auditRetentionDays: 90,
         metricsPort: undefined,
         metricsHost: '127.0.0.1',
+        requestTimeout: 30,
+        sessionCookieName: 'session_id',
       },
     );
   });
@@ -133,6 +135,8 @@ describe('loadConfig parses each variable when set', () => {
       AUDIT_RETENTION_DAYS: '30',
       METRICS_PORT: '9464',
       METRICS_HOST: '0.0.0.0',
+      REQUEST_TIMEOUT: '5',
+      SESSION_COOKIE_NAME: '__Host-sid',
     });
     assert.deepEqual(
       { ...config },
@@ -171,6 +175,8 @@ describe('loadConfig parses each variable when set', () => {
         auditRetentionDays: 30,
         metricsPort: 9464,
         metricsHost: '0.0.0.0',
+        requestTimeout: 5,
+        sessionCookieName: '__Host-sid',
       },
     );
   });
@@ -352,6 +358,15 @@ describe('loadConfig refuses bad values', () => {
     ['PUBLIC_URL', 'ftp://x'],
     ['SMTP_URL', 'nonsense'],
     ['LOG_LEVEL', 'loud'],
+    ['REQUEST_TIMEOUT', '0'],
+    ['REQUEST_TIMEOUT', '31'],
+    ['SESSION_COOKIE_NAME', 'session id'],
+    ['SESSION_COOKIE_NAME', 'a;b'],
+    ['SESSION_COOKIE_NAME', 'sé'],
+    // PUBLIC_URL defaults to http://localhost:PORT.
+    ['SESSION_COOKIE_NAME', '__Host-session_id'],
+    ['SESSION_COOKIE_NAME', '__host-session_id'],
+    ['SESSION_COOKIE_NAME', '__Secure-session_id'],
   ];
   for (const [variable, value] of cases) {
     it(`refuses ${variable}=${value} with one problem naming ${variable}`, () => {
@@ -470,5 +485,25 @@ describe('loadConfig TRUST_PROXY', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('loadConfig SESSION_COOKIE_NAME', () => {
+  it('allows a __Host- name with an https PUBLIC_URL, and any token name with http', () => {
+    const https = { PUBLIC_URL: 'https://auth.example.com' };
+    assert.equal(
+      loadConfig({ ...https, SESSION_COOKIE_NAME: '__Host-session_id' }).sessionCookieName,
+      '__Host-session_id',
+    );
+    assert.equal(loadConfig({ SESSION_COOKIE_NAME: 'sid' }).sessionCookieName, 'sid');
+  });
+
+  it('refuses a __Host- name with an http PUBLIC_URL, saying why', () => {
+    const error = configError({
+      PUBLIC_URL: 'http://auth.example.com',
+      SESSION_COOKIE_NAME: '__Host-session_id',
+    });
+    assert.deepEqual(problemsAbout(error, 'SESSION_COOKIE_NAME').length, 1);
+    assert.match(error.problems[0] ?? '', /https PUBLIC_URL/);
   });
 });

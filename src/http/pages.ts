@@ -35,12 +35,13 @@ import {
 import { STYLESHEET } from '../web/style.js';
 import { comesFromOwnPage, CrossSiteRequestError } from './csrf.js';
 import { answerFor, handleError } from './errors.js';
-import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
+import type { SessionCookie } from './session-cookie.js';
 
 export interface PageOptions {
   readonly auth: Auth;
   readonly publicUrl: string;
-  readonly sessionTtl: number;
+  /** Reads, sets and clears the session cookie. */
+  readonly sessionCookie: SessionCookie;
   readonly passwordMinLength: number;
   readonly resetTokenTtl: number;
   readonly rateLimits?: Readonly<Record<RateLimitedAction, RateLimit>>;
@@ -153,7 +154,7 @@ function refusal(
 }
 
 export async function registerPages(app: FastifyInstance, options: PageOptions): Promise<void> {
-  const { auth, publicUrl, sessionTtl, passwordMinLength, rateLimits } = options;
+  const { auth, publicUrl, sessionCookie, passwordMinLength, rateLimits } = options;
   const limited = (action: RateLimitedAction) => {
     const limit = rateLimits?.[action];
     return limit === undefined
@@ -171,7 +172,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     reply: FastifyReply,
     form: 'change' | 'remove',
   ) => {
-    const sessionId = request.cookies[SESSION_COOKIE];
+    const sessionId = sessionCookie.read(request);
     const user = await auth.getUserFromSessionId(sessionId);
     if (user === null) return null;
     return {
@@ -262,19 +263,19 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         const errors = { password: 'Wrong email or password' };
         return sendPage(reply, 401, logInPage({ values, errors }));
       }
-      setSessionCookie(reply, session.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      sessionCookie.set(reply, session.sessionId);
       return seeOther(reply, '/account');
     });
 
     pages.post('/logout', hidden, async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user !== null) await auth.destroySession(user.id, contextOf(request));
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return seeOther(reply, '/?notice=logged_out');
     });
 
     pages.get('/account', hidden, async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null) return seeOther(reply, '/login');
       const notice = noticeOf(request);
       return sendPage(
@@ -313,7 +314,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         if (result === 'wrong_password') {
           return again(401, { current_password: 'This is not your current password' });
         }
-        setSessionCookie(reply, result.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+        sessionCookie.set(reply, result.sessionId);
         return seeOther(reply, '/account?notice=password_changed');
       },
     );
@@ -332,7 +333,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       }
       if (result === 'not_logged_in') return seeOther(reply, '/login');
       if (result === 'wrong_password') return again(401, { password: 'This is not your password' });
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return seeOther(reply, '/?notice=deleted');
     });
 
