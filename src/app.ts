@@ -12,9 +12,10 @@ import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
 import { registerFormParsers } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
-import { handleError } from './http/errors.js';
+import { handleError, RateLimitedError } from './http/errors.js';
 import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
 import { registerPages } from './http/pages.js';
+import { actionRateLimits } from './http/rate-limits.js';
 import { registerRoutes } from './http/routes.js';
 import type { Metrics } from './metrics.js';
 
@@ -89,12 +90,11 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
       nameSpace: `${config.redisKeyPrefix}rate-limit:`,
       // A Redis outage must not stop logins: the limits then stand aside (and ioredis logs it).
       skipOnError: true,
-      errorResponseBuilder: (_request, context) =>
-        Object.assign(new Error(`Too many requests: try again in ${context.after}`), {
-          statusCode: 429,
-        }),
+      errorResponseBuilder: (_request, context) => new RateLimitedError(context.after),
     });
   }
+  // One counter per action and client, whichever route (API or page) the action comes through.
+  const rateLimits = config.rateLimit ? actionRateLimits(app, config.rateLimits) : undefined;
 
   // Once closing, answers end their connection, so keep-alive clients cannot hold a shutdown open.
   let closing = false;
@@ -132,7 +132,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     sessionTtl: config.sessionTtl,
     resetTokenInResponse: config.resetTokenInResponse,
     passwordMinLength: config.passwordMinLength,
-    ...(config.rateLimit && { rateLimits: config.rateLimits }),
+    ...(rateLimits && { rateLimits }),
   });
   await registerPages(app, {
     auth,
@@ -140,7 +140,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     sessionTtl: config.sessionTtl,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,
-    ...(config.rateLimit && { rateLimits: config.rateLimits }),
+    ...(rateLimits && { rateLimits }),
   });
   return app;
 }

@@ -7,10 +7,12 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthError,
+  BusyError,
   DatabaseUnavailableError,
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
+  RequestAbandonedError,
   TooManyAttemptsError,
   UnknownEmailError,
   UserAlreadyExistsError,
@@ -18,21 +20,42 @@ import {
 
 type AuthErrorClass = abstract new (...args: never[]) => AuthError;
 
-/** Status and, where the contract fixes it, the body message of each domain error. */
-const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string?]> = [
+/**
+ * Status, and where fixed, the stable `code` and body message of each domain error. Errors that
+ * tell the client to wait (429, 503) also get Retry-After, from their `retryAfterSeconds`.
+ */
+const DOMAIN_ERRORS: ReadonlyArray<
+  readonly [AuthErrorClass, number, { code?: string; message?: string }?]
+> = [
   [InvalidEmailError, 400],
   [PasswordPolicyError, 400],
   [UnknownEmailError, 403],
   [InvalidResetTokenError, 403],
-  [TooManyAttemptsError, 429],
+  [TooManyAttemptsError, 429, { code: 'too_many_attempts' }],
+  [BusyError, 503, { code: 'busy' }],
+  // The client is gone: nobody reads this answer; 499 (as proxies log it) keeps it out of 5xx.
+  [RequestAbandonedError, 499, { code: 'client_gone' }],
 ];
+
+/**
+ * A request over its client's rate limit (raised by the rate-limit hook): 429 with code
+ * `rate_limited`; the hook sets Retry-After itself.
+ */
+export class RateLimitedError extends Error {
+  readonly statusCode = 429;
+  constructor(readonly retryAfter: string) {
+    super(`Too many requests: try again in ${retryAfter}`);
+    this.name = 'RateLimitedError';
+  }
+}
 
 /** What a 503 tells clients to wait before retrying. */
 const RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorAnswer {
   readonly status: number;
-  readonly body: { message: string; requestId?: string };
+  /** `code`, where present, is stable: clients may branch on it (the message may change). */
+  readonly body: { message: string; code?: string; requestId?: string };
 }
 
 /** What to answer for `error` thrown while serving `request`. */
@@ -49,11 +72,15 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
     };
   }
   if (error instanceof AuthError) {
-    for (const [errorClass, status, message] of DOMAIN_ERRORS) {
+    for (const [errorClass, status, fixed] of DOMAIN_ERRORS) {
       if (error instanceof errorClass) {
-        return { status, body: { message: message ?? error.message, requestId } };
+        const message = fixed?.message ?? error.message;
+        return { status, body: { message, ...(fixed?.code && { code: fixed.code }), requestId } };
       }
     }
+  }
+  if (error instanceof RateLimitedError) {
+    return { status: 429, body: { message: error.message, code: 'rate_limited', requestId } };
   }
   if (isFastifyError(error) && error.validation !== undefined) {
     return { status: 400, body: { message: describeValidation(error), requestId } };
@@ -79,7 +106,10 @@ export function handleError(
   render: ErrorRenderer = sendJson,
 ): void {
   const { status, body } = answerFor(error, request);
-  if (status === 503) {
+  if (error instanceof BusyError) {
+    request.log.warn('request refused: too many password checks waiting');
+    void reply.header('retry-after', String(error.retryAfterSeconds));
+  } else if (status === 503) {
     request.log.warn({ err: error }, 'request failed: database unavailable');
     void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   } else if (status >= 500) {
