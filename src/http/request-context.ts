@@ -16,14 +16,24 @@ export function contextOf(request: FastifyRequest, reply?: FastifyReply): Reques
   return reply === undefined ? context : { ...context, signal: clientGoneSignal(request, reply) };
 }
 
-/** Aborts when the connection closes before the answer to `request` was written in full. */
+/**
+ * Aborts when the client hangs up before the answer to `request` was written in full: at the end
+ * of its side of the connection (seen as soon as it arrives, where the connection's close comes
+ * only after ours), or at the close of the connection.
+ */
 function clientGoneSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
   const response = reply.raw;
+  const socket = request.raw.socket;
   const controller = new AbortController();
-  const abortIfUnanswered = () => {
+  const gone = () => {
+    socket.off('end', gone);
+    response.off('close', gone);
     if (!response.writableFinished) controller.abort();
   };
-  if (response.destroyed || request.raw.socket.destroyed) abortIfUnanswered();
-  else response.once('close', abortIfUnanswered);
+  if (response.destroyed || socket.destroyed || socket.readableEnded) gone();
+  else {
+    socket.once('end', gone);
+    response.once('close', gone);
+  }
   return controller.signal;
 }
