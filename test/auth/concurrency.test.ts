@@ -81,7 +81,10 @@ test('an aborted waiting operation leaves the queue and never runs', async () =>
 test('an operation whose client is already gone never runs, even with a slot free', async () => {
   const { hasher, started } = heldHasher();
   const limited = limitConcurrency(hasher, 1);
-  await assert.rejects(limited.hash('late', { signal: AbortSignal.abort() }), RequestAbandonedError);
+  await assert.rejects(
+    limited.hash('late', { signal: AbortSignal.abort() }),
+    RequestAbandonedError,
+  );
   assert.deepEqual(started, []);
 });
 
