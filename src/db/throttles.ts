@@ -49,9 +49,10 @@ export class Throttles {
   /**
    * Counts one attempt at (kind, subject) and decides whether it may proceed, in one atomic
    * statement. An attempt is refused, and not counted, while the subject is blocked; otherwise it
-   * is counted, and once `freeAttempts` are counted each further one blocks the subject for a
-   * while: 1 s, then doubling with each attempt up to `maxDelayMs`. A window that began
-   * `windowMs` or more before `now` starts over. Returns the wait left when refused.
+   * is counted, and the attempt that brings the count to `freeAttempts`, and each one after it,
+   * blocks the subject for a while: 1 s, then doubling with each attempt up to `maxDelayMs`. A
+   * window that began `windowMs` or more before `now` starts over. Returns the wait left when
+   * refused (read after the decision, for Retry-After only).
    */
   async attempt(
     kind: string,
