@@ -2,7 +2,9 @@
  * Per-client rate limits, one counter per action: an action (logging in, signing up, the account
  * actions…) counts against one budget per client address whichever door it comes through, the
  * API route or its page's form. The counters live where @fastify/rate-limit keeps them (memory,
- * or Redis when configured); each action's keys are its own.
+ * or Redis when configured); each action's keys are its own. (In Redis they read
+ * `PREFIXrate-limit:undefinedundefined-ACTION:ADDRESS`: the plugin names a limiter made outside a
+ * route that way.)
  */
 import { normalizeIP } from '@fastify/rate-limit';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
