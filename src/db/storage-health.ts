@@ -62,8 +62,12 @@ export async function probeStorage(database: {
   const { kysely } = database;
   try {
     if (database.engine === 'sqlite') {
-      await kysely.schema.dropTable(PROBE_TABLE).ifExists().execute();
-      await kysely.schema.createTable(PROBE_TABLE).addColumn('x', 'integer').execute();
+      try {
+        await kysely.schema.createTable(PROBE_TABLE).addColumn('x', 'integer').execute();
+      } catch (error) {
+        // Otherwise the table was left by a probe whose drop failed: dropping it is the probe.
+        if (isStorageFailure(error)) return;
+      }
       await kysely.schema.dropTable(PROBE_TABLE).execute();
     } else {
       const subject = crypto.randomUUID();
