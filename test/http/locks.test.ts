@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
+import { openDatabase } from '../../src/db/connection.js';
+import { migrateToLatest } from '../../src/db/migrations.js';
 import { inspectableDatabase, TEST_ENGINE } from '../support/databases.js';
 import { startTestService, submit } from '../support/service.js';
 
@@ -43,7 +45,7 @@ async function holdWriteLock(url: string): Promise<HeldLock> {
   };
 }
 
-/** Measures the longest gap between ticks of a 10 ms timer, until stopped. */
+/** Measures the longest gap between ticks of a 10 ms timer, until first stopped. */
 function watchEventLoop(): { stop(): number } {
   let last = performance.now();
   let longest = 0;
@@ -52,10 +54,12 @@ function watchEventLoop(): { stop(): number } {
     longest = Math.max(longest, now - last);
     last = now;
   }, 10);
+  let stopped: number | undefined;
   return {
     stop() {
       clearInterval(ticker);
-      return Math.max(longest, performance.now() - last);
+      stopped ??= Math.max(longest, performance.now() - last);
+      return stopped;
     },
   };
 }
@@ -75,7 +79,7 @@ test('a sign-up waits out another connection’s write lock without stopping the
   const signUp = await submit(app, 'POST', '/users', {
     email: 'waiting@example.com',
     password: 'correct horse',
-  });
+  }).finally(() => loop.stop());
   const longestGap = loop.stop();
   await releasing;
   assert.equal(signUp.statusCode, 200, signUp.body);
@@ -110,3 +114,38 @@ test('a write lock held past the deadline answers 503 with Retry-After', async (
   });
   assert.equal(again.statusCode, 200, 'service resumes once the lock is gone');
 });
+
+test(
+  'SQLite: a transaction waits for the write lock at its BEGIN, off the event loop',
+  { skip: TEST_ENGINE !== 'sqlite' },
+  async () => {
+    const file = (await inspectableDatabase()).url;
+    const database = openDatabase(file);
+    await migrateToLatest(database);
+    const lock = await holdWriteLock(file);
+    const loop = watchEventLoop();
+    setTimeout(() => void lock.release(), 500);
+    const now = Date.now();
+    try {
+      await database.kysely.transaction().execute(async (transaction) => {
+        assert.ok(database.sqlite?.inTransaction, 'BEGIN IMMEDIATE took the lock');
+        await transaction
+          .insertInto('users')
+          .values({
+            email: 'tx@example.com',
+            hashed_password: 'x',
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+      });
+      const longestGap = loop.stop();
+      assert.ok(longestGap < LONGEST_LOOP_GAP_MS, `the event loop stopped for ${longestGap} ms`);
+      const rows = await database.kysely.selectFrom('users').select('email').execute();
+      assert.deepEqual(rows, [{ email: 'tx@example.com' }]);
+    } finally {
+      loop.stop();
+      await database.kysely.destroy();
+    }
+  },
+);
