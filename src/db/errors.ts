@@ -80,7 +80,9 @@ function codeOf(error: Error): string {
 export function isStorageFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = codeOf(error);
-  return /^SQLITE_(IOERR|FULL|CANTOPEN|READONLY)/.test(code) || code === '53100' || code === '58030';
+  return (
+    /^SQLITE_(IOERR|FULL|CANTOPEN|READONLY)/.test(code) || code === '53100' || code === '58030'
+  );
 }
 
 /**
