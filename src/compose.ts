@@ -25,8 +25,11 @@ import { AuditEvents } from './db/audit-events.js';
 import { openDatabase, type Database } from './db/connection.js';
 import { DB } from './db/db.js';
 import { migrateToLatest, pendingMigrations } from './db/migrations.js';
+import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
 import { describeError } from './describe-error.js';
+import type { ReadinessReport } from './http/operations.js';
+import { MailHealth } from './mail/health.js';
 import { logMailer, smtpMailer, type Mailer } from './mail/mailer.js';
 import { createMetrics, timedHasher, type Metrics } from './metrics.js';
 
@@ -42,6 +45,8 @@ export interface ServiceOverrides {
   readonly mailer?: Mailer;
   readonly hasher?: PasswordHasher;
   readonly backgroundDelayMs?: () => number;
+  /** An already opened database, used instead of opening DATABASE_URL's (and closed likewise). */
+  readonly database?: Database;
 }
 
 /** Opens and migrates the database and builds the app; `app.close()` releases everything. */
@@ -50,19 +55,22 @@ export async function createService(
   logger: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<Service> {
-  const database = openDatabase(config.databaseUrl, {
-    poolSize: config.databasePoolSize,
-    onConnectionError: (error) => {
-      logger.warn({ err: error }, 'a pooled database connection failed; it will be replaced');
-    },
-  });
+  const clock = overrides.clock ?? systemClock;
+  const database =
+    overrides.database ??
+    openDatabase(config.databaseUrl, {
+      poolSize: config.databasePoolSize,
+      onConnectionError: (error) => {
+        logger.warn({ err: error }, 'a pooled database connection failed; it will be replaced');
+      },
+      clock,
+    });
   try {
     await migrateToLatest(database);
   } catch (error) {
     await database.kysely.destroy();
     throw error;
   }
-  const clock = overrides.clock ?? systemClock;
   const metrics = createMetrics(database);
   const hasher = limitConcurrency(
     timedHasher(overrides.hasher ?? bcryptHasher(config.bcryptRounds), metrics),
@@ -81,7 +89,8 @@ export async function createService(
   );
   const db = new DB(database, clock);
   const throttles = new Throttles(database.kysely);
-  const mailer = overrides.mailer ?? createMailer(config, logger);
+  const mailHealth = new MailHealth(clock, () => metrics.mailFailures.inc());
+  const mailer = mailHealth.watch(overrides.mailer ?? createMailer(config, logger));
   const auth = new Auth({
     db,
     throttles,
@@ -111,7 +120,7 @@ export async function createService(
     config,
     logger,
     metrics,
-    readiness: () => readiness(database),
+    readiness: () => readiness(database, mailHealth),
     ...(redis && { redis }),
   });
   app.addHook('onClose', async () => {
@@ -124,16 +133,39 @@ export async function createService(
   return { app, auth, admin, metrics };
 }
 
-/** Ready when the database answers and every migration is applied. */
-async function readiness(database: Database): Promise<{ ready: boolean; reason?: string }> {
+/**
+ * Ready when the database answers, every migration is applied and writes are not failing with a
+ * storage error (while they are, a probe write finds out whether space is back). Failing mail is
+ * reported but leaves the service ready: logins and sessions do not need it.
+ */
+async function readiness(database: Database, mailHealth: MailHealth): Promise<ReadinessReport> {
+  const mailFailure = mailHealth.failure;
+  const mail = mailFailure && {
+    mail: { status: 'failing' as const, ...mailFailure, since: isoTime(mailFailure.since) },
+  };
   try {
     const pending = await pendingMigrations(database);
-    return pending.length === 0
-      ? { ready: true }
-      : { ready: false, reason: `migrations not applied: ${pending.join(', ')}` };
+    if (pending.length > 0) {
+      return { ready: false, reason: `migrations not applied: ${pending.join(', ')}`, ...mail };
+    }
   } catch (error) {
-    return { ready: false, reason: `database unreachable: ${describeError(error)}` };
+    return { ready: false, reason: `database unreachable: ${describeError(error)}`, ...mail };
   }
+  if (database.storage.failure !== undefined) await probeStorage(database);
+  const storageFailure = database.storage.failure;
+  if (storageFailure !== undefined) {
+    const since = isoTime(storageFailure.since);
+    return {
+      ready: false,
+      reason: `database writes failing since ${since}: ${storageFailure.reason}`,
+      ...mail,
+    };
+  }
+  return { ready: true, ...mail };
+}
+
+function isoTime(epochMilliseconds: number): string {
+  return new Date(epochMilliseconds).toISOString();
 }
 
 function throttlingSettings(config: Config): ThrottlingSettings | undefined {

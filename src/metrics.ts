@@ -1,6 +1,6 @@
 /**
  * Prometheus metrics (prom-client), in a registry of the service's own: request latency by route
- * and status, authentication outcomes, password-hash durations, the process's own figures
+ * and status, authentication outcomes, password-hash durations, mail failures, the process's own figures
  * (event-loop lag included) and, on PostgreSQL, the connection pool. They are served on a
  * listener of their own (METRICS_PORT), never on the public port.
  */
@@ -15,6 +15,7 @@ export interface Metrics {
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status_code'>;
   readonly authEvents: Counter<'type'>;
   readonly passwordHashDuration: Histogram<'operation'>;
+  readonly mailFailures: Counter;
 }
 
 export function createMetrics(database: Database): Metrics {
@@ -40,6 +41,11 @@ export function createMetrics(database: Database): Metrics {
     buckets: [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
     registers: [registry],
   });
+  const mailFailures = new Counter({
+    name: 'bienvenue_mail_failures_total',
+    help: 'Emails the mail transport failed to deliver (refused, unreachable or past its deadline)',
+    registers: [registry],
+  });
   const { poolStats } = database;
   if (poolStats !== undefined) {
     const figures = [
@@ -58,7 +64,7 @@ export function createMetrics(database: Database): Metrics {
       });
     }
   }
-  return { registry, httpRequestDuration, authEvents, passwordHashDuration };
+  return { registry, httpRequestDuration, authEvents, passwordHashDuration, mailFailures };
 }
 
 /** `hasher`, timing each hash and verification into the metrics. */

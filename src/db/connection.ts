@@ -3,14 +3,19 @@
  * guessed: `sqlite:PATH` (embedded; WAL mode, full fsync at every commit, so an acknowledged write
  * survives a crash) or `postgres://…` (a connection pool shared by the process; connection and
  * query time-outs so that an unreachable server fails requests fast instead of hanging them).
+ * On SQLite, a lock held by another connection is waited for off the event loop (see
+ * sqlite-locks.ts). On both, every query's outcome feeds the storage health (storage-health.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { createRequire } from 'node:module';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import type pgModule from 'pg';
+import { systemClock, type Clock } from '../clock.js';
 import type { Schema } from './schema.js';
+import { LOCK_STEP_MS, LockWaitingSqliteDialect } from './sqlite-locks.js';
+import { StorageHealth } from './storage-health.js';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -27,6 +32,8 @@ export interface Database {
   readonly pool?: pgModule.Pool;
   /** PostgreSQL: connections open, idle, and requests waiting for one. */
   readonly poolStats?: () => { total: number; idle: number; waiting: number };
+  /** Whether writes are failing for lack of space or another storage error. */
+  readonly storage: StorageHealth;
 }
 
 export interface DatabaseOptions {
@@ -34,6 +41,8 @@ export interface DatabaseOptions {
   readonly poolSize?: number;
   /** PostgreSQL: called when an idle pooled connection fails (the pool replaces it). */
   readonly onConnectionError?: (error: Error) => void;
+  /** Dates the storage failures. */
+  readonly clock?: Clock;
 }
 
 /** How long to wait for a PostgreSQL connection, or for a query's answer, before failing. */
@@ -50,18 +59,19 @@ export function engineOf(url: string): Engine | undefined {
 /** Opens the database at `url`; for SQLite the file (and its folder) is created when missing. */
 export function openDatabase(url: string, options: DatabaseOptions = {}): Database {
   const engine = engineOf(url);
-  if (engine === 'sqlite') return openSqlite(url.slice('sqlite:'.length));
-  if (engine === 'postgres') return openPostgres(url, options);
+  const storage = new StorageHealth(options.clock ?? systemClock);
+  if (engine === 'sqlite') return openSqlite(url.slice('sqlite:'.length), storage);
+  if (engine === 'postgres') return openPostgres(url, options, storage);
   throw new Error('Unsupported DATABASE_URL: expected sqlite:PATH or postgres://…');
 }
 
-function openSqlite(path: string): Database {
+function openSqlite(path: string, storage: StorageHealth): Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${LOCK_STEP_MS}`);
   // Kysely prepares every query anew; the service runs a handful of distinct statements, so
   // keeping each prepared once saves a parse on every request (binding stays per call).
   const statements = new Map<string, SQLite.Statement>();
@@ -77,9 +87,13 @@ function openSqlite(path: string): Database {
     close: () => sqlite.close(),
   };
   return {
-    kysely: new Kysely<Schema>({ dialect: new SqliteDialect({ database }) }),
+    kysely: new Kysely<Schema>({
+      dialect: new LockWaitingSqliteDialect(sqlite, { database }),
+      log: storage.observe,
+    }),
     engine: 'sqlite',
     sqlite,
+    storage,
   };
 }
 
@@ -87,7 +101,7 @@ function openSqlite(path: string): Database {
 // starts faster without it.
 const require = createRequire(import.meta.url);
 
-function openPostgres(url: string, options: DatabaseOptions): Database {
+function openPostgres(url: string, options: DatabaseOptions, storage: StorageHealth): Database {
   const pg = require('pg') as typeof pgModule;
   // Times are epoch milliseconds in bigint columns: read them as numbers (exact up to 2^53), so
   // rows look the same as SQLite's.
@@ -107,9 +121,10 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   pool.on('error', onConnectionError);
   pool.on('connect', (client) => client.on('error', onConnectionError));
   return {
-    kysely: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) }),
+    kysely: new Kysely<Schema>({ dialect: new PostgresDialect({ pool }), log: storage.observe }),
     engine: 'postgres',
     pool,
+    storage,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
 }

@@ -68,19 +68,37 @@ const NETWORK_ERROR_CODES = new Set([
 const PG_CONNECTION_MESSAGES =
   /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection ended/;
 
+function codeOf(error: Error): string {
+  return 'code' in error && typeof error.code === 'string' ? error.code : '';
+}
+
+/**
+ * True for a driver error that says the database's storage failed: no space left (SQLite's
+ * `SQLITE_FULL`, PostgreSQL's `53100` disk_full), an I/O error (`SQLITE_IOERR…`, `58030`), or a
+ * file that cannot be opened or written (`SQLITE_CANTOPEN…`, `SQLITE_READONLY…`).
+ */
+export function isStorageFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = codeOf(error);
+  return (
+    /^SQLITE_(IOERR|FULL|CANTOPEN|READONLY)/.test(code) || code === '53100' || code === '58030'
+  );
+}
+
 /**
  * True for a driver error that says the database cannot serve now rather than that the query is
  * wrong: a network failure, a lost connection, a time-out, a server shutting down or out of
- * connections (PostgreSQL classes 08, 53, 57P), or a SQLite database that stayed locked or could
- * not be written.
+ * connections (PostgreSQL classes 08, 53, 57P), a SQLite database that stayed locked, or a
+ * storage failure ({@link isStorageFailure}).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : '';
+  const code = codeOf(error);
   return (
     NETWORK_ERROR_CODES.has(code) ||
     /^(08|53|57P)/.test(code) ||
-    /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN)/.test(code) ||
+    /^SQLITE_(BUSY|LOCKED)/.test(code) ||
+    isStorageFailure(error) ||
     PG_CONNECTION_MESSAGES.test(error.message)
   );
 }

@@ -2,11 +2,13 @@
  * The session lookup, run on every authenticated request: one read by the unique index on
  * `session_id`, prepared once on the driver itself rather than through the query builder, whose
  * per-query work was most of a session check's cost. Rows come back as arrays in a fixed column
- * order and are turned into users by one object literal.
+ * order and are turned into users by one object literal. On SQLite, a lock held by another
+ * connection is waited out off the event loop, as for every other statement.
  */
 import type SQLite from 'better-sqlite3';
 import type { Database } from './connection.js';
 import { translateDriverError } from './errors.js';
+import { waitingOutLocks } from './sqlite-locks.js';
 import { USER_COLUMN_NAMES, type User } from './schema.js';
 
 export type SessionLookup = (sessionDigest: string) => Promise<User | undefined>;
@@ -57,7 +59,9 @@ export function sessionLookup(database: Pick<Database, 'sqlite' | 'pool'>): Sess
           .raw(true);
         statements.set(digests.length, statement);
       }
-      return Promise.resolve(statement.all(...digests));
+      const prepared = statement;
+      // Reads rarely meet a lock in WAL mode (another process's recovery or exclusive lock).
+      return waitingOutLocks(sqlite, () => prepared.all(...digests));
     });
   }
   if (pool !== undefined) {

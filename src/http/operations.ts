@@ -1,18 +1,53 @@
 /**
  * Routes for operators and tools: liveness (`/healthz`), readiness (`/readyz`: the database
- * answers and its migrations are applied), and the OpenAPI document (`/openapi.json`) with a
+ * answers, its migrations are applied and writes are not failing for lack of space; failing mail
+ * is shown but leaves the service ready), and the OpenAPI document (`/openapi.json`) with a
  * readable page (`/docs`), generated from the routes' own schemas and served by the service.
  */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
-export type Readiness = () => Promise<{ ready: boolean; reason?: string }>;
+/** Mail that is failing: shown by /readyz, which it does not make unready. */
+export interface MailFailureReport {
+  readonly status: 'failing';
+  /** ISO 8601 time of the first failure since mail last worked. */
+  readonly since: string;
+  readonly failures: number;
+  readonly lastError: string;
+}
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  /** Why not, when not ready. */
+  readonly reason?: string;
+  readonly mail?: MailFailureReport;
+}
+
+export type Readiness = () => Promise<ReadinessReport>;
 
 const STATUS = {
   type: 'object',
   required: ['status'],
   properties: { status: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
+const READINESS = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    ...STATUS.properties,
+    mail: {
+      type: 'object',
+      required: ['status', 'since', 'failures', 'lastError'],
+      properties: {
+        status: { type: 'string', enum: ['failing'] },
+        since: { type: 'string' },
+        failures: { type: 'integer' },
+        lastError: { type: 'string' },
+      },
+    },
+  },
 } as const;
 
 /** Registers the OpenAPI generator; must come before the routes it documents. */
@@ -44,14 +79,18 @@ export async function registerOperationRoutes(
     '/readyz',
     {
       schema: {
-        summary: 'Readiness: the database answers and its migrations are applied',
-        response: { 200: STATUS, 503: STATUS },
+        summary:
+          'Readiness: the database answers, its migrations are applied and its writes succeed; failing mail is reported',
+        response: { 200: READINESS, 503: READINESS },
       },
     },
     async (_request, reply) => {
-      const { ready, reason } = await readiness();
-      if (ready) return { status: 'ready' };
-      return reply.code(503).send({ status: 'unavailable', message: reason ?? 'not ready' });
+      const { ready, reason, mail } = await readiness();
+      const details = mail === undefined ? {} : { mail };
+      if (ready) return { status: 'ready', ...details };
+      return reply
+        .code(503)
+        .send({ status: 'unavailable', message: reason ?? 'not ready', ...details });
     },
   );
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isDatabaseUnavailable, isUniqueViolation } from '../../src/db/errors.js';
+import type { CompiledQuery, LogEvent } from 'kysely';
+import { isDatabaseUnavailable, isStorageFailure, isUniqueViolation } from '../../src/db/errors.js';
+import { StorageHealth } from '../../src/db/storage-health.js';
+import { FakeClock } from '../support/fakes.js';
 
 const driverError = (message: string, code?: string) => Object.assign(new Error(message), { code });
 
@@ -34,4 +37,54 @@ test('query mistakes and constraint violations do not count as unavailability', 
   }
   assert.equal(isDatabaseUnavailable('ECONNREFUSED'), false);
   assert.equal(isUniqueViolation(driverError('dup', '23505')), true);
+});
+
+test('storage failures (no space, I/O, read-only file) are recognised on both engines, and are 503s', () => {
+  for (const error of [
+    driverError('database or disk is full', 'SQLITE_FULL'),
+    driverError('disk I/O error', 'SQLITE_IOERR_WRITE'),
+    driverError('attempt to write a readonly database', 'SQLITE_READONLY'),
+    driverError('unable to open database file', 'SQLITE_CANTOPEN'),
+    driverError('could not extend file: No space left on device', '53100'),
+    driverError('could not write to file', '58030'),
+  ]) {
+    assert.equal(isStorageFailure(error), true, error.message);
+    assert.equal(isDatabaseUnavailable(error), true, error.message);
+  }
+  for (const error of [
+    driverError('database is locked', 'SQLITE_BUSY'),
+    driverError('sorry, too many clients already', '53300'),
+    driverError('duplicate key value violates unique constraint', '23505'),
+  ]) {
+    assert.equal(isStorageFailure(error), false, error.message);
+  }
+});
+
+test('the storage health is failing from a storage error until a write succeeds; reads change nothing', () => {
+  const clock = new FakeClock();
+  const health = new StorageHealth(clock);
+  const query = (kind: string) => ({ query: { kind } }) as unknown as CompiledQuery;
+  const succeeded = (kind: string): LogEvent => ({
+    level: 'query',
+    query: query(kind),
+    queryDurationMillis: 1,
+  });
+  const failed = (kind: string, error: Error): LogEvent => ({
+    level: 'error',
+    error,
+    query: query(kind),
+    queryDurationMillis: 1,
+  });
+  health.observe(failed('InsertQueryNode', driverError('syntax error', '42601')));
+  assert.equal(health.failure, undefined, 'not a storage error');
+  const since = clock.now();
+  health.observe(failed('InsertQueryNode', driverError('database or disk is full', 'SQLITE_FULL')));
+  clock.advanceSeconds(10);
+  health.observe(failed('UpdateQueryNode', driverError('disk I/O error', 'SQLITE_IOERR_WRITE')));
+  assert.deepEqual(health.failure, { since, reason: 'disk I/O error (SQLITE_IOERR_WRITE)' });
+  health.observe(succeeded('SelectQueryNode'));
+  health.observe(succeeded('RawNode'));
+  assert.notEqual(health.failure, undefined, 'a read says nothing about writes');
+  health.observe(succeeded('DeleteQueryNode'));
+  assert.equal(health.failure, undefined);
 });

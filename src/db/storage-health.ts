@@ -1,0 +1,81 @@
+/**
+ * Whether the database's storage is taking writes, as the last writes said. A query that fails
+ * with a storage error ({@link isStorageFailure}: no space left, an I/O error, a read-only file)
+ * marks the storage as failing, from that moment; the next write that succeeds (an insert, update,
+ * delete or schema change, on any table) clears it. Readiness reports it, so that an instance
+ * whose disk is full is taken out of rotation, and {@link probeStorage} lets readiness find out
+ * by itself when space is back, even if no traffic reaches the instance meanwhile.
+ */
+import type { Kysely, LogEvent } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Engine } from './connection.js';
+import { isStorageFailure } from './errors.js';
+import type { Schema } from './schema.js';
+
+export interface StorageFailure {
+  /** When the first of the failed writes failed (epoch milliseconds). */
+  readonly since: number;
+  /** What the last one said. */
+  readonly reason: string;
+}
+
+/** Statements that only read; any other that succeeds wrote something. */
+const READING_NODES = new Set(['SelectQueryNode', 'RawNode']);
+
+export class StorageHealth {
+  private current: StorageFailure | undefined;
+
+  constructor(private readonly clock: Clock) {}
+
+  /** The current failure, or undefined while writes succeed. */
+  get failure(): StorageFailure | undefined {
+    return this.current;
+  }
+
+  /** Told of every query's outcome (Kysely's `log` hook). */
+  readonly observe = (event: LogEvent): void => {
+    if (event.level === 'error') {
+      if (!isStorageFailure(event.error)) return;
+      const error = event.error as Error & { code: string };
+      this.current = {
+        since: this.current?.since ?? this.clock.now(),
+        reason: `${error.message} (${error.code})`,
+      };
+    } else if (!READING_NODES.has(event.query.query.kind)) {
+      this.current = undefined;
+    }
+  };
+}
+
+const PROBE_TABLE = 'bienvenue_storage_probe';
+
+/**
+ * One small write of no consequence, whose outcome the storage health observes like any other:
+ * on SQLite a table created and dropped (creating one takes a new page, so it fails while the file
+ * can neither grow nor reuse a free page), on PostgreSQL a row inserted and deleted in
+ * `throttles`. Never throws.
+ */
+export async function probeStorage(database: {
+  readonly kysely: Kysely<Schema>;
+  readonly engine: Engine;
+}): Promise<void> {
+  const { kysely } = database;
+  try {
+    if (database.engine === 'sqlite') {
+      try {
+        await kysely.schema.createTable(PROBE_TABLE).addColumn('x', 'integer').execute();
+      } catch (error) {
+        // Otherwise the table was left by a probe whose drop failed: dropping it is the probe.
+        if (isStorageFailure(error)) return;
+      }
+      await kysely.schema.dropTable(PROBE_TABLE).execute();
+    } else {
+      const subject = crypto.randomUUID();
+      const row = { kind: 'storage_probe', subject, count: 0, window_started_at: 0 };
+      await kysely.insertInto('throttles').values(row).execute();
+      await kysely.deleteFrom('throttles').where('subject', '=', subject).execute();
+    }
+  } catch {
+    // The outcome is what the health state recorded.
+  }
+}
