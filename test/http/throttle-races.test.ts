@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { CountingHasher, GatedHasher } from '../support/fakes.js';
+import { HASH_QUEUE_PER_SLOT } from '../../src/auth/passwords.js';
 import { form, signUpAndLogIn, startTestService } from '../support/service.js';
 
 const EMAIL = 'bob@example.com';
@@ -194,10 +195,10 @@ describe('parallel guesses at the current password', () => {
 describe('a full hashing queue', () => {
   test('logins beyond the queue answer 503 with Retry-After and code busy, at once; the others are served', async () => {
     const gated = new GatedHasher();
-    // One check at a time, so HASH_QUEUE_PER_SLOT (16) may wait; throttling off.
+    // One check at a time, so HASH_QUEUE_PER_SLOT may wait; throttling off.
     const { app } = await startTestService({ HASH_CONCURRENCY: '1' }, { hasher: gated });
     const answered: LightMyRequestResponse[] = [];
-    const attempts = Array.from({ length: 40 }, (_, i) =>
+    const attempts = Array.from({ length: 1 + HASH_QUEUE_PER_SLOT + 23 }, (_, i) =>
       app
         .inject({
           method: 'POST',
@@ -209,7 +210,8 @@ describe('a full hashing queue', () => {
           return answer;
         }),
     );
-    // 1 check held at the gate and 16 waiting: the other 23 are answered while they wait.
+    // 1 check held at the gate and HASH_QUEUE_PER_SLOT waiting: the other 23 are answered while
+    // they wait.
     await gated.untilHeld(1);
     const busyAnswered = new Promise<void>((done) => {
       const poll = () => (answered.length >= 23 ? done() : setImmediate(poll));
@@ -221,11 +223,11 @@ describe('a full hashing queue', () => {
     gated.open();
     const answers = await Promise.all(attempts);
     assert.equal(busy.length, 23);
-    assert.deepEqual(statusCounts(answers), { 401: 17, 503: 23 });
+    assert.deepEqual(statusCounts(answers), { 401: 1 + HASH_QUEUE_PER_SLOT, 503: 23 });
     for (const answer of busy) {
       assert.equal(answer.headers['retry-after'], '2');
       assert.equal(answer.json<{ code: string }>().code, 'busy');
     }
-    assert.equal(gated.verifications.length, 17);
+    assert.equal(gated.verifications.length, 1 + HASH_QUEUE_PER_SLOT);
   });
 });
