@@ -57,7 +57,7 @@ export async function createService(
     },
   });
   try {
-    await migrateToLatest(database);
+    await migrateToLatest(database, { log: logger });
   } catch (error) {
     await database.kysely.destroy();
     throw error;

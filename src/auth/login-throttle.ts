@@ -37,7 +37,7 @@ export class LoginThrottle {
     const counter = await this.deps.throttles.get(LOGIN, address);
     const now = this.deps.clock.now();
     if (counter?.blocked_until != null && counter.blocked_until > now) {
-      const account = await this.deps.db.findUser({ email: address });
+      const account = await this.deps.db.findUser({ email_key: address });
       this.deps.audit.record({ type: 'login_throttled', user: account, context });
       throw new TooManyAttemptsError(Math.ceil((counter.blocked_until - now) / 1000));
     }

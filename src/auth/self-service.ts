@@ -9,6 +9,7 @@ import type { User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordChangedMessage } from '../mail/messages.js';
 import type { AuditLog, RequestContext } from './audit.js';
+import { emailKey } from './email.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import { digestToken, generateUuid } from './tokens.js';
@@ -102,14 +103,16 @@ export class AccountSelfService {
     const { audit, loginThrottle } = this.deps;
     const user = await this.deps.userOfSession(sessionId);
     if (user === null) return 'not_logged_in';
-    await loginThrottle.refuseWhileThrottled(user.email, context);
+    // Counted under the address's comparison key, as logins are.
+    const subject = emailKey(user.email);
+    await loginThrottle.refuseWhileThrottled(subject, context);
     const verified = await this.deps.verify(user.email, password);
     if (verified === undefined) {
       audit.record({ type: 'login_failed', user, context });
-      await loginThrottle.recordFailure(user.email);
+      await loginThrottle.recordFailure(subject);
       return 'wrong_password';
     }
-    await loginThrottle.clear(user.email);
+    await loginThrottle.clear(subject);
     return verified;
   }
 }

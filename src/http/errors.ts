@@ -32,7 +32,7 @@ const RETRY_AFTER_SECONDS = 5;
 
 export interface ErrorAnswer {
   readonly status: number;
-  readonly body: { message: string; requestId?: string };
+  readonly body: { message: string; code?: string; requestId?: string };
 }
 
 /** What to answer for `error` thrown while serving `request`. */
@@ -49,9 +49,11 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
     };
   }
   if (error instanceof AuthError) {
+    // A refusal that names its kind passes it on as `code`.
+    const code = error instanceof InvalidEmailError ? { code: error.code } : {};
     for (const [errorClass, status, message] of DOMAIN_ERRORS) {
       if (error instanceof errorClass) {
-        return { status, body: { message: message ?? error.message, requestId } };
+        return { status, body: { message: message ?? error.message, ...code, requestId } };
       }
     }
   }

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../auth/audit.js';
 import type { Auth } from '../auth/service.js';
 import type { RateLimit, RateLimitedAction } from '../config.js';
+import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
 
@@ -23,9 +24,9 @@ export interface RouteOptions {
 
 /** A non-empty text field; form data with a repeated field arrives as an array and is refused. */
 const field = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
-const EMAIL = field(320);
-const PASSWORD = field(1024);
-const TOKEN = field(64);
+const EMAIL = field(EMAIL_MAX_LENGTH);
+const PASSWORD = field(PASSWORD_MAX_LENGTH);
+const TOKEN = field(TOKEN_MAX_LENGTH);
 
 const bodyWith = (...names: string[]) => {
   const all: Record<string, object> = { email: EMAIL, password: PASSWORD, reset_token: TOKEN };
@@ -48,7 +49,11 @@ const message = (...properties: string[]) =>
 const ERROR = {
   type: 'object',
   required: ['message'],
-  properties: { message: { type: 'string' }, requestId: { type: 'string' } },
+  properties: {
+    message: { type: 'string' },
+    code: { type: 'string' },
+    requestId: { type: 'string' },
+  },
 } as const;
 
 /** `responses`, plus the error answers any route may give. */
