@@ -78,7 +78,9 @@ function foldIdentifier(text: string): string {
     const folded = Array.from(current.normalize('NFKC'), foldCodePoint)
       .join('')
       .replace(DEFAULT_IGNORABLE, '')
-      .replace(TURKISH_I, 'i')
+      .normalize('NFD')
+      .replace(DOTLESS_I, 'i')
+      .replace(DOT_ABOVE_I, 'i$1')
       .normalize('NFKC');
     if (folded === current) return folded;
     current = folded;
@@ -103,8 +105,9 @@ function foldCodePoint(codePoint: string): string {
 
 const CHEROKEE = /\p{Script=Cherokee}/u;
 const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
-/** The dotless ı, and the i with a dot above that full folding makes of İ. */
-const TURKISH_I = /\u0131|i\u0307/gu;
+const DOTLESS_I = /\u0131/gu;
+/** The i with a dot above that full folding makes of İ (in NFD, other marks may come between). */
+const DOT_ABOVE_I = /i(\p{Mn}*?)\u0307/gu;
 
 // No spaces, control, invisible or unpaired-surrogate characters, specials, or misplaced dots.
 const LOCAL_PART =
