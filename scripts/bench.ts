@@ -324,9 +324,7 @@ async function seed(url: string, count: number, signedIn: number, hash: string):
       await sql`INSERT INTO users (email, email_key, hashed_password, created_at, updated_at)
         WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${count})
         SELECT 'seed' || n || '@example.com', 'seed' || n || '@example.com', ${hash}, ${now}, ${now}
-        FROM seq`.execute(
-        database.kysely,
-      );
+        FROM seq`.execute(database.kysely);
     }
     const sessions: string[] = [];
     for (let i = 0; i < signedIn; i += 1) {

@@ -140,12 +140,16 @@ export type SignUpRefusal = 'email_mixed_scripts' | 'email_disallowed_character'
 
 /**
  * Characters no new address may hold: unassigned (their folding could change with Unicode's next
- * version), private-use (they mean nothing agreed), blank symbols that show as nothing (the
- * braille blank, the Hangul fillers), and combining overlays (canonical combining class 1:
- * strokes and slashes drawn through a letter, as in `o\u0338` beside `ø`).
+ * version), private-use (they mean nothing agreed), and blank symbols that show as nothing (the
+ * braille blank, the Hangul fillers; other invisible characters fail {@link isValidEmail}).
  */
-const DISALLOWED_CHARACTER =
-  /[\p{Cn}\p{Co}\u2800\u115f\u1160\u3164\uffa0\u0334-\u0338\u1cd4\u1ce2-\u1ce8\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb\u{10a39}\u{16af0}-\u{16af4}\u{1bc9e}\u{1d167}-\u{1d169}]/u;
+const DISALLOWED_CHARACTER = /[\p{Cn}\p{Co}\u2800\u3164\uffa0]/u;
+/**
+ * Combining overlays (canonical combining class 1): strokes and slashes drawn through a letter,
+ * as in `o\u0338` beside `ø`, refused too.
+ */
+const OVERLAY =
+  /[\u0334-\u0338\u1cd4\u1ce2-\u1ce8\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb\u{10a39}\u{16af0}-\u{16af4}\u{1bc9e}\u{1d167}-\u{1d169}]/u;
 
 /**
  * For a new account's normalized, valid address: null, or why it may not have an account. The
@@ -156,7 +160,7 @@ const DISALLOWED_CHARACTER =
  */
 export function signUpRefusal(address: string): SignUpRefusal | null {
   const key = emailKey(address);
-  if (DISALLOWED_CHARACTER.test(address) || DISALLOWED_CHARACTER.test(key)) {
+  if ([address, key].some((text) => DISALLOWED_CHARACTER.test(text) || OVERLAY.test(text))) {
     return 'email_disallowed_character';
   }
   // The key must itself be a well-formed address: `＠` or `＂` in a local part fold to specials.

@@ -22,7 +22,8 @@ export class UserAlreadyExistsError extends AuthError {
 }
 
 /** Why an email address is refused, as a stable code (`code` in the JSON of the answer). */
-export type EmailRefusalCode = 'invalid_email' | 'email_mixed_scripts' | 'email_disallowed_character';
+export type EmailRefusalCode =
+  'invalid_email' | 'email_mixed_scripts' | 'email_disallowed_character';
 
 /**
  * An email address that cannot be delivered to (`invalid_email`), or that may not have a new

@@ -22,13 +22,7 @@ import { UniqueViolationError } from '../db/errors.js';
 import type { User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordResetMessage } from '../mail/messages.js';
-import {
-  emailKey,
-  parseEmail,
-  signUpRefusal,
-  storedEmail,
-  type EmailAddress,
-} from './email.js';
+import { emailKey, parseEmail, signUpRefusal, storedEmail, type EmailAddress } from './email.js';
 import {
   InvalidEmailError,
   InvalidResetTokenError,

@@ -169,12 +169,13 @@ async function addEmailKeys(db: AnyDb, engine: Engine, log: MigrationLog | undef
     const { rows } = await sql<{
       name: string;
     }>`SELECT name FROM pragma_table_info('users') WHERE name = 'email_key'`.execute(db);
-    if (rows.length === 0) await db.schema.alterTable('users').addColumn('email_key', 'text').execute();
+    if (rows.length === 0)
+      await db.schema.alterTable('users').addColumn('email_key', 'text').execute();
   }
   await db.schema.dropIndex('users_email_key_key').ifExists().execute();
 
   const notNormal: number[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const batch = (await db
       .selectFrom('users')
       .select(['id', 'email'])
@@ -215,7 +216,8 @@ async function addEmailKeys(db: AnyDb, engine: Engine, log: MigrationLog | undef
       .where('email_key', '=', key)
       .orderBy('id')
       .execute()) as { id: number; email: string }[];
-    const kept = holders.find((holder) => normalizeEmail(holder.email) === holder.email) ?? holders[0];
+    const kept =
+      holders.find((holder) => normalizeEmail(holder.email) === holder.email) ?? holders[0];
     if (kept === undefined) continue;
     const others = holders.filter((holder) => holder !== kept).map((holder) => holder.id);
     await db.updateTable('users').set({ email_key: null }).where('id', 'in', others).execute();

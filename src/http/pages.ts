@@ -233,7 +233,11 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         password: 'Choose a password',
       });
       if (Object.keys(problems).length > 0) {
-        return sendPage(reply, 400, signUpPage({ values, errors: problems }, { passwordMinLength }));
+        return sendPage(
+          reply,
+          400,
+          signUpPage({ values, errors: problems }, { passwordMinLength }),
+        );
       }
       try {
         await auth.registerUser(read('email'), read('password'), contextOf(request));

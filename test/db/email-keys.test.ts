@@ -80,8 +80,9 @@ describe('migration 0005_email_keys on a database of the previous version', () =
       const notNormal = warnings.find((warning) => /normal form/.test(warning.message));
       assert.deepEqual(notNormal?.details, { count: 1, ids: [tom] });
       const collisions = warnings.find((warning) => /compare equal/.test(warning.message));
-      assert.equal(collisions?.details.count, 2);
-      const groups = collisions?.details.collisions as { kept: number; others: number[] }[];
+      assert.ok(collisions);
+      assert.equal(collisions.details.count, 2);
+      const groups = collisions.details.collisions as { kept: number; others: number[] }[];
       assert.deepEqual(
         [...groups].sort((a, b) => a.kept - b.kept),
         [

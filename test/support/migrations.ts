@@ -21,5 +21,6 @@ export async function migrateUpTo(database: Database, name: string): Promise<voi
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const result = await migrator.migrateTo(name);
-  if (result.error !== undefined) throw result.error;
+  if (result.error !== undefined)
+    throw new Error(`migration to ${name} failed`, { cause: result.error });
 }
