@@ -10,12 +10,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
-import { registerFormParsers } from './http/body-parsers.js';
+import { registerFormParsers, registerJsonParser } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
+import { handleClientError } from './http/client-errors.js';
 import { handleError } from './http/errors.js';
 import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
 import { registerPages } from './http/pages.js';
 import { registerRoutes } from './http/routes.js';
+import { SessionCookie } from './http/session-cookie.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -31,6 +33,8 @@ export interface AppDependencies {
     | 'redisKeyPrefix'
     | 'passwordMinLength'
     | 'resetTokenTtl'
+    | 'requestTimeout'
+    | 'sessionCookieName'
   >;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -55,12 +59,33 @@ export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
 const BODY_LIMIT_BYTES = 16 * 1024;
 const MAX_FORM_FIELDS = 16;
 
+/**
+ * Node's timeouts for receiving requests, from REQUEST_TIMEOUT. Node checks them every
+ * `connectionsCheckingInterval`, so they are set one interval short: a request that has not
+ * arrived in full is answered 408 and closed at most `seconds` after it began, whatever its client
+ * does (trickling headers, a body that never ends, silence).
+ */
+function receiveTimeouts(seconds: number) {
+  const checkEveryMs = Math.min(1000, (seconds * 1000) / 2);
+  const timeoutMs = seconds * 1000 - checkEveryMs;
+  return {
+    requestTimeout: timeoutMs,
+    // A connection on which nothing moves for that long is closed too (Node lifts this one for
+    // the later requests of a keep-alive connection; the request and headers timeouts hold).
+    connectionTimeout: seconds * 1000,
+    http: { headersTimeout: timeoutMs, connectionsCheckingInterval: checkEveryMs },
+  };
+}
+
 export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const { auth, config, logger, metrics } = dependencies;
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
+    ...receiveTimeouts(config.requestTimeout),
+    // Requests Node's parser refuses (400, 408, 431) get the usual headers and a JSON body.
+    clientErrorHandler: handleClientError,
     // The client address is the socket's, unless the connection comes from a trusted proxy.
     trustProxy: config.trustProxy ?? false,
     // Types are checked, never coerced: a number or a repeated field is not a string.
@@ -81,6 +106,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
 
   await app.register(cookie);
   registerFormParsers(app, MAX_FORM_FIELDS);
+  registerJsonParser(app);
   refuseCrossSiteRequests(app, config.publicUrl);
   if (config.rateLimit) {
     await app.register(rateLimit, {
@@ -109,7 +135,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: 'Not found', requestId: request.id }),
+    reply.code(404).send({ message: 'Not found', code: 'not_found', requestId: request.id }),
   );
 
   app.addHook('onResponse', (request, reply, done) => {
@@ -126,10 +152,14 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
 
   await registerOpenApi(app, config.publicUrl);
   await registerOperationRoutes(app, dependencies.readiness);
+  const sessionCookie = new SessionCookie({
+    name: config.sessionCookieName,
+    publicUrl: config.publicUrl,
+    maxAgeSeconds: config.sessionTtl,
+  });
   registerRoutes(app, {
     auth,
-    publicUrl: config.publicUrl,
-    sessionTtl: config.sessionTtl,
+    sessionCookie,
     resetTokenInResponse: config.resetTokenInResponse,
     passwordMinLength: config.passwordMinLength,
     ...(config.rateLimit && { rateLimits: config.rateLimits }),
@@ -137,7 +167,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   await registerPages(app, {
     auth,
     publicUrl: config.publicUrl,
-    sessionTtl: config.sessionTtl,
+    sessionCookie,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,
     ...(config.rateLimit && { rateLimits: config.rateLimits }),

@@ -151,26 +151,45 @@ function createMailer(config: Config, logger: Logger): Mailer {
   return logMailer(logger);
 }
 
+/** Past this, a Redis command fails, and the rate limits stand aside for that request. */
+const REDIS_COMMAND_TIMEOUT_MS = 500;
+/** Redis trouble is logged at most this often, not once per request. */
+const REDIS_WARNING_INTERVAL_MS = 60_000;
+
 /**
  * A Redis client for the shared rate limits, connected (or, after 2 s, still trying in the
- * background: the service starts all the same). Connection problems are logged, never thrown.
+ * background: the service starts all the same). Every command has a deadline, so a Redis that
+ * stops answering delays a request by {@link REDIS_COMMAND_TIMEOUT_MS} at most. Connection
+ * problems and failed commands are logged, at most once a minute, never thrown.
  */
 async function connectRedis(url: string, logger: Logger): Promise<Redis> {
   // Loaded only when REDIS_URL asks for it: a service without it starts faster.
   const { Redis } = await import('ioredis');
-  const redis = new Redis(url, {
+  let lastWarning = -Infinity;
+  const warn = (error: unknown) => {
+    if (Date.now() - lastWarning < REDIS_WARNING_INTERVAL_MS) return;
+    lastWarning = Date.now();
+    logger.warn({ err: error }, 'Redis unavailable: per-client rate limits are not applied');
+  };
+  // The rate limiter skips a failed command silently; this sees each command that got no answer
+  // (a time-out, a lost connection), without changing what the caller gets. An error Redis
+  // answered with is not an outage (ioredis sends commands older servers refuse, and moves on).
+  class WatchedRedis extends Redis {
+    override sendCommand(...args: Parameters<Redis['sendCommand']>): unknown {
+      args[0].promise.catch((error: unknown) => {
+        if (!(error instanceof Error && error.name === 'ReplyError')) warn(error);
+      });
+      return super.sendCommand(...args);
+    }
+  }
+  const redis = new WatchedRedis(url, {
     connectTimeout: 2000,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
     // Fail commands at once while disconnected, rather than queueing them behind a reconnect.
     enableOfflineQueue: false,
   });
-  let lastWarning = 0;
-  redis.on('error', (error) => {
-    // At most one line every 10 s while Redis is unreachable.
-    if (Date.now() - lastWarning < 10_000) return;
-    lastWarning = Date.now();
-    logger.warn({ err: error }, 'Redis unavailable: per-client rate limits are not applied');
-  });
+  redis.on('error', warn);
   await Promise.race([once(redis, 'ready'), setTimeout(2000)]);
   return redis;
 }

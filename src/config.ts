@@ -3,6 +3,7 @@
  * handed on as a frozen, typed object. A bad value stops the start with a message that names every
  * bad variable at once, not just the first one found.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 
 /** The validated settings of one Bienvenue process. Durations are in seconds. */
@@ -39,7 +40,10 @@ export interface Config {
   /** Shared store for per-client limits; in memory per instance when unset. */
   readonly redisUrl: string | undefined;
   readonly redisKeyPrefix: string;
-  /** Proxies whose X-Forwarded-For is believed: addresses or CIDR ranges; none when unset. */
+  /**
+   * Proxies whose X-Forwarded-For is believed, comma-separated: IP addresses, CIDR ranges or
+   * `loopback`, `linklocal`, `uniquelocal`; each entry checked; none when unset.
+   */
   readonly trustProxy: string | undefined;
   /** Check new passwords against Have I Been Pwned (k-anonymity range API). */
   readonly hibp: boolean;
@@ -49,6 +53,10 @@ export interface Config {
   /** Port of the separate Prometheus metrics listener; no listener when undefined. */
   readonly metricsPort: number | undefined;
   readonly metricsHost: string;
+  /** Longest time, in seconds, a request may take to arrive in full (408 and closed past it). */
+  readonly requestTimeout: number;
+  /** Name of the session cookie; a `__Host-` name only with an https PUBLIC_URL. */
+  readonly sessionCookieName: string;
 }
 
 export interface RateLimit {
@@ -104,6 +112,8 @@ export const DEFAULTS = {
   HIBP_URL: 'https://api.pwnedpasswords.com',
   AUDIT_RETENTION_DAYS: 90,
   METRICS_HOST: '127.0.0.1',
+  REQUEST_TIMEOUT: 30,
+  SESSION_COOKIE_NAME: 'session_id',
 } as const;
 
 /** Parses and validates the environment; throws a {@link ConfigError} listing every problem. */
@@ -206,12 +216,7 @@ export function loadConfig(env: Environment): Config {
     problems.push('REDIS_URL: expected redis://[user:password@]host[:port][/db] or rediss://…');
   }
   const redisKeyPrefix = read('REDIS_KEY_PREFIX') ?? DEFAULTS.REDIS_KEY_PREFIX;
-  const trustProxy = read('TRUST_PROXY');
-  if (trustProxy !== undefined && !/^[\w.:/,\s-]+$/.test(trustProxy)) {
-    problems.push(
-      `TRUST_PROXY=${trustProxy}: expected addresses or CIDR ranges, comma-separated (or loopback)`,
-    );
-  }
+  const trustProxy = parseTrustProxy(read('TRUST_PROXY'), problems);
   const hibp = boolean('HIBP', false);
   const hibpUrl = (read('HIBP_URL') ?? DEFAULTS.HIBP_URL).replace(/\/+$/, '');
   if (!/^https?:\/\/./.test(hibpUrl)) problems.push(`HIBP_URL=${hibpUrl}: expected an http(s) URL`);
@@ -225,6 +230,13 @@ export function loadConfig(env: Environment): Config {
   const metricsPort =
     read('METRICS_PORT') === undefined ? undefined : integer('METRICS_PORT', 0, 1, 65535);
   const metricsHost = read('METRICS_HOST') ?? DEFAULTS.METRICS_HOST;
+  // No request may hold a connection longer than this, whatever its client does.
+  const requestTimeout = integer('REQUEST_TIMEOUT', DEFAULTS.REQUEST_TIMEOUT, 1, 30);
+  const sessionCookieName = read('SESSION_COOKIE_NAME') ?? DEFAULTS.SESSION_COOKIE_NAME;
+  const cookieNameProblem = sessionCookieNameProblem(sessionCookieName, publicUrl);
+  if (cookieNameProblem !== undefined) {
+    problems.push(`SESSION_COOKIE_NAME=${sessionCookieName}: ${cookieNameProblem}`);
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -256,7 +268,25 @@ export function loadConfig(env: Environment): Config {
     auditRetentionDays,
     metricsPort,
     metricsHost,
+    requestTimeout,
+    sessionCookieName,
   });
+}
+
+/**
+ * What is wrong with `name` as the session cookie's name, if anything: it must be an RFC 6265
+ * token, and a `__Host-` or `__Secure-` name (browsers compare these prefixes without regard to
+ * case) is only honoured on a Secure cookie, hence an https PUBLIC_URL. `__Host-` moreover needs
+ * `Path=/` and no `Domain`, which the session cookie always has (there is no domain setting).
+ */
+function sessionCookieNameProblem(name: string, publicUrl: string): string | undefined {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    return "expected a cookie name: letters, digits and !#$%&'*+-.^_`|~";
+  }
+  if (/^__(host|secure)-/i.test(name) && !publicUrl.startsWith('https:')) {
+    return 'a __Host- or __Secure- cookie must be Secure, which needs an https PUBLIC_URL';
+  }
+  return undefined;
 }
 
 function parsePublicUrl(raw: string, problems: string[]): string {
@@ -273,6 +303,39 @@ function parsePublicUrl(raw: string, problems: string[]): string {
     problems.push(`PUBLIC_URL=${raw}: must not carry credentials, a query or a fragment`);
   }
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+/** The names `TRUST_PROXY` may use for ranges, as the proxy-address matcher knows them. */
+const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `TRUST_PROXY` checked entry by entry: each is an IP address, a CIDR range with a prefix length
+ * the address family allows (1 to 32, or 1 to 128), or a keyword. A bare number is refused: it
+ * would be read as an address (`1` is 0.0.0.1), and a hop count cannot tell a proxy from a client
+ * that connects directly.
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isTrustedProxyEntry(entry));
+  if (bad.length > 0) {
+    const shown = bad.map((entry) => JSON.stringify(entry)).join(', ');
+    problems.push(
+      `TRUST_PROXY=${raw}: expected comma-separated IP addresses, CIDR ranges (like 10.0.0.0/8) or ${TRUST_PROXY_KEYWORDS.join(', ')}; not ${shown}`,
+    );
+    return undefined;
+  }
+  return entries.join(', ');
+}
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (TRUST_PROXY_KEYWORDS.includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const length = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
+  return length >= 1 && length <= (family === 4 ? 32 : 128);
 }
 
 /** The settings with secrets masked, for printing. */

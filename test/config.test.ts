@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import Fastify from 'fastify';
 import {
   ConfigError,
   DEFAULTS,
@@ -65,6 +67,8 @@ describe('loadConfig with an empty environment', () => {
         auditRetentionDays: 90,
         metricsPort: undefined,
         metricsHost: '127.0.0.1',
+        requestTimeout: 30,
+        sessionCookieName: 'session_id',
       },
     );
   });
@@ -131,6 +135,8 @@ describe('loadConfig parses each variable when set', () => {
       AUDIT_RETENTION_DAYS: '30',
       METRICS_PORT: '9464',
       METRICS_HOST: '0.0.0.0',
+      REQUEST_TIMEOUT: '5',
+      SESSION_COOKIE_NAME: '__Host-sid',
     });
     assert.deepEqual(
       { ...config },
@@ -169,6 +175,8 @@ describe('loadConfig parses each variable when set', () => {
         auditRetentionDays: 30,
         metricsPort: 9464,
         metricsHost: '0.0.0.0',
+        requestTimeout: 5,
+        sessionCookieName: '__Host-sid',
       },
     );
   });
@@ -350,6 +358,15 @@ describe('loadConfig refuses bad values', () => {
     ['PUBLIC_URL', 'ftp://x'],
     ['SMTP_URL', 'nonsense'],
     ['LOG_LEVEL', 'loud'],
+    ['REQUEST_TIMEOUT', '0'],
+    ['REQUEST_TIMEOUT', '31'],
+    ['SESSION_COOKIE_NAME', 'session id'],
+    ['SESSION_COOKIE_NAME', 'a;b'],
+    ['SESSION_COOKIE_NAME', 'sé'],
+    // PUBLIC_URL defaults to http://localhost:PORT.
+    ['SESSION_COOKIE_NAME', '__Host-session_id'],
+    ['SESSION_COOKIE_NAME', '__host-session_id'],
+    ['SESSION_COOKIE_NAME', '__Secure-session_id'],
   ];
   for (const [variable, value] of cases) {
     it(`refuses ${variable}=${value} with one problem naming ${variable}`, () => {
@@ -395,5 +412,98 @@ describe('describeConfig', () => {
     assert.equal(described.smtpUrl, 'smtp://user:***@mail.example.com:25');
     assert.equal(described.port, 5000);
     assert.equal(config.smtpUrl, 'smtp://user:s3cret@mail.example.com:25');
+  });
+});
+
+describe('loadConfig TRUST_PROXY', () => {
+  it('accepts addresses, CIDR ranges and the keywords, and hands them on as one list', () => {
+    const config = loadConfig({
+      TRUST_PROXY: '10.0.0.1,192.168.0.0/16 , ::1, fd00::/8, loopback, linklocal, uniquelocal',
+    });
+    assert.equal(
+      config.trustProxy,
+      '10.0.0.1, 192.168.0.0/16, ::1, fd00::/8, loopback, linklocal, uniquelocal',
+    );
+  });
+
+  const refused = [
+    'foo',
+    '1',
+    '2',
+    '10.0.0.0/33',
+    '10.0.0.0/0',
+    '::/129',
+    '10.0.0.0/8/8',
+    '10.0.0.0/',
+    '10.0.0.0/255.0.0.0',
+    '10.0.0.1,,10.0.0.2',
+    '10.0.0.1, Loopback',
+    '256.0.0.1',
+    'proxy.internal',
+  ];
+  for (const value of refused) {
+    it(`refuses TRUST_PROXY=${value} with one problem naming TRUST_PROXY`, () => {
+      const error = configError({ TRUST_PROXY: value });
+      assert.equal(error.problems.length, 1, error.problems.join('\n'));
+      assert.ok(error.problems[0]?.startsWith('TRUST_PROXY='), error.problems[0]);
+    });
+  }
+
+  it('accepts only what the HTTP server accepts as its trusted proxies', () => {
+    const octet = fc.integer({ min: 0, max: 300 }).map(String);
+    const entry = fc.oneof(
+      fc.constantFrom('loopback', 'linklocal', 'uniquelocal', 'foo', '1', '', '::1', 'fe80::1'),
+      fc.tuple(octet, octet, octet, octet).map((parts) => parts.join('.')),
+      fc.ipV4(),
+      fc.ipV6(),
+      fc.string(),
+    );
+    const withPrefix = fc.tuple(
+      entry,
+      fc.option(fc.oneof(fc.integer({ min: -1, max: 140 }).map(String), fc.string()), {
+        nil: undefined,
+      }),
+    );
+    const list = fc.array(
+      withPrefix.map(([address, prefix]) =>
+        prefix === undefined ? address : `${address}/${prefix}`,
+      ),
+      { minLength: 1, maxLength: 3 },
+    );
+    fc.assert(
+      fc.property(list, (entries) => {
+        let trustProxy: string | undefined;
+        try {
+          trustProxy = loadConfig({ TRUST_PROXY: entries.join(',') }).trustProxy;
+        } catch (error) {
+          assert.ok(error instanceof ConfigError);
+          return;
+        }
+        if (trustProxy === undefined) return;
+        // Fastify compiles its trusted proxies when the instance is made, and throws on bad ones.
+        void Fastify({ trustProxy });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('loadConfig SESSION_COOKIE_NAME', () => {
+  it('allows a __Host- name with an https PUBLIC_URL, and any token name with http', () => {
+    const https = { PUBLIC_URL: 'https://auth.example.com' };
+    assert.equal(
+      loadConfig({ ...https, SESSION_COOKIE_NAME: '__Host-session_id' }).sessionCookieName,
+      '__Host-session_id',
+    );
+    assert.equal(loadConfig({ SESSION_COOKIE_NAME: 'sid' }).sessionCookieName, 'sid');
+  });
+
+  it('refuses a __Host- name with an http PUBLIC_URL, saying why', () => {
+    const error = configError({
+      PUBLIC_URL: 'http://auth.example.com',
+      SESSION_COOKIE_NAME: '__Host-session_id',
+    });
+    assert.deepEqual(problemsAbout(error, 'SESSION_COOKIE_NAME').length, 1);
+    assert.match(error.problems[0] ?? '', /https PUBLIC_URL/);
   });
 });

@@ -4,6 +4,8 @@ import type { User } from '../db/schema.js';
 /** Kinds of counters in the throttles table. */
 export const LOGIN = 'login';
 export const RESET_EMAIL = 'reset_email';
+/** One a minute per account, beside the longer `RESET_EMAIL` window. */
+export const RESET_EMAIL_COOLDOWN = 'reset_email_minute';
 
 /**
  * Whether `user` has a session that is live at `now`: one began less than `sessionTtl` seconds

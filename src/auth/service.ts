@@ -38,7 +38,7 @@ import {
   type PasswordHasher,
   type PasswordRules,
 } from './passwords.js';
-import { RESET_EMAIL, sessionIsLive } from './rules.js';
+import { RESET_EMAIL, RESET_EMAIL_COOLDOWN, sessionIsLive } from './rules.js';
 import { digestToken, generateUuid, isUuid } from './tokens.js';
 
 /** Durations in seconds. */
@@ -79,6 +79,8 @@ export interface AuthDependencies {
 const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
 /** Reset emails waiting to be sent at once; beyond this, requests are dropped (and logged). */
 export const MAX_PENDING_RESET_EMAILS = 100;
+/** With abuse protection on, an account gets at most one reset email in this time. */
+export const RESET_EMAIL_COOLDOWN_MS = 60 * 1000;
 /** The background work of a reset request starts after a random delay up to this long. */
 const MAX_RESET_DELAY_MS = 1000;
 
@@ -265,7 +267,8 @@ export class Auth {
    * Emails a reset link to `email` if it has an account; does nothing otherwise. The work runs in
    * the background after a random delay, so callers answer in the same time whether or not the
    * account exists, and the work that follows does not line up with the answer; {@link drain}
-   * awaits it. An account gets at most one email per {@link RESET_EMAIL_COOLDOWN_MS}, and at most
+   * awaits it. With throttling on, an account gets at most one email per
+   * {@link RESET_EMAIL_COOLDOWN_MS} and `resetEmails.max` per window; at most
    * {@link MAX_PENDING_RESET_EMAILS} wait at once. Throws {@link InvalidEmailError} for a
    * malformed address; delivery failures are logged, never thrown.
    */
@@ -424,6 +427,21 @@ export class Auth {
     const limit = this.settings.throttling?.resetEmails;
     if (limit !== undefined) {
       const now = this.clock.now();
+      // Each counter is one atomic upsert: of requests in parallel, exactly one is first. The
+      // minute's is counted first, so requests it refuses do not use up the longer limit.
+      const recent = await this.throttles.hit(
+        RESET_EMAIL_COOLDOWN,
+        user.email,
+        now,
+        RESET_EMAIL_COOLDOWN_MS,
+      );
+      if (recent.count > 1) {
+        this.logger.info(
+          { userId: user.id },
+          'password reset email skipped: one sent a minute ago',
+        );
+        return;
+      }
       const counter = await this.throttles.hit(
         RESET_EMAIL,
         user.email,

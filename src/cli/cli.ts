@@ -16,11 +16,18 @@ import {
 } from './command.js';
 import { describeFailure } from './failures.js';
 import { commandHelp, groupHelp, topLevelHelp } from './help.js';
+import { escapingStream } from './output.js';
 
 const HELP_FLAGS = new Set(['--help', '-h', 'help']);
 
 /** Runs the command line `argv` (without `node` and the script) and returns the exit status. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], terminal: CliIo): Promise<number> {
+  // Whatever a command prints, it prints no control character a terminal could act on.
+  const io: CliIo = {
+    ...terminal,
+    stdout: escapingStream(terminal.stdout),
+    stderr: escapingStream(terminal.stderr),
+  };
   try {
     return await dispatch(argv, io);
   } catch (error) {

@@ -3,7 +3,11 @@
  * errors raised by Fastify (bad JSON, wrong content type, oversized body, schema violations) keep
  * their 4xx status with a readable message; anything else is logged with the request id and
  * answered with a generic 500 that reveals nothing of the failure.
+ *
+ * Every error body carries a stable snake_case `code` for programs (the message is for people and
+ * may change), except the course's exact `{"message": "email already registered"}`.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthError,
@@ -18,14 +22,24 @@ import {
 
 type AuthErrorClass = abstract new (...args: never[]) => AuthError;
 
-/** Status and, where the contract fixes it, the body message of each domain error. */
-const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string?]> = [
-  [InvalidEmailError, 400],
-  [PasswordPolicyError, 400],
-  [UnknownEmailError, 403],
-  [InvalidResetTokenError, 403],
-  [TooManyAttemptsError, 429],
+/** Status and code of each domain error. */
+const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string]> = [
+  [InvalidEmailError, 400, 'invalid_email'],
+  [PasswordPolicyError, 400, 'password_refused'],
+  [UnknownEmailError, 403, 'unknown_email'],
+  [InvalidResetTokenError, 403, 'invalid_reset_token'],
+  [TooManyAttemptsError, 429, 'too_many_attempts'],
 ];
+
+/** Codes of Fastify's client errors that say more than their status. */
+const FASTIFY_CODES: Readonly<Record<string, string>> = {
+  // Proto poisoning (a `__proto__` key) is refused with this one too.
+  FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'empty_json_body',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'body_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_BAD_URL: 'malformed_url',
+};
 
 /** What a 503 tells clients to wait before retrying. */
 const RETRY_AFTER_SECONDS = 5;
@@ -33,6 +47,24 @@ const RETRY_AFTER_SECONDS = 5;
 export interface ErrorAnswer {
   readonly status: number;
   readonly body: { message: string; code?: string; requestId?: string };
+}
+
+/**
+ * The code of an answer with `status` when nothing more precise is known: the status's name in
+ * snake_case (`bad_request`, `payload_too_large`, `too_many_requests`…).
+ */
+export function codeForStatus(status: number): string {
+  const name = STATUS_CODES[status] ?? (status < 500 ? 'client error' : 'server error');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');
+}
+
+/** An error of the HTTP layer that names its own code (body encodings, cross-site refusals). */
+export interface CodedError {
+  readonly statusCode: number;
+  readonly answerCode: string;
 }
 
 /** What to answer for `error` thrown while serving `request`. */
@@ -45,27 +77,47 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
   if (error instanceof DatabaseUnavailableError) {
     return {
       status: 503,
-      body: { message: 'Service temporarily unavailable, please retry', requestId },
+      body: {
+        message: 'Service temporarily unavailable, please retry',
+        code: 'service_unavailable',
+        requestId,
+      },
     };
   }
   if (error instanceof AuthError) {
-    // A refusal that names its kind passes it on as `code`.
-    const code = error instanceof InvalidEmailError ? { code: error.code } : {};
-    for (const [errorClass, status, message] of DOMAIN_ERRORS) {
+    for (const [errorClass, status, code] of DOMAIN_ERRORS) {
       if (error instanceof errorClass) {
-        return { status, body: { message: message ?? error.message, ...code, requestId } };
+        // An email refusal says which one (`email_mixed_scripts`…) in its own code.
+        const ownCode = error instanceof InvalidEmailError ? error.code : code;
+        return { status, body: { message: error.message, code: ownCode, requestId } };
       }
     }
   }
   if (isFastifyError(error) && error.validation !== undefined) {
-    return { status: 400, body: { message: describeValidation(error), requestId } };
+    return { status: 400, body: { ...describeValidation(error), requestId } };
   }
   // Client errors raised by Fastify and its plugins (bad JSON, 413, 415, rate limits…).
   const status = clientErrorStatus(error);
   if (status !== undefined) {
-    return { status, body: { message: (error as Error).message, requestId } };
+    const message = (error as Error).message;
+    return { status, body: { message, code: clientErrorCode(error, status), requestId } };
   }
-  return { status: 500, body: { message: 'Internal server error', requestId } };
+  return {
+    status: 500,
+    body: { message: 'Internal server error', code: 'internal_error', requestId },
+  };
+}
+
+/** The code of a client error: its own, `malformed_json` for JSON syntax, else the status's. */
+function clientErrorCode(error: unknown, status: number): string {
+  if (error instanceof Error && 'answerCode' in error && typeof error.answerCode === 'string') {
+    return error.answerCode;
+  }
+  if (isFastifyError(error)) {
+    const code = FASTIFY_CODES[error.code];
+    if (code !== undefined) return code;
+  }
+  return codeForStatus(status);
 }
 
 /** Sends an error answer; JSON by default, the web pages render it as a page. */
@@ -104,24 +156,27 @@ function isFastifyError(error: unknown): error is FastifyError {
   return error instanceof Error && 'code' in error && typeof error.code === 'string';
 }
 
-/** A sentence about the first schema violation, in terms of form fields. */
-function describeValidation(error: FastifyError): string {
+/** A sentence about the first schema violation, in terms of form fields, and its code. */
+function describeValidation(error: FastifyError): { message: string; code: string } {
   const [first] = error.validation ?? [];
-  if (first === undefined) return 'Invalid request';
+  if (first === undefined) return { message: 'Invalid request', code: 'invalid_request' };
   const field = first.instancePath.replace(/^\//, '');
   const { params } = first;
   switch (first.keyword) {
     case 'required':
-      return `Missing field: ${String(params.missingProperty)}`;
+      return {
+        message: `Missing field: ${String(params.missingProperty)}`,
+        code: 'missing_field',
+      };
     case 'type':
       return field === ''
-        ? 'The request body must be a form or a JSON object'
-        : `Field ${field} must be given once, as text`;
+        ? { message: 'The request body must be a form or a JSON object', code: 'body_not_object' }
+        : { message: `Field ${field} must be given once, as text`, code: 'field_not_text' };
     case 'minLength':
-      return `Field ${field} must not be empty`;
+      return { message: `Field ${field} must not be empty`, code: 'empty_field' };
     case 'maxLength':
-      return `Field ${field} is too long`;
+      return { message: `Field ${field} is too long`, code: 'field_too_long' };
     default:
-      return `Invalid field ${field || 'body'}`;
+      return { message: `Invalid field ${field || 'body'}`, code: 'invalid_field' };
   }
 }

@@ -36,12 +36,13 @@ import { STYLESHEET } from '../web/style.js';
 import { comesFromOwnPage, CrossSiteRequestError } from './csrf.js';
 import { answerFor, handleError } from './errors.js';
 import { maxLengthOf } from './field-limits.js';
-import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
+import type { SessionCookie } from './session-cookie.js';
 
 export interface PageOptions {
   readonly auth: Auth;
   readonly publicUrl: string;
-  readonly sessionTtl: number;
+  /** Reads, sets and clears the session cookie. */
+  readonly sessionCookie: SessionCookie;
   readonly passwordMinLength: number;
   readonly resetTokenTtl: number;
   readonly rateLimits?: Readonly<Record<RateLimitedAction, RateLimit>>;
@@ -164,7 +165,7 @@ function refusal(
 }
 
 export async function registerPages(app: FastifyInstance, options: PageOptions): Promise<void> {
-  const { auth, publicUrl, sessionTtl, passwordMinLength, rateLimits } = options;
+  const { auth, publicUrl, sessionCookie, passwordMinLength, rateLimits } = options;
   const limited = (action: RateLimitedAction) => {
     const limit = rateLimits?.[action];
     return limit === undefined
@@ -182,7 +183,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     reply: FastifyReply,
     form: 'change' | 'remove',
   ) => {
-    const sessionId = request.cookies[SESSION_COOKIE];
+    const sessionId = sessionCookie.read(request);
     const user = await auth.getUserFromSessionId(sessionId);
     if (user === null) return null;
     return {
@@ -277,19 +278,19 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         const errors = { password: 'Wrong email or password' };
         return sendPage(reply, 401, logInPage({ values, errors }));
       }
-      setSessionCookie(reply, session.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      sessionCookie.set(reply, session.sessionId);
       return seeOther(reply, '/account');
     });
 
     pages.post('/logout', hidden, async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user !== null) await auth.destroySession(user.id, contextOf(request));
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return seeOther(reply, '/?notice=logged_out');
     });
 
     pages.get('/account', hidden, async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null) return seeOther(reply, '/login');
       const notice = noticeOf(request);
       return sendPage(
@@ -328,7 +329,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         if (result === 'wrong_password') {
           return again(401, { current_password: 'This is not your current password' });
         }
-        setSessionCookie(reply, result.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+        sessionCookie.set(reply, result.sessionId);
         return seeOther(reply, '/account?notice=password_changed');
       },
     );
@@ -348,7 +349,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       }
       if (result === 'not_logged_in') return seeOther(reply, '/login');
       if (result === 'wrong_password') return again(401, { password: 'This is not your password' });
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return seeOther(reply, '/?notice=deleted');
     });
 

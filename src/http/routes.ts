@@ -8,12 +8,12 @@ import type { Auth } from '../auth/service.js';
 import type { RateLimit, RateLimitedAction } from '../config.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
-import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session-cookie.js';
+import type { SessionCookie } from './session-cookie.js';
 
 export interface RouteOptions {
   readonly auth: Auth;
-  readonly publicUrl: string;
-  readonly sessionTtl: number;
+  /** Reads, sets and clears the session cookie. */
+  readonly sessionCookie: SessionCookie;
   /** The course's contract for POST /reset_password: token in the body, 403 for unknown emails. */
   readonly resetTokenInResponse: boolean;
   /** For the reset page a browser gets at GET /reset_password. */
@@ -45,13 +45,16 @@ const message = (...properties: string[]) =>
     properties: Object.fromEntries(properties.map((name) => [name, { type: 'string' }])),
   }) as const;
 
-/** Every error answer: what went wrong, and the request id to find it in the logs. */
+/**
+ * Every error answer: what went wrong, its stable code, and the request id to find it in the logs
+ * (only the course's exact `{"message": "email already registered"}` has neither).
+ */
 const ERROR = {
   type: 'object',
   required: ['message'],
   properties: {
     message: { type: 'string' },
-    code: { type: 'string' },
+    code: { type: 'string', description: 'stable snake_case code, such as missing_field' },
     requestId: { type: 'string' },
   },
 } as const;
@@ -74,7 +77,7 @@ interface Credentials {
 }
 
 export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
-  const { auth, publicUrl, sessionTtl, resetTokenInResponse, rateLimits } = options;
+  const { auth, sessionCookie, resetTokenInResponse, rateLimits } = options;
   /** Route options that apply the per-client limit of `action`, if limits are on. */
   const limited = (action: RateLimitedAction) => {
     const limit = rateLimits?.[action];
@@ -126,9 +129,13 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         contextOf(request),
       );
       if (session === null) {
-        return reply.code(401).send({ message: 'wrong email or password', requestId: request.id });
+        return reply.code(401).send({
+          message: 'wrong email or password',
+          code: 'wrong_credentials',
+          requestId: request.id,
+        });
       }
-      setSessionCookie(reply, session.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      sessionCookie.set(reply, session.sessionId);
       return { email: session.user.email, message: 'logged in' };
     },
   );
@@ -142,11 +149,13 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       },
     },
     async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null)
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       await auth.destroySession(user.id, contextOf(request));
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return reply.redirect('/', 302);
     },
   );
@@ -155,9 +164,11 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     '/profile',
     { schema: { response: documented({ 200: message('email'), 403: ERROR }) } },
     async (request, reply) => {
-      const user = await auth.getUserFromSessionId(request.cookies[SESSION_COOKIE]);
+      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null)
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       return { email: user.email };
     },
   );
@@ -241,17 +252,21 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
     async (request, reply) => {
       const result = await auth.changePassword(
-        request.cookies[SESSION_COOKIE],
+        sessionCookie.read(request),
         { current: request.body.current_password, new: request.body.new_password },
         contextOf(request),
       );
       if (result === 'not_logged_in') {
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       }
       if (result === 'wrong_password') {
-        return reply.code(401).send({ message: 'wrong password', requestId: request.id });
+        return reply
+          .code(401)
+          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
       }
-      setSessionCookie(reply, result.sessionId, { publicUrl, maxAgeSeconds: sessionTtl });
+      sessionCookie.set(reply, result.sessionId);
       return { email: result.user.email, message: 'password changed' };
     },
   );
@@ -268,17 +283,21 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
     async (request, reply) => {
       const result = await auth.deleteAccount(
-        request.cookies[SESSION_COOKIE],
+        sessionCookie.read(request),
         request.body.password,
         contextOf(request),
       );
       if (result === 'not_logged_in') {
-        return reply.code(403).send({ message: 'Forbidden', requestId: request.id });
+        return reply
+          .code(403)
+          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
       }
       if (result === 'wrong_password') {
-        return reply.code(401).send({ message: 'wrong password', requestId: request.id });
+        return reply
+          .code(401)
+          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
       }
-      clearSessionCookie(reply, publicUrl);
+      sessionCookie.clear(reply);
       return { email: result.email, message: 'account deleted' };
     },
   );

@@ -3,12 +3,14 @@
  * usage errors, `config check`, `hash calibrate` and `serve`.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { temporaryDirectory } from '../support/files.js';
 import { freePort } from '../support/ports.js';
+import { MAIN } from '../support/process.js';
 import { runCli, spawnCli } from './run-cli.js';
 
 const EXIT_CODES = /Exit codes:[\s\S]*3\s+no such account[\s\S]*4\s+refused/;
@@ -90,6 +92,42 @@ test('config check names every bad variable and exits 2', async () => {
   const report = JSON.parse(json.stdout) as { valid: boolean; problems: string[] };
   assert.equal(report.valid, false);
   assert.equal(report.problems.length, 3);
+});
+
+test('config check refuses a TRUST_PROXY the server would refuse, naming it, with exit 2', async () => {
+  for (const value of ['foo', '1', '10.0.0.0/33']) {
+    const text = await runCli(['config', 'check'], { TRUST_PROXY: value });
+    assert.equal(text.status, 2, `TRUST_PROXY=${value}: ${text.stdout}`);
+    assert.match(text.stderr, /TRUST_PROXY=/);
+    const json = await runCli(['config', 'check', '--json'], { TRUST_PROXY: value });
+    assert.equal(json.status, 2);
+    const report = JSON.parse(json.stdout) as { valid: boolean; problems: string[] };
+    assert.equal(report.valid, false);
+    assert.deepEqual(
+      report.problems.map((problem) => problem.split(':')[0]),
+      [`TRUST_PROXY=${value}`],
+    );
+  }
+  const valid = await runCli(['config', 'check'], { TRUST_PROXY: '10.0.0.0/8,loopback' });
+  assert.equal(valid.status, 0, valid.stderr);
+  assert.match(valid.stdout, /^trustProxy\s+10\.0\.0\.0\/8, loopback$/m);
+});
+
+test('config check and the server agree on a __Host- session cookie name: https only', async () => {
+  const name = { SESSION_COOKIE_NAME: '__Host-session_id' };
+  const refused = await runCli(['config', 'check'], { ...name, PUBLIC_URL: 'http://auth.test' });
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /SESSION_COOKIE_NAME=__Host-session_id: .*https PUBLIC_URL/);
+  const server = spawnSync(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...name, PUBLIC_URL: 'http://auth.test' },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  assert.equal(server.status, 2);
+  assert.match(server.stderr, /SESSION_COOKIE_NAME=__Host-session_id: .*https PUBLIC_URL/);
+  const accepted = await runCli(['config', 'check'], { ...name, PUBLIC_URL: 'https://auth.test' });
+  assert.equal(accepted.status, 0, accepted.stderr);
+  assert.match(accepted.stdout, /^sessionCookieName\s+__Host-session_id$/m);
 });
 
 test('hash calibrate times each cost and recommends one within the target', async () => {

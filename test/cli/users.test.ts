@@ -226,3 +226,40 @@ test('users delete removes the account, then show exits 3; the deletion is audit
     [['bob@example.com', 'bienvenue-cli']],
   );
 });
+
+test('no command prints a control character that came from a user agent, as text or JSON', async () => {
+  // CSI (C1), ESC (C0), a right-to-left override and a newline, as a hostile client might send.
+  const userAgent = 'curl\u009b31m\u001b[2J\u202eevil\nforged row';
+  await withAuth(env, async (auth) => {
+    await auth.registerUser('mallory@example.com', PASSWORD, { userAgent, ip: '192.0.2.7' });
+    assert.ok(await auth.login('mallory@example.com', PASSWORD, { userAgent }));
+  });
+  // eslint-disable-next-line no-control-regex
+  const rawControls = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  const outputs = [];
+  for (const args of [
+    ['events'],
+    ['events', '--user', 'mallory@example.com'],
+    ['events', '--json'],
+    ['users', 'list'],
+    ['users', 'list', '--json'],
+    ['users', 'show', 'mallory@example.com'],
+    ['users', 'show', 'mallory@example.com', '--json'],
+  ]) {
+    outputs.push(await bienvenue(args));
+  }
+  for (const result of outputs) {
+    assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, rawControls);
+    assert.doesNotMatch(result.stderr, rawControls);
+  }
+  const [text, ofMallory, asJson] = outputs;
+  // Shown escaped, on one line: the newline forges no row.
+  assert.ok(text?.stdout.includes('curl\\u009b31m\\u001b[2J\\u202eevil\\u000aforged row'));
+  assert.doesNotMatch(ofMallory?.stdout ?? '', /^forged row/m);
+  // The JSON is the same string, escaped: parsed, it is what the client sent.
+  const events = JSON.parse(asJson?.stdout ?? '') as AuditEventView[];
+  const malloryEvents = events.filter((event) => event.email === 'mallory@example.com');
+  assert.equal(malloryEvents.length, 2);
+  assert.ok(malloryEvents.every((event) => event.userAgent === userAgent));
+});

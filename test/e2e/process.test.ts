@@ -77,6 +77,25 @@ test('invalid settings stop the start with a message naming every bad variable',
     assert.match(result.stderr, new RegExp(name));
 });
 
+test('a TRUST_PROXY that is not addresses, ranges or keywords stops the start with exit 2', async () => {
+  for (const value of ['foo', '1', '10.0.0.0/33']) {
+    const result = spawnSync(process.execPath, [MAIN], {
+      cwd: temporaryDirectory(),
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        DATABASE_URL: 'sqlite::memory:',
+        TRUST_PROXY: value,
+      },
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.equal(result.status, 2, `TRUST_PROXY=${value}: ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`TRUST_PROXY=${value.replace(/\./g, '\\.')}`));
+  }
+});
+
 test('bienvenue migrate applies the migrations once, then reports the database current', () => {
   const directory = temporaryDirectory();
   const script = resolve(MAIN, '../cli/main.js');

@@ -147,8 +147,14 @@ interface Case {
   /** What is wrong with the request, as the test name says it. */
   readonly what: string;
   readonly status: number;
+  /** The `code` the answer must carry, when the case pins it down. */
+  readonly code?: string;
   readonly body: (fields: Fields) => Body;
 }
+
+/** JSON text of `fields` with `extra` (raw JSON members, keys possibly repeated) appended. */
+const jsonWith = (fields: Fields, extra: string): Body =>
+  rawJson(`${JSON.stringify(fields).slice(0, -1)},${extra}}`);
 
 const without = (fields: Fields, name: string): Fields =>
   Object.fromEntries(Object.entries(fields).filter(([key]) => key !== name));
@@ -177,6 +183,23 @@ function fieldCases(name: string): Case[] {
       status: 400,
       body: (fields) => json({ ...fields, [name]: make(fields[name] ?? '') }),
     })),
+    {
+      what: `with the ${name} key repeated in a JSON object`,
+      status: 400,
+      code: 'duplicate_json_key',
+      body: (fields) => jsonWith(fields, `${JSON.stringify(name)}:${JSON.stringify(fields[name])}`),
+    },
+    {
+      what: `with the ${name} key repeated in JSON, once escaped`,
+      status: 400,
+      code: 'duplicate_json_key',
+      body: (fields) => {
+        // The field names are ASCII.
+        // eslint-disable-next-line @typescript-eslint/no-misused-spread
+        const escaped = [...name].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+        return jsonWith(fields, `"${escaped.join('')}":${JSON.stringify(fields[name])}`);
+      },
+    },
     {
       what: `with a duplicated ${name} field (urlencoded)`,
       status: 400,
@@ -215,9 +238,34 @@ const BODY_CASES: readonly Case[] = [
   {
     what: 'with broken JSON',
     status: 400,
+    code: 'malformed_json',
     body: (fields) => rawJson(JSON.stringify(fields).slice(0, -1)),
   },
   { what: 'with a JSON array body', status: 400, body: (fields) => json([fields]) },
+  {
+    what: 'with a key repeated in a nested JSON object',
+    status: 400,
+    code: 'duplicate_json_key',
+    body: (fields) => jsonWith(fields, '"extra":{"a":1,"b":{"c":"}","c":"{"}}'),
+  },
+  {
+    what: 'with a key repeated in a JSON object inside an array',
+    status: 400,
+    code: 'duplicate_json_key',
+    body: (fields) => jsonWith(fields, '"extra":[1,{"a":[],"a\\"":2,"a":3}]'),
+  },
+  {
+    what: 'with a __proto__ key in JSON',
+    status: 400,
+    code: 'malformed_json',
+    body: (fields) => jsonWith(fields, '"__proto__":{"isAdmin":true}'),
+  },
+  {
+    what: 'with a constructor.prototype key in JSON',
+    status: 400,
+    code: 'malformed_json',
+    body: (fields) => jsonWith(fields, '"constructor":{"prototype":{"isAdmin":true}}'),
+  },
   {
     what: 'with a JSON string body',
     status: 400,
@@ -227,6 +275,7 @@ const BODY_CASES: readonly Case[] = [
   {
     what: 'with a JSON body over 16 KiB',
     status: 413,
+    code: 'body_too_large',
     body: (fields) => json({ ...fields, padding: OVERSIZED }),
   },
   {
@@ -310,8 +359,8 @@ const BODY_CASES: readonly Case[] = [
 // ---------------------------------------------------------------------------------------------
 // Assertions
 
-/** A refusal: the exact status, and a JSON object with a string `message`. */
-function assertRefusal(response: LightMyRequestResponse, status: number): void {
+/** A refusal: the exact status, and a JSON object with a string `message` and a snake_case `code`. */
+function assertRefusal(response: LightMyRequestResponse, status: number, code?: string): void {
   assert.equal(response.statusCode, status, `answer: ${response.body}`);
   assert.match(String(response.headers['content-type']), /^application\/json\b/);
   let body: unknown;
@@ -328,6 +377,12 @@ function assertRefusal(response: LightMyRequestResponse, status: number): void {
       body.message !== '',
     `no message in ${response.body}`,
   );
+  const { code: actual } = body as { code?: unknown };
+  assert.ok(
+    typeof actual === 'string' && /^[a-z][a-z0-9_]*$/.test(actual),
+    `no snake_case code in ${response.body}`,
+  );
+  if (code !== undefined) assert.equal(actual, code);
 }
 
 before(async () => {
@@ -341,14 +396,14 @@ before(async () => {
 describe('malformed bodies', () => {
   for (const route of ROUTES) {
     const cases = [...route.names.flatMap(fieldCases), ...BODY_CASES];
-    for (const { what, status, body } of cases) {
+    for (const { what, status, code, body } of cases) {
       test(`${route.method} ${route.url} ${what} is ${status}`, async () => {
         const response = await app.inject({
           method: route.method,
           url: route.url,
           ...body(await route.fields()),
         });
-        assertRefusal(response, status);
+        assertRefusal(response, status, code);
       });
     }
   }

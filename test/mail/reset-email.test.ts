@@ -1,10 +1,12 @@
 /**
- * A password reset end to end with real mail: the real server process sends the link through a
- * real SMTP server (running in this test process), and the reset is completed from that link.
+ * Password resets with real mail, through a real SMTP server running in this test process: end to
+ * end with the real server process, and the limits on reset emails with an injected clock.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { formBody, startIsolatedServer } from '../support/process.js';
+import { smtpMailer } from '../../src/mail/mailer.js';
+import { startTestService, submit } from '../support/service.js';
 import { startSmtpServer } from '../support/smtp.js';
 
 test('a reset link sent over SMTP completes the reset, once', async () => {
@@ -46,4 +48,38 @@ test('a reset link sent over SMTP completes the reset, once', async () => {
   const stranger = await send('POST', '/reset_password', { email: 'nobody@example.com' });
   assert.equal(stranger.status, 200);
   await assert.rejects(smtp.nextMessage(1000), /no email arrived/);
+});
+
+test('an account gets at most one reset email a minute, however the requests arrive', async () => {
+  const smtp = await startSmtpServer();
+  after(() => smtp.close());
+  const { app, auth, clock } = await startTestService(
+    // RESET_EMAIL_LIMIT, the longer bound, is far from reached here.
+    { RATE_LIMIT: 'on', RATE_LIMIT_RESET_REQUEST: '1000/60', RESET_EMAIL_LIMIT: '3/3600' },
+    { mailer: smtpMailer(smtp.url, 'Accounts <accounts@example.org>') },
+  );
+  const email = 'dora@example.com';
+  await auth.registerUser(email, 'dora password');
+  const requestReset = async () => {
+    const response = await submit(app, 'POST', '/reset_password', { email });
+    assert.equal(response.statusCode, 200);
+  };
+  /** Emails delivered so far, once every reset request's background work is done. */
+  const delivered = async () => {
+    await auth.drain();
+    return smtp.messages.length;
+  };
+
+  await Promise.all([requestReset(), requestReset(), requestReset()]);
+  assert.equal(await delivered(), 1, 'three parallel requests: one email');
+  for (let i = 0; i < 3; i += 1) {
+    clock.advanceSeconds(15);
+    await requestReset();
+  }
+  assert.equal(await delivered(), 1, 'three more within the minute: none');
+  clock.advanceSeconds(15);
+  await requestReset();
+  assert.equal(await delivered(), 2, 'a minute after the first: another one');
+  await Promise.all([requestReset(), requestReset()]);
+  assert.equal(await delivered(), 2);
 });
