@@ -13,9 +13,10 @@ import type { Config } from './config.js';
 import { registerFormParsers, registerJsonParser } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
 import { handleClientError } from './http/client-errors.js';
-import { handleError } from './http/errors.js';
+import { handleError, RateLimitedError } from './http/errors.js';
 import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
 import { registerPages } from './http/pages.js';
+import { actionRateLimits } from './http/rate-limits.js';
 import { registerRoutes } from './http/routes.js';
 import { SessionCookie } from './http/session-cookie.js';
 import type { Metrics } from './metrics.js';
@@ -115,12 +116,11 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
       nameSpace: `${config.redisKeyPrefix}rate-limit:`,
       // A Redis outage must not stop logins: the limits then stand aside (and ioredis logs it).
       skipOnError: true,
-      errorResponseBuilder: (_request, context) =>
-        Object.assign(new Error(`Too many requests: try again in ${context.after}`), {
-          statusCode: 429,
-        }),
+      errorResponseBuilder: (_request, context) => new RateLimitedError(context.after),
     });
   }
+  // One counter per action and client, whichever route (API or page) the action comes through.
+  const rateLimits = config.rateLimit ? actionRateLimits(app, config.rateLimits) : undefined;
 
   // Once closing, answers end their connection, so keep-alive clients cannot hold a shutdown open.
   let closing = false;
@@ -162,7 +162,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     sessionCookie,
     resetTokenInResponse: config.resetTokenInResponse,
     passwordMinLength: config.passwordMinLength,
-    ...(config.rateLimit && { rateLimits: config.rateLimits }),
+    ...(rateLimits && { rateLimits }),
   });
   await registerPages(app, {
     auth,
@@ -170,7 +170,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     sessionCookie,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,
-    ...(config.rateLimit && { rateLimits: config.rateLimits }),
+    ...(rateLimits && { rateLimits }),
   });
   return app;
 }

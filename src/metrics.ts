@@ -64,18 +64,18 @@ export function createMetrics(database: Database): Metrics {
 /** `hasher`, timing each hash and verification into the metrics. */
 export function timedHasher(hasher: PasswordHasher, metrics: Metrics): PasswordHasher {
   return {
-    hash: async (password) => {
+    hash: async (password, options) => {
       const done = metrics.passwordHashDuration.startTimer({ operation: 'hash' });
       try {
-        return await hasher.hash(password);
+        return await hasher.hash(password, options);
       } finally {
         done();
       }
     },
-    verify: async (password, hash) => {
+    verify: async (password, hash, options) => {
       const done = metrics.passwordHashDuration.startTimer({ operation: 'verify' });
       try {
-        return await hasher.verify(password, hash);
+        return await hasher.verify(password, hash, options);
       } finally {
         done();
       }

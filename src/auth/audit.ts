@@ -25,10 +25,14 @@ export const AUDIT_EVENT_TYPES = [
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
-/** Where a request came from, as the HTTP layer (or the CLI) saw it. */
+/**
+ * Where a request came from, as the HTTP layer (or the CLI) saw it, and its `signal`, aborted
+ * once its client has gone (queued password work for it is then dropped). Never recorded.
+ */
 export interface RequestContext {
   readonly ip?: string;
   readonly userAgent?: string;
+  readonly signal?: AbortSignal;
 }
 
 export interface AuditEventInput {

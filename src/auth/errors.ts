@@ -61,3 +61,20 @@ export class TooManyAttemptsError extends AuthError {
     super(`Too many attempts: try again in ${retryAfterSeconds} seconds`);
   }
 }
+
+/**
+ * More work is waiting for a password check than the service takes on at once: the caller should
+ * retry in `retryAfterSeconds`. Nothing was done.
+ */
+export class BusyError extends AuthError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('The service is busy: please retry shortly');
+  }
+}
+
+/** The client went away before the work it asked for began, so it was dropped undone. */
+export class RequestAbandonedError extends AuthError {
+  constructor() {
+    super('The client closed the request before it was served');
+  }
+}

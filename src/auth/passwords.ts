@@ -5,14 +5,20 @@
  */
 import { dictionary } from '@zxcvbn-ts/language-common';
 import bcrypt from 'bcrypt';
-import { PasswordPolicyError } from './errors.js';
+import { BusyError, PasswordPolicyError, RequestAbandonedError } from './errors.js';
 
 /** bcrypt's input limit, in UTF-8 bytes. */
 export const BCRYPT_MAX_BYTES = 72;
 
+/** What a caller may say about one hashing operation. */
+export interface HashOptions {
+  /** Aborted once nobody waits for the result: work not yet started is then dropped. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface PasswordHasher {
-  hash(password: string): Promise<string>;
-  verify(password: string, hash: string): Promise<boolean>;
+  hash(password: string, options?: HashOptions): Promise<string>;
+  verify(password: string, hash: string, options?: HashOptions): Promise<boolean>;
   /** True when `hash` was made with other settings than the current ones. */
   needsRehash(hash: string): boolean;
 }
@@ -26,17 +32,55 @@ export function bcryptHasher(rounds: number): PasswordHasher {
   };
 }
 
+/** Operations that may wait for a slot, per slot, by default (see {@link limitConcurrency}). */
+export const HASH_QUEUE_PER_SLOT = 16;
+/** What a full queue tells callers to wait before retrying. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
+
 /**
  * `hasher`, running at most `limit` bcrypt operations at once; the others wait their turn in
  * order. bcrypt saturates a core per operation, so a limit below the number of cores leaves CPU
  * to the event loop, and session checks stay fast while logins pour in.
+ *
+ * The queue is bounded: with `maxWaiting` operations already waiting, a new one is refused at
+ * once with {@link BusyError}, so a flood costs a bounded wait, never an unbounded one. An
+ * operation whose `signal` is aborted before it starts (its client hung up) leaves the queue and
+ * never runs; it rejects with {@link RequestAbandonedError}. One already running finishes.
  */
-export function limitConcurrency(hasher: PasswordHasher, limit: number): PasswordHasher {
+export function limitConcurrency(
+  hasher: PasswordHasher,
+  limit: number,
+  options: { readonly maxWaiting?: number } = {},
+): PasswordHasher {
+  const maxWaiting = options.maxWaiting ?? limit * HASH_QUEUE_PER_SLOT;
   let running = 0;
   const waiting: (() => void)[] = [];
-  const run = async <T>(operation: () => Promise<T>): Promise<T> => {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running += 1;
+  /** Resolves when `operation` may start: at once, or when a finishing one hands its slot over. */
+  const slot = (signal: AbortSignal | undefined): Promise<void> => {
+    if (signal?.aborted) return Promise.reject(new RequestAbandonedError());
+    if (running < limit) {
+      running += 1;
+      return Promise.resolve();
+    }
+    if (waiting.length >= maxWaiting) {
+      return Promise.reject(new BusyError(BUSY_RETRY_AFTER_SECONDS));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const start = () => {
+        signal?.removeEventListener('abort', drop);
+        resolve();
+      };
+      const drop = () => {
+        const index = waiting.indexOf(start);
+        if (index !== -1) waiting.splice(index, 1);
+        reject(new RequestAbandonedError());
+      };
+      signal?.addEventListener('abort', drop, { once: true });
+      waiting.push(start);
+    });
+  };
+  const run = async <T>(signal: AbortSignal | undefined, operation: () => Promise<T>) => {
+    await slot(signal);
     try {
       return await operation();
     } finally {
@@ -47,8 +91,10 @@ export function limitConcurrency(hasher: PasswordHasher, limit: number): Passwor
     }
   };
   return {
-    hash: (password) => run(() => hasher.hash(password)),
-    verify: (password, hash) => run(() => hasher.verify(password, hash)),
+    hash: (password, hashOptions) =>
+      run(hashOptions?.signal, () => hasher.hash(password, hashOptions)),
+    verify: (password, hash, hashOptions) =>
+      run(hashOptions?.signal, () => hasher.verify(password, hash, hashOptions)),
     needsRehash: (hash) => hasher.needsRehash(hash),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Account self-service, reached through the Auth service: a logged-in user changes their password
  * or deletes their account. Both need a live session and the account's current password, which
- * is checked like a login: the same per-email throttling, the same audit events on failure.
+ * is checked like a login: the same guarded check and per-email count (an attempt is counted
+ * before the password is checked), the same audit events on failure.
  */
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
@@ -10,7 +11,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { passwordChangedMessage } from '../mail/messages.js';
 import type { AuditLog, RequestContext } from './audit.js';
 import { emailKey } from './email.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { GuardedCheck } from './guarded-check.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import { digestToken, generateUuid } from './tokens.js';
 
@@ -24,13 +25,14 @@ export interface SelfServiceDependencies {
   readonly mailer: Mailer;
   readonly passwordRules: PasswordRules;
   readonly audit: AuditLog;
-  readonly loginThrottle: LoginThrottle;
+  /** The guarded check that logins go through too, so both share one count per email. */
+  readonly passwordCheck: GuardedCheck;
   /** Base of the links put in emails. */
   readonly publicUrl: string;
   /** The user of live session `sessionId`, or null. */
   userOfSession(sessionId: string | undefined): Promise<User | null>;
   /** The account of `email`, as stored after the check, if `password` is its password. */
-  verify(email: string, password: string): Promise<User | undefined>;
+  verify(email: string, password: string, signal?: AbortSignal): Promise<User | undefined>;
   /** Runs `work` off the caller's path (awaited at shutdown); failures are logged. */
   inBackground(work: () => Promise<void>, failure: string): void;
 }
@@ -51,7 +53,9 @@ export class AccountSelfService {
     const { db, hasher, clock, passwordRules } = this.deps;
     const user = await this.confirmPassword(sessionId, passwords.current, context);
     if (typeof user === 'string') return user;
-    const hashedPassword = await hasher.hash(await passwordRules.accept(passwords.new));
+    const hashedPassword = await hasher.hash(await passwordRules.accept(passwords.new), {
+      signal: context?.signal,
+    });
     const newSessionId = generateUuid();
     const now = clock.now();
     // Only over the session and password just checked: a concurrent logout, reset or change wins.
@@ -100,19 +104,19 @@ export class AccountSelfService {
     password: string,
     context?: RequestContext,
   ): Promise<User | SelfServiceRefusal> {
-    const { audit, loginThrottle } = this.deps;
+    const { audit, passwordCheck } = this.deps;
     const user = await this.deps.userOfSession(sessionId);
     if (user === null) return 'not_logged_in';
     // Counted under the address's comparison key, as logins are.
-    const subject = emailKey(user.email);
-    await loginThrottle.refuseWhileThrottled(subject, context);
-    const verified = await this.deps.verify(user.email, password);
+    const verified = await passwordCheck.attempt(
+      emailKey(user.email),
+      () => this.deps.verify(user.email, password, context?.signal),
+      context,
+    );
     if (verified === undefined) {
       audit.record({ type: 'login_failed', user, context });
-      await loginThrottle.recordFailure(subject);
       return 'wrong_password';
     }
-    await loginThrottle.clear(subject);
     return verified;
   }
 }

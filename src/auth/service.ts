@@ -30,7 +30,7 @@ import {
   UserAlreadyExistsError,
 } from './errors.js';
 import type { AuditLog, RequestContext } from './audit.js';
-import { LoginThrottle } from './login-throttle.js';
+import { GuardedCheck } from './guarded-check.js';
 import { AccountSelfService } from './self-service.js';
 import {
   normalizePassword,
@@ -38,7 +38,7 @@ import {
   type PasswordHasher,
   type PasswordRules,
 } from './passwords.js';
-import { RESET_EMAIL, RESET_EMAIL_COOLDOWN, sessionIsLive } from './rules.js';
+import { LOGIN, RESET_EMAIL, RESET_EMAIL_COOLDOWN, sessionIsLive } from './rules.js';
 import { digestToken, generateUuid, isUuid } from './tokens.js';
 
 /** Durations in seconds. */
@@ -99,7 +99,8 @@ export class Auth {
   private readonly throttles: Throttles;
   private readonly passwordRules: PasswordRules;
   private readonly audit: AuditLog;
-  private readonly loginThrottle: LoginThrottle;
+  /** Every password check of an account: logins and self-service confirmations. */
+  private readonly passwordCheck: GuardedCheck;
   private readonly selfService: AccountSelfService;
 
   constructor(dependencies: AuthDependencies) {
@@ -114,17 +115,28 @@ export class Auth {
     this.throttles = dependencies.throttles;
     this.passwordRules = dependencies.passwordRules;
     this.audit = dependencies.audit;
-    this.loginThrottle = new LoginThrottle({
-      ...dependencies,
-      settings: this.settings.throttling,
+    const throttling = this.settings.throttling;
+    this.passwordCheck = new GuardedCheck({
+      throttles: this.throttles,
+      clock: this.clock,
+      kind: LOGIN,
+      settings: throttling && {
+        freeAttempts: throttling.loginAfter,
+        maxDelaySeconds: throttling.loginMaxDelaySeconds,
+      },
+      onRefused: async (address, context) => {
+        // Subjects are comparison keys (see login).
+        const user = await this.db.findUser({ email_key: address });
+        this.audit.record({ type: 'login_throttled', user, context });
+      },
     });
     this.selfService = new AccountSelfService({
       ...dependencies,
-      loginThrottle: this.loginThrottle,
+      passwordCheck: this.passwordCheck,
       publicUrl: this.settings.publicUrl,
       userOfSession: (sessionId) => this.getUserFromSessionId(sessionId),
-      verify: async (email, password) =>
-        (await this.authenticate(storedEmail(email), password)).verified,
+      verify: async (email, password, signal) =>
+        (await this.authenticate(storedEmail(email), password, signal)).verified,
       inBackground: (work, failure) => this.inBackground(work, failure),
     });
     this.backgroundDelayMs =
@@ -168,7 +180,7 @@ export class Auth {
     if ((await this.db.findUserByEmail(parsed)) !== undefined) {
       throw new UserAlreadyExistsError(address);
     }
-    const hashedPassword = await this.hasher.hash(acceptedPassword);
+    const hashedPassword = await this.hasher.hash(acceptedPassword, { signal: context?.signal });
     let user: User;
     try {
       user = await this.db.addUser(address, hashedPassword, { emailKey: parsed.key });
@@ -188,10 +200,12 @@ export class Auth {
   /**
    * Checks the credentials and, when they are right, starts a new session (ending any other one of
    * that user). Returns the new session id, to be given to the client once, or null. With
-   * throttling on, failures are counted per email (known or not, alike), and after
-   * `loginAfter` of them each further attempt must wait, the wait doubling up to
-   * `loginMaxDelaySeconds`: during it this throws {@link TooManyAttemptsError} without checking
-   * the password. A successful login or a completed reset clears the count.
+   * throttling on, attempts are counted per email (known or not, alike) before the password is
+   * checked, and after `loginAfter` of them each further attempt must wait, the wait doubling up
+   * to `loginMaxDelaySeconds`: during it this throws {@link TooManyAttemptsError} without checking
+   * the password (see {@link GuardedCheck}). A successful login or a completed reset clears the
+   * count. Throws {@link BusyError} when too many checks wait already, and
+   * {@link RequestAbandonedError} when `context.signal` aborted before the check began.
    */
   async login(
     email: string,
@@ -202,23 +216,34 @@ export class Auth {
     if (parsed === null) return this.refuseMalformedLogin(password, context);
     // Counted per comparison key: look-alikes of an address share its count.
     const address = parsed.key;
-    await this.loginThrottle.refuseWhileThrottled(address, context);
-    const { account, verified: user } = await this.authenticate(parsed, password);
-    if (user === undefined) {
-      this.audit.record({ type: 'login_failed', user: account, context });
-      await this.loginThrottle.recordFailure(address);
-      return null;
-    }
-    // Only while the password just verified is still the account's: a reset that completed
-    // during the comparison must not be outlived by a session opened with the old password.
-    const sessionId = await this.startSession(user.id, { hashed_password: user.hashed_password });
-    if (sessionId === null) {
-      this.audit.record({ type: 'login_failed', user, context });
-      return null;
-    }
-    await this.loginThrottle.clear(address);
-    this.audit.record({ type: 'login_succeeded', user, context });
-    return { user, sessionId };
+    const session = await this.passwordCheck.attempt(
+      address,
+      async () => {
+        const { account, verified: user } = await this.authenticate(
+          parsed,
+          password,
+          context?.signal,
+        );
+        if (user === undefined) {
+          this.audit.record({ type: 'login_failed', user: account, context });
+          return undefined;
+        }
+        // Only while the password just verified is still the account's: a reset that completed
+        // during the comparison must not be outlived by a session opened with the old password.
+        const sessionId = await this.startSession(user.id, {
+          hashed_password: user.hashed_password,
+        });
+        if (sessionId === null) {
+          this.audit.record({ type: 'login_failed', user, context });
+          return undefined;
+        }
+        return { user, sessionId };
+      },
+      context,
+    );
+    if (session === undefined) return null;
+    this.audit.record({ type: 'login_succeeded', user: session.user, context });
+    return session;
   }
 
   /** Starts a new session for the account of `email` and returns its id; null for no account. */
@@ -319,7 +344,7 @@ export class Auth {
       now: this.clock.now(),
     });
     if (!consumed) throw new InvalidResetTokenError();
-    await this.loginThrottle.clear(emailKey(user.email));
+    await this.passwordCheck.clear(emailKey(user.email));
     this.audit.record({ type: 'password_reset_completed', user, context: options.context });
   }
 
@@ -361,7 +386,7 @@ export class Auth {
    * nor counted (nothing is stored under it).
    */
   private async refuseMalformedLogin(password: string, context?: RequestContext): Promise<null> {
-    await this.authenticate(null, password);
+    await this.authenticate(null, password, context?.signal);
     this.audit.record({ type: 'login_failed', context });
     return null;
   }
@@ -373,6 +398,7 @@ export class Auth {
   private async authenticate(
     email: EmailAddress | null,
     password: string,
+    signal?: AbortSignal,
   ): Promise<{ account?: User; verified?: User }> {
     const candidate = normalizePassword(password);
     const user = email === null ? undefined : await this.db.findUserByEmail(email);
@@ -380,10 +406,10 @@ export class Auth {
     // the same for every account, so it tells nothing.
     if (unusablePasswordReason(candidate) !== null) return { account: user };
     const hash = user?.hashed_password ?? (await this.dummyHash);
-    const matches = await this.hasher.verify(candidate, hash);
+    const matches = await this.hasher.verify(candidate, hash, { signal });
     if (user === undefined || !matches) return { account: user };
     if (this.hasher.needsRehash(user.hashed_password)) {
-      const upgraded = await this.hasher.hash(candidate);
+      const upgraded = await this.hasher.hash(candidate, { signal });
       // Never over a password changed meanwhile.
       if (
         await this.db.compareAndUpdateUser(

@@ -11,10 +11,12 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AuthError,
+  BusyError,
   DatabaseUnavailableError,
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
+  RequestAbandonedError,
   TooManyAttemptsError,
   UnknownEmailError,
   UserAlreadyExistsError,
@@ -22,13 +24,19 @@ import {
 
 type AuthErrorClass = abstract new (...args: never[]) => AuthError;
 
-/** Status and code of each domain error. */
+/**
+ * Status and stable `code` of each domain error. Errors that tell the client to wait (429, 503)
+ * also get Retry-After, from their `retryAfterSeconds`.
+ */
 const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string]> = [
   [InvalidEmailError, 400, 'invalid_email'],
   [PasswordPolicyError, 400, 'password_refused'],
   [UnknownEmailError, 403, 'unknown_email'],
   [InvalidResetTokenError, 403, 'invalid_reset_token'],
   [TooManyAttemptsError, 429, 'too_many_attempts'],
+  [BusyError, 503, 'busy'],
+  // The client is gone: nobody reads this answer; 499 (as proxies log it) keeps it out of 5xx.
+  [RequestAbandonedError, 499, 'client_gone'],
 ];
 
 /** Codes of Fastify's client errors that say more than their status. */
@@ -40,6 +48,18 @@ const FASTIFY_CODES: Readonly<Record<string, string>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
   FST_ERR_BAD_URL: 'malformed_url',
 };
+
+/**
+ * A request over its client's rate limit (raised by the rate-limit hook): 429 with code
+ * `rate_limited`; the hook sets Retry-After itself.
+ */
+export class RateLimitedError extends Error {
+  readonly statusCode = 429;
+  constructor(readonly retryAfter: string) {
+    super(`Too many requests: try again in ${retryAfter}`);
+    this.name = 'RateLimitedError';
+  }
+}
 
 /** What a 503 tells clients to wait before retrying. */
 const RETRY_AFTER_SECONDS = 5;
@@ -93,6 +113,9 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
       }
     }
   }
+  if (error instanceof RateLimitedError) {
+    return { status: 429, body: { message: error.message, code: 'rate_limited', requestId } };
+  }
   if (isFastifyError(error) && error.validation !== undefined) {
     return { status: 400, body: { ...describeValidation(error), requestId } };
   }
@@ -133,7 +156,10 @@ export function handleError(
   render: ErrorRenderer = sendJson,
 ): void {
   const { status, body } = answerFor(error, request);
-  if (status === 503) {
+  if (error instanceof BusyError) {
+    request.log.warn('request refused: too many password checks waiting');
+    void reply.header('retry-after', String(error.retryAfterSeconds));
+  } else if (status === 503) {
     request.log.warn({ err: error }, 'request failed: database unavailable');
     void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
   } else if (status >= 500) {

@@ -9,7 +9,6 @@
  * session cookie is SameSite=Lax besides, so no cross-site post carries it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestContext } from '../auth/audit.js';
 import {
   InvalidEmailError,
   InvalidResetTokenError,
@@ -18,7 +17,7 @@ import {
   UserAlreadyExistsError,
 } from '../auth/errors.js';
 import type { Auth } from '../auth/service.js';
-import type { RateLimit, RateLimitedAction } from '../config.js';
+import type { RateLimitedAction } from '../config.js';
 import type { Html } from '../web/html.js';
 import {
   accountPage,
@@ -36,6 +35,8 @@ import { STYLESHEET } from '../web/style.js';
 import { comesFromOwnPage, CrossSiteRequestError } from './csrf.js';
 import { answerFor, handleError } from './errors.js';
 import { maxLengthOf } from './field-limits.js';
+import type { ActionRateLimits } from './rate-limits.js';
+import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface PageOptions {
@@ -45,7 +46,7 @@ export interface PageOptions {
   readonly sessionCookie: SessionCookie;
   readonly passwordMinLength: number;
   readonly resetTokenTtl: number;
-  readonly rateLimits?: Readonly<Record<RateLimitedAction, RateLimit>>;
+  readonly rateLimits?: ActionRateLimits;
 }
 
 /** The routes of the pages, for telling them from the API's (which OpenAPI documents). */
@@ -118,11 +119,6 @@ function fieldsOf(request: FastifyRequest): (name: string) => string {
   };
 }
 
-function contextOf(request: FastifyRequest): RequestContext {
-  const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, ...(userAgent !== undefined && { userAgent }) };
-}
-
 /**
  * Errors for the fields left empty, in the words of each field (`messages`), and for those longer
  * than the API allows them (field-limits.ts).
@@ -166,12 +162,7 @@ function refusal(
 
 export async function registerPages(app: FastifyInstance, options: PageOptions): Promise<void> {
   const { auth, publicUrl, sessionCookie, passwordMinLength, rateLimits } = options;
-  const limited = (action: RateLimitedAction) => {
-    const limit = rateLimits?.[action];
-    return limit === undefined
-      ? {}
-      : { config: { rateLimit: { max: limit.max, timeWindow: limit.windowSeconds * 1000 } } };
-  };
+  const limited = (action: RateLimitedAction) => rateLimits?.[action] ?? {};
   const hidden = { schema: { hide: true } };
   const seeOther = (reply: FastifyReply, location: string) => reply.redirect(location, 303);
   /**
@@ -241,7 +232,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         );
       }
       try {
-        await auth.registerUser(read('email'), read('password'), contextOf(request));
+        await auth.registerUser(read('email'), read('password'), contextOf(request, reply));
       } catch (error) {
         const { status, errors } = refusal(error, request, reply, (refused) =>
           refused instanceof PasswordPolicyError ? 'password' : 'email',
@@ -269,7 +260,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       }
       let session: Awaited<ReturnType<Auth['login']>>;
       try {
-        session = await auth.login(read('email'), read('password'), contextOf(request));
+        session = await auth.login(read('email'), read('password'), contextOf(request, reply));
       } catch (error) {
         const { status, errors } = refusal(error, request, reply, () => 'form');
         return sendPage(reply, status, logInPage({ values, errors }));
@@ -317,7 +308,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
           result = await auth.changePassword(
             sessionId,
             { current: read('current_password'), new: read('new_password') },
-            contextOf(request),
+            contextOf(request, reply),
           );
         } catch (error) {
           const { status, errors } = refusal(error, request, reply, (refused) =>
@@ -342,7 +333,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       if (Object.keys(problems).length > 0) return again(400, problems);
       let result: Awaited<ReturnType<Auth['deleteAccount']>>;
       try {
-        result = await auth.deleteAccount(sessionId, read('password'), contextOf(request));
+        result = await auth.deleteAccount(sessionId, read('password'), contextOf(request, reply));
       } catch (error) {
         const { status, errors } = refusal(error, request, reply, () => 'form');
         return again(status, errors);

@@ -2,12 +2,13 @@
  * The course's HTTP contract. Requests carry form data (urlencoded or multipart) or JSON; answers
  * are JSON. Handlers only translate between HTTP and the Auth service: every rule lives there.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RequestContext } from '../auth/audit.js';
+import type { FastifyInstance } from 'fastify';
 import type { Auth } from '../auth/service.js';
-import type { RateLimit, RateLimitedAction } from '../config.js';
+import type { RateLimitedAction } from '../config.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
+import type { ActionRateLimits } from './rate-limits.js';
+import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface RouteOptions {
@@ -19,7 +20,7 @@ export interface RouteOptions {
   /** For the reset page a browser gets at GET /reset_password. */
   readonly passwordMinLength: number;
   /** Per-client limits on the routes attackers use; none when absent. */
-  readonly rateLimits?: Readonly<Record<RateLimitedAction, RateLimit>>;
+  readonly rateLimits?: ActionRateLimits;
 }
 
 /** A non-empty text field; form data with a repeated field arrives as an array and is refused. */
@@ -66,12 +67,6 @@ const documented = <T extends object>(responses: T) =>
     '5xx': typeof ERROR;
   };
 
-/** Where a request came from, for the audit log. */
-function contextOf(request: FastifyRequest): RequestContext {
-  const userAgent = request.headers['user-agent'];
-  return { ip: request.ip, ...(userAgent !== undefined && { userAgent }) };
-}
-
 interface Credentials {
   Body: { email: string; password: string };
 }
@@ -79,12 +74,7 @@ interface Credentials {
 export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
   const { auth, sessionCookie, resetTokenInResponse, rateLimits } = options;
   /** Route options that apply the per-client limit of `action`, if limits are on. */
-  const limited = (action: RateLimitedAction) => {
-    const limit = rateLimits?.[action];
-    return limit === undefined
-      ? {}
-      : { config: { rateLimit: { max: limit.max, timeWindow: limit.windowSeconds * 1000 } } };
-  };
+  const limited = (action: RateLimitedAction) => rateLimits?.[action] ?? {};
 
   // Browsers (Accept: text/html) get the welcome page; API clients the course's JSON.
   app.get(
@@ -103,11 +93,11 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         response: documented({ 200: message('email', 'message') }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const user = await auth.registerUser(
         request.body.email,
         request.body.password,
-        contextOf(request),
+        contextOf(request, reply),
       );
       return { email: user.email, message: 'user created' };
     },
@@ -126,7 +116,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       const session = await auth.login(
         request.body.email,
         request.body.password,
-        contextOf(request),
+        contextOf(request, reply),
       );
       if (session === null) {
         return reply.code(401).send({
@@ -254,7 +244,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       const result = await auth.changePassword(
         sessionCookie.read(request),
         { current: request.body.current_password, new: request.body.new_password },
-        contextOf(request),
+        contextOf(request, reply),
       );
       if (result === 'not_logged_in') {
         return reply
@@ -285,7 +275,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       const result = await auth.deleteAccount(
         sessionCookie.read(request),
         request.body.password,
-        contextOf(request),
+        contextOf(request, reply),
       );
       if (result === 'not_logged_in') {
         return reply

@@ -42,3 +42,37 @@ export class CountingHasher implements PasswordHasher {
     return this.inner.needsRehash(hash);
   }
 }
+
+/**
+ * A {@link CountingHasher} whose verifications wait until {@link GatedHasher.open} is called, so a
+ * test can hold password checks in flight while it sends more requests.
+ */
+export class GatedHasher extends CountingHasher {
+  /** Verifications that have begun and wait for the gate. */
+  held = 0;
+  private opened = false;
+  private release: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.release = resolve));
+  private readonly watchers: { count: number; resolve: () => void }[] = [];
+
+  override async verify(password: string, hash: string): Promise<boolean> {
+    if (!this.opened) {
+      this.held += 1;
+      for (const watcher of this.watchers.filter((w) => this.held >= w.count)) watcher.resolve();
+      await this.gate;
+    }
+    return super.verify(password, hash);
+  }
+
+  /** Resolves once `count` verifications are held at the gate. */
+  untilHeld(count: number): Promise<void> {
+    if (this.held >= count) return Promise.resolve();
+    return new Promise((resolve) => this.watchers.push({ count, resolve }));
+  }
+
+  /** Lets every held and future verification through. */
+  open(): void {
+    this.opened = true;
+    this.release();
+  }
+}
