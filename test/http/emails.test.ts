@@ -285,6 +285,23 @@ describe('look-alike addresses beside alice@example.com', () => {
     assert.equal((await logIn(app, 'alice@example.com')).statusCode, 429);
   });
 
+  test('failed logins with a look-alike count toward the account’s own password checks', async () => {
+    const { app } = await startTestService({ ...THROTTLED, LOGIN_THROTTLE_AFTER: '3' });
+    assert.equal((await signUp(app, '\u017fam@example.com')).statusCode, 200);
+    const login = await logIn(app, '\u017fam@example.com');
+    const sessionId = login.cookies.find((c) => c.name === 'session_id')?.value ?? '';
+    for (let i = 0; i < 3; i += 1) {
+      assert.equal((await logIn(app, 'SAM@example.com', 'wrong')).statusCode, 401);
+    }
+    const change = await app.inject({
+      method: 'PUT',
+      url: '/profile/password',
+      cookies: { session_id: sessionId },
+      payload: { current_password: PASSWORD, new_password: 'a brand new password' },
+    });
+    assert.equal(change.statusCode, 429, change.body);
+  });
+
   test('the command line’s account administration finds an account by a look-alike', async () => {
     const { app, admin } = await startTestService();
     assert.equal((await signUp(app, 'alice@example.com')).statusCode, 200);
