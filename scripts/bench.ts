@@ -314,17 +314,17 @@ async function seed(url: string, count: number, signedIn: number, hash: string):
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       await client.query(
-        `INSERT INTO users (email, hashed_password, created_at, updated_at)
-         SELECT 'seed' || n || '@example.com', $1, $2, $2 FROM generate_series(1, $3::int) AS n`,
+        `INSERT INTO users (email, email_key, hashed_password, created_at, updated_at)
+         SELECT 'seed' || n || '@example.com', 'seed' || n || '@example.com', $1, $2, $2
+         FROM generate_series(1, $3::int) AS n`,
         [hash, now, count],
       );
       await client.end();
     } else {
-      await sql`INSERT INTO users (email, hashed_password, created_at, updated_at)
+      await sql`INSERT INTO users (email, email_key, hashed_password, created_at, updated_at)
         WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${count})
-        SELECT 'seed' || n || '@example.com', ${hash}, ${now}, ${now} FROM seq`.execute(
-        database.kysely,
-      );
+        SELECT 'seed' || n || '@example.com', 'seed' || n || '@example.com', ${hash}, ${now}, ${now}
+        FROM seq`.execute(database.kysely);
     }
     const sessions: string[] = [];
     for (let i = 0; i < signedIn; i += 1) {

@@ -66,7 +66,7 @@ export async function createService(
       clock,
     });
   try {
-    await migrateToLatest(database);
+    await migrateToLatest(database, { log: logger });
   } catch (error) {
     await database.kysely.destroy();
     throw error;

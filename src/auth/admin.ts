@@ -10,7 +10,7 @@ import type { DB } from '../db/db.js';
 import type { User } from '../db/schema.js';
 import type { Throttles } from '../db/throttles.js';
 import type { AuditEventType, AuditLog, RequestContext } from './audit.js';
-import { normalizeEmail } from './email.js';
+import { emailKey, parseEmail } from './email.js';
 import { UnknownEmailError } from './errors.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import { LOGIN, sessionIsLive } from './rules.js';
@@ -66,7 +66,7 @@ export class AccountAdmin {
   async deleteUser(email: string, context?: RequestContext): Promise<void> {
     const user = await this.account(email);
     await this.deps.db.deleteUser(user.id);
-    await this.deps.throttles.clear(LOGIN, user.email);
+    await this.deps.throttles.clear(LOGIN, emailKey(user.email));
     this.record('account_deleted', user, context);
   }
 
@@ -81,7 +81,7 @@ export class AccountAdmin {
       reset_token_expires_at: null,
       ...ENDED_SESSION,
     });
-    await this.deps.throttles.clear(LOGIN, user.email);
+    await this.deps.throttles.clear(LOGIN, emailKey(user.email));
     this.record('password_changed', user, context);
   }
 
@@ -94,7 +94,7 @@ export class AccountAdmin {
   /** Forgets the account's failed logins, so it may log in at once. */
   async unlock(email: string, context?: RequestContext): Promise<void> {
     const user = await this.account(email);
-    await this.deps.throttles.clear(LOGIN, user.email);
+    await this.deps.throttles.clear(LOGIN, emailKey(user.email));
     this.record('account_unlocked', user, context);
   }
 
@@ -123,15 +123,17 @@ export class AccountAdmin {
     }));
   }
 
+  /** The account `email` names, compared as at login; a malformed address names none. */
   private async account(email: string): Promise<User> {
-    const user = await this.deps.db.findUser({ email: normalizeEmail(email) });
+    const parsed = parseEmail(email);
+    const user = parsed === null ? undefined : await this.deps.db.findUserByEmail(parsed);
     if (user === undefined) throw new UnknownEmailError();
     return user;
   }
 
   private async summarize(user: User): Promise<AccountSummary> {
     const now = this.deps.clock.now();
-    const throttle = await this.deps.throttles.get(LOGIN, user.email);
+    const throttle = await this.deps.throttles.get(LOGIN, emailKey(user.email));
     const blocked = throttle?.blocked_until ?? null;
     return {
       id: user.id,

@@ -21,8 +21,22 @@ export class UserAlreadyExistsError extends AuthError {
   }
 }
 
-/** An email address that cannot be delivered to. */
-export class InvalidEmailError extends AuthError {}
+/** Why an email address is refused, as a stable code (`code` in the JSON of the answer). */
+export type EmailRefusalCode =
+  'invalid_email' | 'email_mixed_scripts' | 'email_disallowed_character';
+
+/**
+ * An email address that cannot be delivered to (`invalid_email`), or that may not have a new
+ * account because it mixes scripts or holds a character refused at sign-up.
+ */
+export class InvalidEmailError extends AuthError {
+  constructor(
+    message: string,
+    readonly code: EmailRefusalCode = 'invalid_email',
+  ) {
+    super(message);
+  }
+}
 
 /** A password that breaks the policy; the message says which rule. */
 export class PasswordPolicyError extends AuthError {}

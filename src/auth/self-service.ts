@@ -10,6 +10,7 @@ import type { User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordChangedMessage } from '../mail/messages.js';
 import type { AuditLog, RequestContext } from './audit.js';
+import { emailKey } from './email.js';
 import type { GuardedCheck } from './guarded-check.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import { digestToken, generateUuid } from './tokens.js';
@@ -106,8 +107,9 @@ export class AccountSelfService {
     const { audit, passwordCheck } = this.deps;
     const user = await this.deps.userOfSession(sessionId);
     if (user === null) return 'not_logged_in';
+    // Counted under the address's comparison key, as logins are.
     const verified = await passwordCheck.attempt(
-      user.email,
+      emailKey(user.email),
       () => this.deps.verify(user.email, password, context?.signal),
       context,
     );

@@ -4,7 +4,9 @@
  *
  * Guarantees:
  * - Secrets at rest: passwords as bcrypt hashes; session ids and reset tokens as SHA-256 digests.
- * - Login costs one bcrypt comparison whether or not the account exists.
+ * - Login costs one bcrypt comparison whether or not the account exists, and whether or not the
+ *   email is well formed; a malformed one is never queried nor stored.
+ * - Addresses are compared by their key (auth/email.ts): look-alikes are one account.
  * - A session ends at the first of: logout, a new login, a password reset, `sessionTtl` after it
  *   began, `sessionIdleTtl` after its last recorded activity.
  * - A reset token works once, for its own account, until `resetTokenTtl` has passed.
@@ -20,7 +22,7 @@ import { UniqueViolationError } from '../db/errors.js';
 import type { User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordResetMessage } from '../mail/messages.js';
-import { isValidEmail, normalizeEmail } from './email.js';
+import { emailKey, parseEmail, signUpRefusal, storedEmail, type EmailAddress } from './email.js';
 import {
   InvalidEmailError,
   InvalidResetTokenError,
@@ -123,7 +125,8 @@ export class Auth {
         maxDelaySeconds: throttling.loginMaxDelaySeconds,
       },
       onRefused: async (address, context) => {
-        const user = await this.db.findUser({ email: address });
+        // Subjects are comparison keys (see login).
+        const user = await this.db.findUser({ email_key: address });
         this.audit.record({ type: 'login_throttled', user, context });
       },
     });
@@ -133,7 +136,7 @@ export class Auth {
       publicUrl: this.settings.publicUrl,
       userOfSession: (sessionId) => this.getUserFromSessionId(sessionId),
       verify: async (email, password, signal) =>
-        (await this.authenticate(email, password, signal)).verified,
+        (await this.authenticate(storedEmail(email), password, signal)).verified,
       inBackground: (work, failure) => this.inBackground(work, failure),
     });
     this.backgroundDelayMs =
@@ -157,16 +160,30 @@ export class Auth {
    * {@link UserAlreadyExistsError} (also when a concurrent sign-up for the address won).
    */
   async registerUser(email: string, password: string, context?: RequestContext): Promise<User> {
-    const address = this.requireValidEmail(email);
+    const parsed = this.requireValidEmail(email);
+    const { address } = parsed;
+    const refusal = signUpRefusal(address);
+    if (refusal === 'email_mixed_scripts') {
+      throw new InvalidEmailError(
+        'The part before @ mixes letters of different scripts (such as Latin and Cyrillic)',
+        refusal,
+      );
+    }
+    if (refusal !== null) {
+      throw new InvalidEmailError(
+        'The email address holds a character that cannot be used (unassigned, private-use, blank or overlaid)',
+        refusal,
+      );
+    }
     const acceptedPassword = await this.passwordRules.accept(password);
-    // Spares the bcrypt work for a taken address; the unique index still decides races.
-    if ((await this.db.findUser({ email: address })) !== undefined) {
+    // Spares the bcrypt work for a taken address; the unique indexes still decide races.
+    if ((await this.db.findUserByEmail(parsed)) !== undefined) {
       throw new UserAlreadyExistsError(address);
     }
     const hashedPassword = await this.hasher.hash(acceptedPassword, { signal: context?.signal });
     let user: User;
     try {
-      user = await this.db.addUser(address, hashedPassword);
+      user = await this.db.addUser(address, hashedPassword, { emailKey: parsed.key });
     } catch (error) {
       if (error instanceof UniqueViolationError) throw new UserAlreadyExistsError(address);
       throw error;
@@ -177,7 +194,7 @@ export class Auth {
 
   /** True when the email names an account and the password is its password. */
   async validLogin(email: string, password: string): Promise<boolean> {
-    return (await this.authenticate(email, password)).verified !== undefined;
+    return (await this.authenticate(parseEmail(email), password)).verified !== undefined;
   }
 
   /**
@@ -195,12 +212,15 @@ export class Auth {
     password: string,
     context?: RequestContext,
   ): Promise<{ user: User; sessionId: string } | null> {
-    const address = normalizeEmail(email);
+    const parsed = parseEmail(email);
+    if (parsed === null) return this.refuseMalformedLogin(password, context);
+    // Counted per comparison key: look-alikes of an address share its count.
+    const address = parsed.key;
     const session = await this.passwordCheck.attempt(
       address,
       async () => {
         const { account, verified: user } = await this.authenticate(
-          address,
+          parsed,
           password,
           context?.signal,
         );
@@ -228,7 +248,8 @@ export class Auth {
 
   /** Starts a new session for the account of `email` and returns its id; null for no account. */
   async createSession(email: string): Promise<string | null> {
-    const user = await this.db.findUser({ email: normalizeEmail(email) });
+    const parsed = parseEmail(email);
+    const user = parsed === null ? undefined : await this.db.findUserByEmail(parsed);
     return user === undefined ? null : this.startSession(user.id, {});
   }
 
@@ -260,7 +281,8 @@ export class Auth {
    * Throws {@link UnknownEmailError} when there is no such account.
    */
   async getResetPasswordToken(email: string, context?: RequestContext): Promise<string> {
-    const user = await this.db.findUser({ email: normalizeEmail(email) });
+    const parsed = parseEmail(email);
+    const user = parsed === null ? undefined : await this.db.findUserByEmail(parsed);
     this.audit.record({ type: 'password_reset_requested', user, context });
     if (user === undefined) throw new UnknownEmailError();
     return this.issueResetToken(user.id);
@@ -310,7 +332,7 @@ export class Auth {
     if (
       user?.reset_token_expires_at == null ||
       user.reset_token_expires_at <= now ||
-      (options.email !== undefined && user.email !== normalizeEmail(options.email))
+      (options.email !== undefined && parseEmail(options.email)?.key !== emailKey(user.email))
     ) {
       throw new InvalidResetTokenError();
     }
@@ -322,7 +344,7 @@ export class Auth {
       now: this.clock.now(),
     });
     if (!consumed) throw new InvalidResetTokenError();
-    await this.passwordCheck.clear(user.email);
+    await this.passwordCheck.clear(emailKey(user.email));
     this.audit.record({ type: 'password_reset_completed', user, context: options.context });
   }
 
@@ -358,14 +380,28 @@ export class Auth {
     void task.finally(() => this.backgroundTasks.delete(task));
   }
 
-  /** The account of `email` if any, and it again as `verified` if `password` is its password. */
+  /**
+   * A login with an address that is not one: no account can match, so it is refused after the
+   * same password comparison as an unknown address, and recorded like one, but neither looked up
+   * nor counted (nothing is stored under it).
+   */
+  private async refuseMalformedLogin(password: string, context?: RequestContext): Promise<null> {
+    await this.authenticate(null, password, context?.signal);
+    this.audit.record({ type: 'login_failed', context });
+    return null;
+  }
+
+  /**
+   * The account of `email` if any, and it again as `verified` if `password` is its password. With
+   * no email (a malformed one), the dummy comparison alone, as for an unknown address.
+   */
   private async authenticate(
-    email: string,
+    email: EmailAddress | null,
     password: string,
     signal?: AbortSignal,
   ): Promise<{ account?: User; verified?: User }> {
     const candidate = normalizePassword(password);
-    const user = await this.db.findUser({ email: normalizeEmail(email) });
+    const user = email === null ? undefined : await this.db.findUserByEmail(email);
     // A password that could never have been set cannot match; refusing it costs no hash and is
     // the same for every account, so it tells nothing.
     if (unusablePasswordReason(candidate) !== null) return { account: user };
@@ -410,8 +446,8 @@ export class Auth {
     return token;
   }
 
-  private async sendResetEmail(address: string, context?: RequestContext): Promise<void> {
-    const user = await this.db.findUser({ email: address });
+  private async sendResetEmail(address: EmailAddress, context?: RequestContext): Promise<void> {
+    const user = await this.db.findUserByEmail(address);
     this.audit.record({ type: 'password_reset_requested', user, context });
     if (user === undefined) return;
     const limit = this.settings.throttling?.resetEmails;
@@ -454,9 +490,9 @@ export class Auth {
     );
   }
 
-  private requireValidEmail(email: string): string {
-    const address = normalizeEmail(email);
-    if (!isValidEmail(address)) throw new InvalidEmailError('Invalid email address');
-    return address;
+  private requireValidEmail(email: string): EmailAddress {
+    const parsed = parseEmail(email);
+    if (parsed === null) throw new InvalidEmailError('Invalid email address');
+    return parsed;
   }
 }

@@ -3,7 +3,7 @@
  * passwords, tokens or HTTP; it stores what the Auth service hands it. Besides the course's three
  * methods it offers the few conditional updates that must be atomic in the database itself.
  */
-import type { ExpressionBuilder, Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from './connection.js';
 import { InvalidAttributeError, InvalidRequestError, NoResultFoundError, run } from './errors.js';
@@ -30,15 +30,51 @@ export class DB {
     return this.bySessionDigest(sessionDigest);
   }
 
-  /** Inserts a user and returns the stored row; a taken email throws {@link UniqueViolationError}. */
-  async addUser(email: string, hashedPassword: string): Promise<User> {
+  /**
+   * Inserts a user and returns the stored row; a taken email or comparison key throws
+   * {@link UniqueViolationError}. `emailKey` defaults to the email itself, which is right only
+   * for an address that is its own key (plain ASCII in lower case).
+   */
+  async addUser(
+    email: string,
+    hashedPassword: string,
+    options: { emailKey?: string } = {},
+  ): Promise<User> {
     const now = this.clock.now();
     return run(() =>
       this.kysely
         .insertInto('users')
-        .values({ email, hashed_password: hashedPassword, created_at: now, updated_at: now })
+        .values({
+          email,
+          email_key: options.emailKey ?? email,
+          hashed_password: hashedPassword,
+          created_at: now,
+          updated_at: now,
+        })
         .returningAll()
         .executeTakeFirstOrThrow(),
+    );
+  }
+
+  /**
+   * The account an address names: the one whose comparison key is `key`, or else one that has
+   * no key (made before keys, its key taken by an older account) and is stored as `address`
+   * exactly; that one first, so each such account keeps its own address.
+   */
+  async findUserByEmail(email: { address: string; key: string }): Promise<User | undefined> {
+    return run(() =>
+      this.kysely
+        .selectFrom('users')
+        .selectAll()
+        .where((eb) =>
+          eb.or([
+            eb('email_key', '=', email.key),
+            eb.and([eb('email_key', 'is', null), eb('email', '=', email.address)]),
+          ]),
+        )
+        .orderBy(sql`CASE WHEN email_key IS NULL THEN 0 ELSE 1 END`)
+        .limit(1)
+        .executeTakeFirst(),
     );
   }
 

@@ -1,13 +1,13 @@
 /**
  * The database schema as Kysely sees it. The `users` table keeps the course's five columns under
- * their original names; the rest hold what expiry and bookkeeping need. Times are integer epoch
+ * their original names; the rest hold what expiry, bookkeeping and address comparison need. Times are integer epoch
  * milliseconds so rows read the same on every engine, whatever its time zone.
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface UsersTable {
   id: Generated<number>;
-  /** Trimmed and lower-cased; unique. */
+  /** The address as typed, trimmed, lower case and NFC (what is shown and mailed to); unique. */
   email: string;
   /** bcrypt hash. */
   hashed_password: string;
@@ -21,6 +21,12 @@ export interface UsersTable {
   reset_token_expires_at: number | null;
   created_at: number;
   updated_at: number;
+  /**
+   * What addresses are compared under (look-alikes share one); unique. Null only for an account
+   * made before keys existed whose key another, older account already had: it is found by its
+   * exact address instead.
+   */
+  email_key: string | null;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface UsersTable {
  */
 export interface ThrottlesTable {
   kind: string;
-  /** What is counted: a normalized email address. */
+  /** What is counted: an email address's comparison key, or an account's address. */
   subject: string;
   count: number;
   window_started_at: number;
@@ -76,6 +82,7 @@ export const USER_COLUMN_NAMES = [
   'reset_token_expires_at',
   'created_at',
   'updated_at',
+  'email_key',
 ] as const satisfies readonly (keyof UsersTable)[];
 
 /** The same, for validating filter and attribute names. */

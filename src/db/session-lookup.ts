@@ -27,6 +27,7 @@ export type Row = [
   number | null,
   number,
   number,
+  string | null,
 ];
 
 function userOf(row: Row): User {
@@ -41,6 +42,7 @@ function userOf(row: Row): User {
     reset_token_expires_at: row[7],
     created_at: row[8],
     updated_at: row[9],
+    email_key: row[10],
   };
 }
 

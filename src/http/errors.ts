@@ -107,7 +107,9 @@ export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer 
   if (error instanceof AuthError) {
     for (const [errorClass, status, code] of DOMAIN_ERRORS) {
       if (error instanceof errorClass) {
-        return { status, body: { message: error.message, code, requestId } };
+        // An email refusal says which one (`email_mixed_scripts`…) in its own code.
+        const ownCode = error instanceof InvalidEmailError ? error.code : code;
+        return { status, body: { message: error.message, code: ownCode, requestId } };
       }
     }
   }

@@ -34,6 +34,7 @@ import {
 import { STYLESHEET } from '../web/style.js';
 import { comesFromOwnPage, CrossSiteRequestError } from './csrf.js';
 import { answerFor, handleError } from './errors.js';
+import { maxLengthOf } from './field-limits.js';
 import type { ActionRateLimits } from './rate-limits.js';
 import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
@@ -118,12 +119,22 @@ function fieldsOf(request: FastifyRequest): (name: string) => string {
   };
 }
 
-/** Errors for the fields left empty, in the words of each field. */
-function missing(
+/**
+ * Errors for the fields left empty, in the words of each field (`messages`), and for those longer
+ * than the API allows them (field-limits.ts).
+ */
+function fieldProblems(
   read: (name: string) => string,
   messages: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  return Object.fromEntries(Object.entries(messages).filter(([name]) => read(name) === ''));
+  return Object.fromEntries(
+    Object.entries(messages).flatMap(([name, message]) => {
+      const value = read(name);
+      if (value === '') return [[name, message]];
+      const most = maxLengthOf(name);
+      return value.length > most ? [[name, `This is too long: at most ${most} characters`]] : [];
+    }),
+  );
 }
 
 /**
@@ -209,12 +220,16 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     pages.post('/signup', { ...hidden, ...limited('signUp') }, async (request, reply) => {
       const read = fieldsOf(request);
       const values = { email: read('email') };
-      const empty = missing(read, {
+      const problems = fieldProblems(read, {
         email: 'Enter your email address',
         password: 'Choose a password',
       });
-      if (Object.keys(empty).length > 0) {
-        return sendPage(reply, 400, signUpPage({ values, errors: empty }, { passwordMinLength }));
+      if (Object.keys(problems).length > 0) {
+        return sendPage(
+          reply,
+          400,
+          signUpPage({ values, errors: problems }, { passwordMinLength }),
+        );
       }
       try {
         await auth.registerUser(read('email'), read('password'), contextOf(request, reply));
@@ -236,12 +251,12 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     pages.post('/login', { ...hidden, ...limited('login') }, async (request, reply) => {
       const read = fieldsOf(request);
       const values = { email: read('email') };
-      const empty = missing(read, {
+      const problems = fieldProblems(read, {
         email: 'Enter your email address',
         password: 'Enter your password',
       });
-      if (Object.keys(empty).length > 0) {
-        return sendPage(reply, 400, logInPage({ values, errors: empty }));
+      if (Object.keys(problems).length > 0) {
+        return sendPage(reply, 400, logInPage({ values, errors: problems }));
       }
       let session: Awaited<ReturnType<Auth['login']>>;
       try {
@@ -283,11 +298,11 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         const form = await accountForm(request, reply, 'change');
         if (form === null) return seeOther(reply, '/login');
         const { sessionId, read, again } = form;
-        const empty = missing(read, {
+        const problems = fieldProblems(read, {
           current_password: 'Enter your current password',
           new_password: 'Choose a new password',
         });
-        if (Object.keys(empty).length > 0) return again(400, empty);
+        if (Object.keys(problems).length > 0) return again(400, problems);
         let result: Awaited<ReturnType<Auth['changePassword']>>;
         try {
           result = await auth.changePassword(
@@ -314,7 +329,8 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       const form = await accountForm(request, reply, 'remove');
       if (form === null) return seeOther(reply, '/login');
       const { sessionId, read, again } = form;
-      if (read('password') === '') return again(400, { password: 'Enter your password' });
+      const problems = fieldProblems(read, { password: 'Enter your password' });
+      if (Object.keys(problems).length > 0) return again(400, problems);
       let result: Awaited<ReturnType<Auth['deleteAccount']>>;
       try {
         result = await auth.deleteAccount(sessionId, read('password'), contextOf(request, reply));
@@ -332,9 +348,9 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     pages.post('/forgot', { ...hidden, ...limited('resetRequest') }, (request, reply) => {
       const read = fieldsOf(request);
       const values = { email: read('email') };
-      const empty = missing(read, { email: 'Enter your email address' });
-      if (Object.keys(empty).length > 0) {
-        return sendPage(reply, 400, forgotPasswordPage({ values, errors: empty }));
+      const problems = fieldProblems(read, { email: 'Enter your email address' });
+      if (Object.keys(problems).length > 0) {
+        return sendPage(reply, 400, forgotPasswordPage({ values, errors: problems }));
       }
       try {
         // The same answer whether or not the address has an account (see the API's route).
@@ -357,11 +373,11 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
           status,
           resetPasswordPage({ token, values, errors }, { passwordMinLength }),
         );
-      const empty = missing(read, {
+      const problems = fieldProblems(read, {
         email: 'Enter the email address of your account',
         new_password: 'Choose a new password',
       });
-      if (Object.keys(empty).length > 0) return again(400, empty);
+      if (Object.keys(problems).length > 0) return again(400, problems);
       try {
         await auth.updatePassword(token, read('new_password'), {
           email: read('email'),

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Auth } from '../auth/service.js';
 import type { RateLimitedAction } from '../config.js';
+import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import type { ActionRateLimits } from './rate-limits.js';
 import { contextOf } from './request-context.js';
@@ -24,9 +25,9 @@ export interface RouteOptions {
 
 /** A non-empty text field; form data with a repeated field arrives as an array and is refused. */
 const field = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
-const EMAIL = field(320);
-const PASSWORD = field(1024);
-const TOKEN = field(64);
+const EMAIL = field(EMAIL_MAX_LENGTH);
+const PASSWORD = field(PASSWORD_MAX_LENGTH);
+const TOKEN = field(TOKEN_MAX_LENGTH);
 
 const bodyWith = (...names: string[]) => {
   const all: Record<string, object> = { email: EMAIL, password: PASSWORD, reset_token: TOKEN };

@@ -5,6 +5,7 @@
  * in a summary that screen readers announce (`role="alert"`), and the first invalid field gets
  * the focus; `autocomplete` tells password managers which password is which.
  */
+import { maxLengthOf } from '../http/field-limits.js';
 import { attributes, html, type Html, type HtmlValue } from './html.js';
 
 /** What a form shows again after a refusal: the values typed (never passwords) and the errors. */
@@ -97,6 +98,7 @@ ${error === undefined ? '' : html`<p class="error" id="${id}-error"><span class=
     type: spec.type,
     autocomplete: spec.autocomplete,
     required: true,
+    maxlength: String(maxLengthOf(spec.name)),
     spellcheck: spec.type === 'email' ? 'false' : undefined,
     value,
     'aria-describedby': described === '' ? undefined : described,

@@ -12,6 +12,7 @@ import {
   UniqueViolationError,
 } from '../../src/db/errors.js';
 import { migrateToLatest, migrations } from '../../src/db/migrations.js';
+import { migrateUpTo } from '../support/migrations.js';
 import type { UserFilters } from '../../src/db/db.js';
 import { FakeClock } from '../support/fakes.js';
 import {
@@ -89,6 +90,7 @@ for (const [backend, url] of backends) {
           reset_token_expires_at: null,
           created_at: now,
           updated_at: now,
+          email_key: 'bob@example.com',
         });
       });
 
@@ -535,6 +537,7 @@ describe('migrateToLatest', () => {
         .map(({ name, columns, partial }) => ({ name, columns, partial })),
       [
         { name: 'users_email_key', columns: ['email'], partial: false },
+        { name: 'users_email_key_key', columns: ['email_key'], partial: false },
         { name: 'users_reset_token_key', columns: ['reset_token'], partial: true },
         { name: 'users_session_id_key', columns: ['session_id'], partial: true },
       ],
@@ -542,7 +545,8 @@ describe('migrateToLatest', () => {
   });
 
   it('completes migration 0004 when a run of it was cut short', async () => {
-    database = await openMigrated(await freshDatabaseUrl());
+    database = openDatabase(await freshDatabaseUrl());
+    await migrateUpTo(database, '0004_partial_token_indexes');
     // As if the process died after 0004 dropped the first index and before it was recorded.
     await sql`DROP INDEX users_session_id_key`.execute(database.kysely);
     await sql`DELETE FROM kysely_migration WHERE name = '0004_partial_token_indexes'`.execute(
@@ -553,7 +557,10 @@ describe('migrateToLatest', () => {
 
     assert.deepEqual(
       again.results?.map((result) => [result.migrationName, result.status]),
-      [['0004_partial_token_indexes', 'Success']],
+      [
+        ['0004_partial_token_indexes', 'Success'],
+        ['0005_email_keys', 'Success'],
+      ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);
     assert.deepEqual(

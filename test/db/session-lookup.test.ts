@@ -13,7 +13,8 @@ const HASH = '$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
 
 /** A row of `users` for `sessionDigest`, as the drivers return it. */
 function rowFor(id: number, sessionDigest: string): Row {
-  return [id, `user${id}@example.com`, HASH, sessionDigest, 1, 1, null, null, 1, 1];
+  const email = `user${id}@example.com`;
+  return [id, email, HASH, sessionDigest, 1, 1, null, null, 1, 1, email];
 }
 
 describe('batchLookups', () => {

@@ -19,7 +19,12 @@ export const migrateCommand: Command = {
     const { migrateToLatest } = await import('../../db/migrations.js');
     const database = openDatabase(config.databaseUrl, { poolSize: 1 });
     try {
-      const { results = [] } = await migrateToLatest(database);
+      const log = {
+        warn: (details: object, message: string) => {
+          io.stderr.write(`warning: ${message}: ${JSON.stringify(details)}\n`);
+        },
+      };
+      const { results = [] } = await migrateToLatest(database, { log });
       for (const result of results) io.stdout.write(`applied ${result.migrationName}\n`);
       if (results.length === 0) io.stdout.write('database is up to date\n');
     } finally {

@@ -1,0 +1,19 @@
+/**
+ * The longest text each form field may hold, the same for the API (its JSON schemas) and the web
+ * pages (their forms, in the browser and on the server): longer input is refused before it
+ * reaches the Auth service.
+ */
+
+/** Characters at most in an email field (what a mailbox may spell out, with room to trim). */
+export const EMAIL_MAX_LENGTH = 320;
+/** Characters at most in a password field (bcrypt reads 72 bytes; the rest is still compared). */
+export const PASSWORD_MAX_LENGTH = 1024;
+/** Characters at most in a reset token field (a UUID is 36). */
+export const TOKEN_MAX_LENGTH = 64;
+
+/** The limit of a field by its name: emails, the token, and every other field is a password. */
+export function maxLengthOf(name: string): number {
+  if (name === 'email') return EMAIL_MAX_LENGTH;
+  if (name === 'token' || name === 'reset_token') return TOKEN_MAX_LENGTH;
+  return PASSWORD_MAX_LENGTH;
+}
