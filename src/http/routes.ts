@@ -121,7 +121,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       if (session === null) {
         return reply.code(401).send({
           message: 'wrong email or password',
-          code: 'wrong_credentials',
+          code: 'invalid_credentials',
           requestId: request.id,
         });
       }
@@ -143,7 +143,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       if (user === null)
         return reply
           .code(403)
-          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
+          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
       await auth.destroySession(user.id, contextOf(request));
       sessionCookie.clear(reply);
       return reply.redirect('/', 302);
@@ -158,7 +158,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       if (user === null)
         return reply
           .code(403)
-          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
+          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
       return { email: user.email };
     },
   );
@@ -249,7 +249,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       if (result === 'not_logged_in') {
         return reply
           .code(403)
-          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
+          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
       }
       if (result === 'wrong_password') {
         return reply
@@ -280,7 +280,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       if (result === 'not_logged_in') {
         return reply
           .code(403)
-          .send({ message: 'Forbidden', code: 'not_logged_in', requestId: request.id });
+          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
       }
       if (result === 'wrong_password') {
         return reply

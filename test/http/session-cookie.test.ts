@@ -32,7 +32,7 @@ describe('the default session_id cookie', async () => {
       const before = warnings().length;
       const response = await profile(cookie());
       assert.equal(response.statusCode, 403, response.body);
-      assert.equal(response.json<{ code: string }>().code, 'not_logged_in');
+      assert.equal(response.json<{ code: string }>().code, 'session_required');
       assert.equal(warnings().length, before + 1, 'one warning logged');
       const [line = '{}'] = warnings().slice(-1);
       const entry = JSON.parse(line) as { level: number; reqId?: string };
