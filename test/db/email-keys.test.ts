@@ -46,7 +46,10 @@ async function migrateLogging(database: Database): Promise<Warning[]> {
   const result = await migrateToLatest(database, { log });
   assert.deepEqual(
     result.results?.map((migration) => [migration.migrationName, migration.status]),
-    [['0005_email_keys', 'Success']],
+    [
+      ['0005_email_keys', 'Success'],
+      ['0006_sessions', 'Success'],
+    ],
   );
   return warnings;
 }
