@@ -5,4 +5,3 @@ export const LOGIN = 'login';
 export const RESET_EMAIL = 'reset_email';
 /** One a minute per account, beside the longer `RESET_EMAIL` window. */
 export const RESET_EMAIL_COOLDOWN = 'reset_email_minute';
-

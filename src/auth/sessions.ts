@@ -156,7 +156,9 @@ export class SessionManager {
   ): boolean {
     const { startedAfter, seenAfter } = this.liveness(now);
     return (
-      now < session.expires_at && session.created_at > startedAfter && session.last_seen_at > seenAfter
+      now < session.expires_at &&
+      session.created_at > startedAfter &&
+      session.last_seen_at > seenAfter
     );
   }
 

@@ -245,13 +245,13 @@ async function moveSessionsOutOfUsers(db: AnyDb, engine: Engine): Promise<void> 
         .insertInto('sessions')
         .values(
           batch.map((user) => {
-            const createdAt = Number(user.session_created_at ?? now);
+            const createdAt = user.session_created_at ?? now;
             return {
               id: generateSessionPublicId(),
               user_id: user.id,
               token_digest: user.session_id,
               created_at: createdAt,
-              last_seen_at: Number(user.session_seen_at ?? createdAt),
+              last_seen_at: user.session_seen_at ?? createdAt,
               expires_at: createdAt + LONGEST_SESSION_TTL_MS,
               ip: null,
               user_agent: null,

@@ -127,9 +127,10 @@ export class Sessions {
         .where('id', '=', id)
         .where('user_id', '=', userId)
         .where('token_digest', '=', fromDigest)
-        .where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('users')
+        .where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('users')
               .select(sql`1`.as('one'))
               .where('users.id', '=', userId)
               .where('users.hashed_password', '=', whilePasswordIs),

@@ -15,7 +15,24 @@ const HASH = '$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
 /** A row of the join of `sessions` and `users` for `sessionDigest`, as the drivers return it. */
 function rowFor(id: number, sessionDigest: string): Row {
   const email = `user${id}@example.com`;
-  return [id, email, HASH, null, null, 1, 1, email, `s${id}`, sessionDigest, 1, 1, 9, null, null, 'password'];
+  return [
+    id,
+    email,
+    HASH,
+    null,
+    null,
+    1,
+    1,
+    email,
+    `s${id}`,
+    sessionDigest,
+    1,
+    1,
+    9,
+    null,
+    null,
+    'password',
+  ];
 }
 
 describe('batchLookups', () => {

@@ -125,16 +125,18 @@ describe('migration 0006_sessions on a database of the previous version', () => 
       await migrateToLatest(database);
       // As if the process died after the copy, before the columns were dropped and the run was
       // recorded (SQLite runs a migration outside a transaction).
-      for (const column of ['session_id text', 'session_created_at bigint', 'session_seen_at bigint'])
+      for (const column of [
+        'session_id text',
+        'session_created_at bigint',
+        'session_seen_at bigint',
+      ])
         await sql`ALTER TABLE users ADD COLUMN ${sql.raw(column)}`.execute(database.kysely);
       await sql`UPDATE users SET session_id = ${digestToken(token)}, session_created_at = 5,
         session_seen_at = 6`.execute(database.kysely);
       await sql`CREATE UNIQUE INDEX users_session_id_key ON users (session_id)`.execute(
         database.kysely,
       );
-      await sql`DELETE FROM kysely_migration WHERE name = '0006_sessions'`.execute(
-        database.kysely,
-      );
+      await sql`DELETE FROM kysely_migration WHERE name = '0006_sessions'`.execute(database.kysely);
 
       const again = await migrateToLatest(database);
 

@@ -167,7 +167,9 @@ describe('several sessions per account', () => {
       `SELECT u.email FROM sessions s JOIN users u ON u.id = s.user_id`,
     );
     assert.deepEqual(rows, [{ email: 'other@example.com' }]);
-    const [{ count } = { count: -1 }] = await database.rows('SELECT count(*) AS count FROM sessions');
+    const [{ count } = { count: -1 }] = await database.rows(
+      'SELECT count(*) AS count FROM sessions',
+    );
     assert.equal(Number(count), 1, 'no session row outlives its account');
   });
 });
