@@ -136,6 +136,26 @@ describe('login racing a password reset', () => {
     assert.equal(await login, null);
     assert.equal(await auth.validLogin('bob@example.com', 'the new password'), true);
   });
+
+  test('a login whose password check overlaps a completed password change opens no session', async () => {
+    const hasher = new GatedHasher();
+    const { auth } = await startTestService({}, { hasher });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const changing = await auth.createSession('bob@example.com');
+    let open: () => void = () => undefined;
+    hasher.gate = new Promise((resolve) => (open = resolve));
+    const login = auth.login('bob@example.com', PASSWORD);
+    while (hasher.verifications.length === 0) await new Promise((done) => setImmediate(done));
+    hasher.gate = undefined;
+    const changed = await auth.changePassword(changing ?? undefined, {
+      current: PASSWORD,
+      new: 'the new password',
+    });
+    assert.ok(typeof changed === 'object');
+    open();
+    assert.equal(await login, null);
+    assert.ok(await auth.getUserFromSessionId(changed.sessionId), 'the changing session lives on');
+  });
 });
 
 describe('sessions', () => {
