@@ -199,8 +199,8 @@ export class Auth {
 
   /**
    * Checks the credentials and, when they are right, opens a new session, leaving the account's
-   * others alone (but for the least recently seen beyond `sessionsPerUser`). Returns the new session id, to be given to the client once, or null. With
-   * throttling on, attempts are counted per email (known or not, alike) before the password is
+   * others alone (but for the least recently seen beyond `sessionsPerUser`). Returns the new
+   * session id, to be given to the client once, or null. With throttling on, attempts are counted per email (known or not, alike) before the password is
    * checked, and after `loginAfter` of them each further attempt must wait, the wait doubling up
    * to `loginMaxDelaySeconds`: during it this throws {@link TooManyAttemptsError} without checking
    * the password (see {@link GuardedCheck}). A successful login or a completed reset clears the
