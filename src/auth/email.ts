@@ -146,10 +146,16 @@ export type SignUpRefusal = 'email_mixed_scripts' | 'email_disallowed_character'
 const DISALLOWED_CHARACTER = /[\p{Cn}\p{Co}\u2800\u3164\uffa0]/u;
 /**
  * Combining overlays (canonical combining class 1): strokes and slashes drawn through a letter,
- * as in `o\u0338` beside `ø`, refused too.
+ * as in `o\u0338` beside `ø`, refused too, like {@link LINE_OR_FRAME}.
  */
 const OVERLAY =
   /[\u0334-\u0338\u1cd4\u1ce2-\u1ce8\u20d2\u20d3\u20d8-\u20da\u20e5\u20e6\u20ea\u20eb\u{10a39}\u{16af0}-\u{16af4}\u{1bc9e}\u{1d167}-\u{1d169}]/u;
+/**
+ * Marks that draw a line or a frame over, under or around a letter and so make a look-alike of
+ * the letter alone: every enclosing mark (circles, keycaps, prohibition signs), and the combining
+ * over- and underlines.
+ */
+const LINE_OR_FRAME = /[\p{Me}\u0305\u0332\u0333\u033f\u0347\u0359\u035f\u0360\u0362\u20e8]/u;
 
 /**
  * For a new account's normalized, valid address: null, or why it may not have an account. The
@@ -160,7 +166,9 @@ const OVERLAY =
  */
 export function signUpRefusal(address: string): SignUpRefusal | null {
   const key = emailKey(address);
-  if ([address, key].some((text) => DISALLOWED_CHARACTER.test(text) || OVERLAY.test(text))) {
+  const marked = (text: string) =>
+    DISALLOWED_CHARACTER.test(text) || OVERLAY.test(text) || LINE_OR_FRAME.test(text);
+  if (marked(address) || marked(key)) {
     return 'email_disallowed_character';
   }
   // The key must itself be a well-formed address: `＠` or `＂` in a local part fold to specials.

@@ -192,9 +192,19 @@ export class Auth {
     return user;
   }
 
-  /** True when the email names an account and the password is its password. */
+  /**
+   * True when the email names an account and the password is its password. Counted like a
+   * login's check: while the address is throttled this throws {@link TooManyAttemptsError}
+   * without checking the password.
+   */
   async validLogin(email: string, password: string): Promise<boolean> {
-    return (await this.authenticate(parseEmail(email), password)).verified !== undefined;
+    const parsed = parseEmail(email);
+    if (parsed === null) return (await this.authenticate(null, password)).verified !== undefined;
+    const verified = await this.passwordCheck.attempt(
+      parsed.key,
+      async () => (await this.authenticate(parsed, password)).verified,
+    );
+    return verified !== undefined;
   }
 
   /**

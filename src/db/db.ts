@@ -6,6 +6,7 @@
  */
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { emailKey } from '../auth/email.js';
 import type { Database } from './connection.js';
 import { InvalidAttributeError, InvalidRequestError, NoResultFoundError, run } from './errors.js';
 import { USER_COLUMNS, type Schema, type User, type UserUpdate } from './schema.js';
@@ -25,8 +26,8 @@ export class DB {
 
   /**
    * Inserts a user and returns the stored row; a taken email or comparison key throws
-   * {@link UniqueViolationError}. `emailKey` defaults to the email itself, which is right only
-   * for an address that is its own key (plain ASCII in lower case).
+   * {@link UniqueViolationError}. `emailKey` defaults to the email's own comparison key (the
+   * course's `add_user(email, hashed_password)` takes no key).
    */
   async addUser(
     email: string,
@@ -39,7 +40,7 @@ export class DB {
         .insertInto('users')
         .values({
           email,
-          email_key: options.emailKey ?? email,
+          email_key: options.emailKey ?? emailKey(email),
           hashed_password: hashedPassword,
           created_at: now,
           updated_at: now,

@@ -311,7 +311,9 @@ const MOST_IDS_REPORTED = 1000;
 /**
  * Adds `users.email_key`, fills it from each stored address, and makes it unique. Of accounts
  * whose keys collide, one keeps the key (the first whose address is in today's normal form, or
- * else the oldest); the others keep a null key and are still found by their exact address. On
+ * else the oldest); the others keep a null key and are found by their exact address only, which
+ * no typed input reaches for an address not in today's normal form (such an account could never
+ * log in before either: the log names it for the operator). On
  * SQLite, which runs this outside a transaction, every step can be run again: a run cut short is
  * completed by the next one.
  */
@@ -396,7 +398,7 @@ async function addEmailKeys(db: AnyDb, engine: Engine, log: MigrationLog | undef
         count: collisions.reduce((total, collision) => total + collision.others.length, 0),
         collisions: collisions.slice(0, MOST_IDS_REPORTED),
       },
-      'accounts whose email addresses compare equal to an older account: each still logs in with its exact address, and look-alikes of it reach the account listed as kept',
+      'accounts whose email addresses compare equal to another account: look-alikes reach the account listed as kept; each other one logs in with its exact address if it is in normal form, and cannot otherwise (resolve those by hand)',
     );
   }
 }

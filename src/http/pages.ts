@@ -364,7 +364,8 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
 
     pages.post('/reset', { ...hidden, ...limited('resetPassword') }, async (request, reply) => {
       const read = fieldsOf(request);
-      const token = read('token');
+      // Longer than any token: the same refusal as a wrong one, and never echoed into the page.
+      const token = read('token').length > maxLengthOf('token') ? '' : read('token');
       const values = { email: read('email') };
       const again = (status: number, errors: Record<string, string>) =>
         sendPage(

@@ -9,14 +9,14 @@ import type { Mailer } from './mailer.js';
 export interface MailFailure {
   /** When the first of the failed messages failed (epoch milliseconds). */
   readonly since: number;
-  /** What the last one's transport said. */
+  /**
+   * The kind of the last one's failure: the transport's error code (`ETIMEDOUT`, `EAUTH`…), never
+   * its message, which may name hosts and addresses (the log has it in full).
+   */
   readonly lastError: string;
   /** Messages failed since then. */
   readonly failures: number;
 }
-
-/** Longest error text kept: it is shown on /readyz. */
-const MAX_ERROR_LENGTH = 200;
 
 export class MailHealth {
   private current: MailFailure | undefined;
@@ -49,11 +49,17 @@ export class MailHealth {
 
   private recordFailure(error: unknown): void {
     this.onFailure();
-    const text = error instanceof Error ? error.message : String(error);
     this.current = {
       since: this.current?.since ?? this.clock.now(),
-      lastError: text.split('\n')[0]?.slice(0, MAX_ERROR_LENGTH) ?? '',
+      lastError: errorKind(error),
       failures: (this.current?.failures ?? 0) + 1,
     };
   }
+}
+
+/** A short, safe name for `error`: its code when it is a plain token, else its class name. */
+function errorKind(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(code)) return code;
+  return error instanceof Error ? error.name : 'Error';
 }

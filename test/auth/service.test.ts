@@ -4,6 +4,7 @@ import {
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
+  TooManyAttemptsError,
   UnknownEmailError,
   UserAlreadyExistsError,
 } from '../../src/auth/errors.js';
@@ -82,6 +83,26 @@ describe('validLogin', () => {
     assert.equal(await auth.validLogin('bob@example.com', `${password}extra`), false);
     assert.equal(await auth.validLogin('bob@example.com', password.slice(0, -1)), false);
     assert.equal(await auth.validLogin('bob@example.com', `${password}\0`), false);
+  });
+
+  test('is throttled like a login: parallel wrong passwords get no more checks than allowed', async () => {
+    const hasher = new CountingHasher();
+    const { auth } = await startTestService(
+      { RATE_LIMIT: 'on', LOGIN_THROTTLE_AFTER: '3' },
+      // The test service's clock stands still: the block lasts however slow the machine.
+      { hasher },
+    );
+    await auth.registerUser('bob@example.com', PASSWORD);
+    hasher.verifications = [];
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => auth.validLogin('bob@example.com', 'wrong password')),
+    );
+    assert.equal(hasher.verifications.length, 3);
+    const refused = results.filter((result) => result.status === 'rejected');
+    assert.equal(refused.length, 17);
+    for (const result of refused) assert.ok(result.reason instanceof TooManyAttemptsError);
+    await assert.rejects(auth.validLogin('bob@example.com', PASSWORD), TooManyAttemptsError);
+    assert.equal(hasher.verifications.length, 3);
   });
 
   test('an unknown email costs one bcrypt comparison, like a wrong password', async () => {

@@ -163,6 +163,18 @@ describe('malformed login emails', () => {
     }
     assert.equal((await pagePost(app, '/forgot', { email: LONG_EMAIL })).statusCode, 400);
   });
+
+  test('the reset page refuses a token longer than any, like a wrong one, without echoing it', async () => {
+    const { app } = await startTestService();
+    const token = `${'f'.repeat(8000)}-marker`;
+    const reset = await pagePost(app, '/reset', {
+      token,
+      email: 'bob@example.com',
+      new_password: 'a long enough password',
+    });
+    assert.equal(reset.statusCode, 403);
+    assert.doesNotMatch(reset.body, /-marker/);
+  });
 });
 
 describe('normalization', () => {

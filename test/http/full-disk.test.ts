@@ -116,6 +116,25 @@ test('/readyz answers 503 while writes fail for lack of space, and 200 once one 
   assert.deepEqual((await readiness(service)).body, { status: 'ready' });
 });
 
+test('/readyz stays 503 on a full disk after statements that write nothing succeed', async () => {
+  const disk = await simulatedDisk();
+  const service = await startOn(disk);
+  await disk.fill();
+  await signUpUntilRefused(service);
+  // A logout without a session, a wrong reset token and an unknown login change no row: on
+  // SQLite the statements they run, if any, succeed on a full disk all the same.
+  await service.app.inject({ method: 'DELETE', url: '/sessions' });
+  await submit(service.app, 'PUT', '/reset_password', {
+    email: 'nobody@example.com',
+    reset_token: crypto.randomUUID(),
+    new_password: 'correct horse',
+  });
+  await disk.database?.kysely.deleteFrom('throttles').where('subject', '=', 'none').execute();
+  const stillFull = await readiness(service);
+  assert.equal(stillFull.status, 503, 'a statement that changed nothing proves no space');
+  assert.match(stillFull.body.message ?? '', NO_SPACE);
+});
+
 test('/readyz finds out by itself that space is back, with no other traffic', async () => {
   const disk = await simulatedDisk();
   const service = await startOn(disk);

@@ -88,7 +88,9 @@ test('a stalled SMTP server fails each email within the deadline, counted and sh
   assert.equal(body.mail?.status, 'failing');
   assert.equal(body.mail.since, new Date(firstFailure).toISOString());
   assert.equal(body.mail.failures, 2);
-  assert.notEqual(body.mail.lastError, '');
+  // The kind of failure only: the transport's message names the server's address.
+  assert.match(body.mail.lastError, /^[A-Za-z0-9_]+$/);
+  assert.doesNotMatch(failing.body, /127\.0\.0\.1|localhost/);
 
   front.mode = 'passing';
   clock.advanceSeconds(120);
