@@ -152,6 +152,9 @@ export function migrations(
       // Several sessions per account: each its own row. The live session of every account moves
       // over under the same token digest, so nobody is logged out by the upgrade.
       async up(db: AnyDb) {
+        // The old index goes first: on SQLite the page it frees then holds the new table, rather
+        // than staying free in the file.
+        await db.schema.dropIndex('users_session_id_key').ifExists().execute();
         await createSessions(db);
         await moveSessionsOutOfUsers(db, engine);
       },
@@ -219,7 +222,7 @@ async function usersHasColumn(db: AnyDb, engine: Engine, name: string): Promise<
 
 /**
  * Copies every session held in `users` into `sessions` (a copy already there is skipped), then
- * drops the index and the three columns. On SQLite, which runs this outside a transaction, a run
+ * drops the three columns. On SQLite, which runs this outside a transaction, a run
  * cut short is completed by the next one.
  */
 async function moveSessionsOutOfUsers(db: AnyDb, engine: Engine): Promise<void> {
@@ -263,7 +266,6 @@ async function moveSessionsOutOfUsers(db: AnyDb, engine: Engine): Promise<void> 
         .execute();
     }
   }
-  await db.schema.dropIndex('users_session_id_key').ifExists().execute();
   for (const column of ['session_id', 'session_created_at', 'session_seen_at']) {
     if (await usersHasColumn(db, engine, column)) {
       await db.schema.alterTable('users').dropColumn(column).execute();
