@@ -36,10 +36,12 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { bcryptHasher, limitConcurrency } from '../src/auth/passwords.js';
-import { digestToken, generateUuid } from '../src/auth/tokens.js';
+import { SessionManager } from '../src/auth/sessions.js';
+import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Engine } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrations.js';
+import { Sessions } from '../src/db/sessions.js';
 import { freePort } from '../test/support/ports.js';
 
 const { values: args } = parseArgs({
@@ -326,15 +328,22 @@ async function seed(url: string, count: number, signedIn: number, hash: string):
         SELECT 'seed' || n || '@example.com', 'seed' || n || '@example.com', ${hash}, ${now}, ${now}
         FROM seq`.execute(database.kysely);
     }
+    const { sessionTtl, sessionIdleTtl, sessionsPerUser } = loadConfig({});
+    const starter = new SessionManager(new Sessions(database), systemClock, {
+      sessionTtl,
+      sessionIdleTtl,
+      sessionsPerUser,
+    });
     const sessions: string[] = [];
     for (let i = 0; i < signedIn; i += 1) {
-      const sessionId = generateUuid();
-      await database.kysely
-        .updateTable('users')
-        .set({ session_id: digestToken(sessionId), session_created_at: now, session_seen_at: now })
+      const { id } = await database.kysely
+        .selectFrom('users')
+        .select('id')
         .where('email', '=', `seed${Math.floor(((i + 0.5) * count) / signedIn) + 1}@example.com`)
-        .execute();
-      sessions.push(sessionId);
+        .executeTakeFirstOrThrow();
+      const started = await starter.start(id);
+      if (started === null) throw new Error(`no session opened for user ${id}`);
+      sessions.push(started.token);
     }
     return sessions;
   } finally {

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { AccountAdmin } from './auth/admin.js';
+import { SessionManager } from './auth/sessions.js';
 import { AuditLog } from './auth/audit.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
 import {
@@ -24,6 +25,7 @@ import type { Config } from './config.js';
 import { AuditEvents } from './db/audit-events.js';
 import { openDatabase, type Database } from './db/connection.js';
 import { DB } from './db/db.js';
+import { Sessions } from './db/sessions.js';
 import { migrateToLatest, pendingMigrations } from './db/migrations.js';
 import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
@@ -88,11 +90,13 @@ export async function createService(
     config.hibp ? pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) : undefined,
   );
   const db = new DB(database, clock);
+  const sessions = new SessionManager(new Sessions(database), clock, config);
   const throttles = new Throttles(database.kysely);
   const mailHealth = new MailHealth(clock, () => metrics.mailFailures.inc());
   const mailer = mailHealth.watch(overrides.mailer ?? createMailer(config, logger));
   const auth = new Auth({
     db,
+    sessions,
     throttles,
     hasher,
     passwordRules,
@@ -111,7 +115,7 @@ export async function createService(
     hasher,
     passwordRules,
     clock,
-    settings: config,
+    sessions,
   });
   const redis =
     config.rateLimit && config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;

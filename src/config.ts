@@ -20,6 +20,8 @@ export interface Config {
   readonly passwordMinLength: number;
   readonly sessionTtl: number;
   readonly sessionIdleTtl: number;
+  /** Most sessions one account holds at once; a login beyond ends the least recently seen. */
+  readonly sessionsPerUser: number;
   readonly resetTokenTtl: number;
   readonly resetTokenInResponse: boolean;
   /** Origin (and optional path prefix) users reach the service at; no trailing slash. */
@@ -97,6 +99,7 @@ export const DEFAULTS = {
   PASSWORD_MIN_LENGTH: 8,
   SESSION_TTL: 7 * 24 * 3600,
   SESSION_IDLE_TTL: 24 * 3600,
+  SESSIONS_PER_USER: 10,
   RESET_TOKEN_TTL: 30 * 60,
   MAIL_FROM: 'Bienvenue <no-reply@localhost>',
   LOG_LEVEL: 'info',
@@ -165,6 +168,7 @@ export function loadConfig(env: Environment): Config {
   const year = 366 * 24 * 3600;
   const sessionTtl = integer('SESSION_TTL', DEFAULTS.SESSION_TTL, 1, year);
   const sessionIdleTtl = integer('SESSION_IDLE_TTL', DEFAULTS.SESSION_IDLE_TTL, 1, year);
+  const sessionsPerUser = integer('SESSIONS_PER_USER', DEFAULTS.SESSIONS_PER_USER, 1, 1000);
   const resetTokenTtl = integer('RESET_TOKEN_TTL', DEFAULTS.RESET_TOKEN_TTL, 1, 7 * 24 * 3600);
   const resetTokenInResponse = boolean('RESET_TOKEN_IN_RESPONSE', false);
 
@@ -249,6 +253,7 @@ export function loadConfig(env: Environment): Config {
     passwordMinLength,
     sessionTtl,
     sessionIdleTtl,
+    sessionsPerUser,
     resetTokenTtl,
     resetTokenInResponse,
     publicUrl,

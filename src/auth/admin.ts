@@ -13,7 +13,8 @@ import type { AuditEventType, AuditLog, RequestContext } from './audit.js';
 import { emailKey, parseEmail } from './email.js';
 import { UnknownEmailError } from './errors.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
-import { LOGIN, sessionIsLive } from './rules.js';
+import { LOGIN } from './rules.js';
+import type { SessionManager } from './sessions.js';
 
 /** What an operator sees of an account: never a hash, a session id or a token. */
 export interface AccountSummary {
@@ -44,10 +45,8 @@ export interface AccountAdminDependencies {
   readonly hasher: PasswordHasher;
   readonly passwordRules: PasswordRules;
   readonly clock: Clock;
-  readonly settings: { readonly sessionTtl: number; readonly sessionIdleTtl: number };
+  readonly sessions: SessionManager;
 }
-
-const ENDED_SESSION = { session_id: null, session_created_at: null, session_seen_at: null };
 
 export class AccountAdmin {
   constructor(private readonly deps: AccountAdminDependencies) {}
@@ -62,7 +61,7 @@ export class AccountAdmin {
     return this.summarize(await this.account(email));
   }
 
-  /** Deletes the account (its audit trail stays). */
+  /** Deletes the account and so its sessions (its audit trail stays). */
   async deleteUser(email: string, context?: RequestContext): Promise<void> {
     const user = await this.account(email);
     await this.deps.db.deleteUser(user.id);
@@ -70,7 +69,7 @@ export class AccountAdmin {
     this.record('account_deleted', user, context);
   }
 
-  /** Sets a new password (the usual rules apply), ends the session, lifts login throttling. */
+  /** Sets a new password (the usual rules apply), ends every session, lifts login throttling. */
   async setPassword(email: string, password: string, context?: RequestContext): Promise<void> {
     const user = await this.account(email);
     const accepted = await this.deps.passwordRules.accept(password);
@@ -79,15 +78,16 @@ export class AccountAdmin {
       hashed_password: hashed,
       reset_token: null,
       reset_token_expires_at: null,
-      ...ENDED_SESSION,
     });
+    await this.deps.sessions.endAll(user.id);
     await this.deps.throttles.clear(LOGIN, emailKey(user.email));
     this.record('password_changed', user, context);
   }
 
+  /** Ends every session of the account. */
   async revokeSessions(email: string, context?: RequestContext): Promise<void> {
     const user = await this.account(email);
-    await this.deps.db.updateUser(user.id, ENDED_SESSION);
+    await this.deps.sessions.endAll(user.id);
     this.record('sessions_revoked', user, context);
   }
 
@@ -139,7 +139,7 @@ export class AccountAdmin {
       id: user.id,
       email: user.email,
       createdAt: new Date(user.created_at).toISOString(),
-      sessionActive: sessionIsLive(user, now, this.deps.settings),
+      sessionActive: (await this.deps.sessions.liveOf(user.id)).length > 0,
       resetPending: user.reset_token_expires_at !== null && user.reset_token_expires_at > now,
       failedLogins: throttle?.count ?? 0,
       loginBlockedUntil: blocked !== null && blocked > now ? new Date(blocked).toISOString() : null,

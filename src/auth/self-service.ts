@@ -2,18 +2,19 @@
  * Account self-service, reached through the Auth service: a logged-in user changes their password
  * or deletes their account. Both need a live session and the account's current password, which
  * is checked like a login: the same guarded check and per-email count (an attempt is counted
- * before the password is checked), the same audit events on failure.
+ * before the password is checked), the same audit events on failure. A password change ends every
+ * session of the account but the one that made it, which carries on under a new token.
  */
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
-import type { User } from '../db/schema.js';
+import type { SessionRow, User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordChangedMessage } from '../mail/messages.js';
 import type { AuditLog, RequestContext } from './audit.js';
 import { emailKey } from './email.js';
 import type { GuardedCheck } from './guarded-check.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
-import { digestToken, generateUuid } from './tokens.js';
+import type { SessionManager } from './sessions.js';
 
 /** Why account self-service refused: no live session, or not the account's current password. */
 export type SelfServiceRefusal = 'not_logged_in' | 'wrong_password';
@@ -25,12 +26,11 @@ export interface SelfServiceDependencies {
   readonly mailer: Mailer;
   readonly passwordRules: PasswordRules;
   readonly audit: AuditLog;
+  readonly sessions: SessionManager;
   /** The guarded check that logins go through too, so both share one count per email. */
   readonly passwordCheck: GuardedCheck;
   /** Base of the links put in emails. */
   readonly publicUrl: string;
-  /** The user of live session `sessionId`, or null. */
-  userOfSession(sessionId: string | undefined): Promise<User | null>;
   /** The account of `email`, as stored after the check, if `password` is its password. */
   verify(email: string, password: string, signal?: AbortSignal): Promise<User | undefined>;
   /** Runs `work` off the caller's path (awaited at shutdown); failures are logged. */
@@ -41,37 +41,38 @@ export class AccountSelfService {
   constructor(private readonly deps: SelfServiceDependencies) {}
 
   /**
-   * Changes the password of the user of live session `sessionId`, given the current one. Starts
-   * a new session (the old one ends), forgets any pending reset token and emails the account
-   * holder. Throws {@link PasswordPolicyError} or {@link TooManyAttemptsError}.
+   * Changes the password of the user of live session `sessionId`, given the current one. That
+   * session carries on (same public id, same times) under a new token, returned to be set as the
+   * cookie, the old token stops working; every other session of the account ends. Forgets any
+   * pending reset token and emails the account holder. Throws {@link PasswordPolicyError} or
+   * {@link TooManyAttemptsError}.
    */
   async changePassword(
     sessionId: string | undefined,
     passwords: { readonly current: string; readonly new: string },
     context?: RequestContext,
   ): Promise<{ user: User; sessionId: string } | SelfServiceRefusal> {
-    const { db, hasher, clock, passwordRules } = this.deps;
-    const user = await this.confirmPassword(sessionId, passwords.current, context);
-    if (typeof user === 'string') return user;
+    const { db, hasher, clock, passwordRules, sessions } = this.deps;
+    const confirmed = await this.confirmPassword(sessionId, passwords.current, context);
+    if (typeof confirmed === 'string') return confirmed;
+    const { user, session } = confirmed;
     const hashedPassword = await hasher.hash(await passwordRules.accept(passwords.new), {
       signal: context?.signal,
     });
-    const newSessionId = generateUuid();
-    const now = clock.now();
     // Only over the session and password just checked: a concurrent logout, reset or change wins.
+    // The session's token is replaced first (while the old password holds), then the password,
+    // then the other sessions end: a login that verified the old password meanwhile either opened
+    // its session before the new password was in, and that session ends here, or opened none.
+    const newSessionId = await sessions.renew(session, user.hashed_password);
+    if (newSessionId === null) return 'not_logged_in';
     const changed = await db.compareAndUpdateUser(
       user.id,
-      { hashed_password: user.hashed_password, session_id: user.session_id },
-      {
-        hashed_password: hashedPassword,
-        reset_token: null,
-        reset_token_expires_at: null,
-        session_id: digestToken(newSessionId),
-        session_created_at: now,
-        session_seen_at: now,
-      },
+      { hashed_password: user.hashed_password },
+      { hashed_password: hashedPassword, reset_token: null, reset_token_expires_at: null },
     );
     if (!changed) return 'not_logged_in';
+    await sessions.endAllBut(user.id, session.id);
+    const now = clock.now();
     this.deps.audit.record({ type: 'password_changed', user, context });
     const message = passwordChangedMessage({
       to: user.email,
@@ -83,30 +84,36 @@ export class AccountSelfService {
   }
 
   /**
-   * Deletes the account of live session `sessionId`, given its password; its session ends with
-   * it (its audit trail stays). Returns the deleted user. Throws {@link TooManyAttemptsError}.
+   * Deletes the account of live session `sessionId`, given its password; all its sessions end
+   * with it (its audit trail stays). Returns the deleted user. Throws {@link TooManyAttemptsError}.
    */
   async deleteAccount(
     sessionId: string | undefined,
     password: string,
     context?: RequestContext,
   ): Promise<User | SelfServiceRefusal> {
-    const user = await this.confirmPassword(sessionId, password, context);
-    if (typeof user === 'string') return user;
+    const confirmed = await this.confirmPassword(sessionId, password, context);
+    if (typeof confirmed === 'string') return confirmed;
+    const { user } = confirmed;
+    // Its sessions go with it (ON DELETE CASCADE).
     if (!(await this.deps.db.deleteUser(user.id))) return 'not_logged_in';
     this.deps.audit.record({ type: 'account_deleted', user, context });
     return user;
   }
 
-  /** The user of live session `sessionId` if `password` is theirs; checked like a login. */
+  /**
+   * The live session `sessionId` and its account, as stored after the check, if `password` is
+   * the account's; checked like a login.
+   */
   private async confirmPassword(
     sessionId: string | undefined,
     password: string,
     context?: RequestContext,
-  ): Promise<User | SelfServiceRefusal> {
+  ): Promise<{ user: User; session: SessionRow } | SelfServiceRefusal> {
     const { audit, passwordCheck } = this.deps;
-    const user = await this.deps.userOfSession(sessionId);
-    if (user === null) return 'not_logged_in';
+    const found = await this.deps.sessions.validate(sessionId);
+    if (found === null) return 'not_logged_in';
+    const { user, session } = found;
     // Counted under the address's comparison key, as logins are.
     const verified = await passwordCheck.attempt(
       emailKey(user.email),
@@ -117,6 +124,6 @@ export class AccountSelfService {
       audit.record({ type: 'login_failed', user, context });
       return 'wrong_password';
     }
-    return verified;
+    return { user: verified, session };
   }
 }

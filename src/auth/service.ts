@@ -7,8 +7,9 @@
  * - Login costs one bcrypt comparison whether or not the account exists, and whether or not the
  *   email is well formed; a malformed one is never queried nor stored.
  * - Addresses are compared by their key (auth/email.ts): look-alikes are one account.
- * - A session ends at the first of: logout, a new login, a password reset, `sessionTtl` after it
- *   began, `sessionIdleTtl` after its last recorded activity.
+ * - An account has up to `sessionsPerUser` sessions (auth/sessions.ts): each login opens one more
+ *   and leaves the others alone, but for the least recently seen beyond the cap. Logout ends the
+ *   caller's own session; a password reset or the account's deletion ends all of them.
  * - A reset token works once, for its own account, until `resetTokenTtl` has passed.
  * - Account self-service (changing the password, deleting the account) needs a live session and
  *   the current password, which is checked and throttled like a login.
@@ -38,13 +39,16 @@ import {
   type PasswordHasher,
   type PasswordRules,
 } from './passwords.js';
-import { LOGIN, RESET_EMAIL, RESET_EMAIL_COOLDOWN, sessionIsLive } from './rules.js';
+import { LOGIN, RESET_EMAIL, RESET_EMAIL_COOLDOWN } from './rules.js';
+import type { SessionManager } from './sessions.js';
 import { digestToken, generateUuid, isUuid } from './tokens.js';
 
 /** Durations in seconds. */
 export interface AuthSettings {
   readonly sessionTtl: number;
   readonly sessionIdleTtl: number;
+  /** Most sessions one account holds at once. */
+  readonly sessionsPerUser: number;
   readonly resetTokenTtl: number;
   /** Base of the links put in emails; never taken from a request. */
   readonly publicUrl: string;
@@ -63,6 +67,8 @@ export interface ThrottlingSettings {
 
 export interface AuthDependencies {
   readonly db: DB;
+  /** Starts, validates and ends sessions (shared with account administration). */
+  readonly sessions: SessionManager;
   readonly hasher: PasswordHasher;
   readonly clock: Clock;
   readonly mailer: Mailer;
@@ -75,8 +81,6 @@ export interface AuthDependencies {
   readonly backgroundDelayMs?: () => number;
 }
 
-/** Activity is written back at most this often, so that reading a session is not a write. */
-const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
 /** Reset emails waiting to be sent at once; beyond this, requests are dropped (and logged). */
 export const MAX_PENDING_RESET_EMAILS = 100;
 /** With abuse protection on, an account gets at most one reset email in this time. */
@@ -91,7 +95,7 @@ export class Auth {
   private readonly mailer: Mailer;
   private readonly logger: Logger;
   private readonly settings: AuthSettings;
-  private readonly sessionRefreshIntervalMs: number;
+  private readonly sessions: SessionManager;
   /** Compared against when an email is unknown, so that login costs the same either way. */
   private readonly dummyHash: Promise<string>;
   private readonly backgroundTasks = new Set<Promise<void>>();
@@ -115,6 +119,7 @@ export class Auth {
     this.throttles = dependencies.throttles;
     this.passwordRules = dependencies.passwordRules;
     this.audit = dependencies.audit;
+    this.sessions = dependencies.sessions;
     const throttling = this.settings.throttling;
     this.passwordCheck = new GuardedCheck({
       throttles: this.throttles,
@@ -134,17 +139,12 @@ export class Auth {
       ...dependencies,
       passwordCheck: this.passwordCheck,
       publicUrl: this.settings.publicUrl,
-      userOfSession: (sessionId) => this.getUserFromSessionId(sessionId),
       verify: async (email, password, signal) =>
         (await this.authenticate(storedEmail(email), password, signal)).verified,
       inBackground: (work, failure) => this.inBackground(work, failure),
     });
     this.backgroundDelayMs =
       dependencies.backgroundDelayMs ?? (() => randomInt(MAX_RESET_DELAY_MS + 1));
-    this.sessionRefreshIntervalMs = Math.min(
-      MAX_SESSION_REFRESH_INTERVAL_MS,
-      (this.settings.sessionIdleTtl * 1000) / 2,
-    );
     this.dummyHash = this.hasher.hash(generateUuid());
     // Surfaced when awaited; never an unhandled rejection meanwhile.
     this.dummyHash.catch(() => undefined);
@@ -208,9 +208,9 @@ export class Auth {
   }
 
   /**
-   * Checks the credentials and, when they are right, starts a new session (ending any other one of
-   * that user). Returns the new session id, to be given to the client once, or null. With
-   * throttling on, attempts are counted per email (known or not, alike) before the password is
+   * Checks the credentials and, when they are right, opens a new session, leaving the account's
+   * others alone (but for the least recently seen beyond `sessionsPerUser`). Returns the new
+   * session id, to be given to the client once, or null. With throttling on, attempts are counted per email (known or not, alike) before the password is
    * checked, and after `loginAfter` of them each further attempt must wait, the wait doubling up
    * to `loginMaxDelaySeconds`: during it this throws {@link TooManyAttemptsError} without checking
    * the password (see {@link GuardedCheck}). A successful login or a completed reset clears the
@@ -240,14 +240,15 @@ export class Auth {
         }
         // Only while the password just verified is still the account's: a reset that completed
         // during the comparison must not be outlived by a session opened with the old password.
-        const sessionId = await this.startSession(user.id, {
-          hashed_password: user.hashed_password,
+        const started = await this.sessions.start(user.id, {
+          whilePasswordIs: user.hashed_password,
+          context,
         });
-        if (sessionId === null) {
+        if (started === null) {
           this.audit.record({ type: 'login_failed', user, context });
           return undefined;
         }
-        return { user, sessionId };
+        return { user, sessionId: started.token };
       },
       context,
     );
@@ -256,33 +257,36 @@ export class Auth {
     return session;
   }
 
-  /** Starts a new session for the account of `email` and returns its id; null for no account. */
+  /**
+   * Opens a new session for the account of `email` (no password asked) and returns its id; null
+   * for no account.
+   */
   async createSession(email: string): Promise<string | null> {
     const parsed = parseEmail(email);
     const user = parsed === null ? undefined : await this.db.findUserByEmail(parsed);
-    return user === undefined ? null : this.startSession(user.id, {});
+    return user === undefined ? null : ((await this.sessions.start(user.id))?.token ?? null);
   }
 
   /** The user whose live session `sessionId` is; null when absent, unknown or expired. */
   async getUserFromSessionId(sessionId: string | null | undefined): Promise<User | null> {
-    if (!isUuid(sessionId)) return null;
-    const sessionDigest = digestToken(sessionId);
-    const user = await this.db.findUserBySessionDigest(sessionDigest);
-    const now = this.clock.now();
-    if (user === undefined || !sessionIsLive(user, now, this.settings)) return null;
-    if (now - (user.session_seen_at ?? now) >= this.sessionRefreshIntervalMs) {
-      await this.db.touchSession(user.id, sessionDigest, now);
-    }
-    return user;
+    return (await this.sessions.validate(sessionId))?.user ?? null;
   }
 
-  /** Ends the session of user `userId`, if any (a logout). */
+  /**
+   * Logs out: ends live session `sessionId` only, the account's others stay. False when it is
+   * not a live session.
+   */
+  async logout(sessionId: string | null | undefined, context?: RequestContext): Promise<boolean> {
+    const found = await this.sessions.validate(sessionId);
+    if (found === null || sessionId == null) return false;
+    await this.sessions.end(sessionId);
+    this.audit.record({ type: 'logout', user: found.user, context });
+    return true;
+  }
+
+  /** Ends every session of user `userId` (the course's `destroy_session`). */
   async destroySession(userId: number, context?: RequestContext): Promise<void> {
-    await this.db.updateUser(userId, {
-      session_id: null,
-      session_created_at: null,
-      session_seen_at: null,
-    });
+    await this.sessions.endAll(userId);
     this.audit.record({ type: 'logout', user: { id: userId }, context });
   }
 
@@ -323,7 +327,8 @@ export class Auth {
   }
 
   /**
-   * Sets a new password with a reset token, then forgets the token and ends the user's session.
+   * Sets a new password with a reset token, then forgets the token and ends every session of the
+   * account (also one being opened with the old password meanwhile).
    * With `email`, the token must also belong to that address. Throws
    * {@link PasswordPolicyError} or {@link InvalidResetTokenError}; of concurrent uses of one token,
    * exactly one succeeds.
@@ -354,6 +359,8 @@ export class Auth {
       now: this.clock.now(),
     });
     if (!consumed) throw new InvalidResetTokenError();
+    // After the new hash is in: a login that verified the old one can no longer open a session.
+    await this.sessions.endAll(user.id);
     await this.passwordCheck.clear(emailKey(user.email));
     this.audit.record({ type: 'password_reset_completed', user, context: options.context });
   }
@@ -433,18 +440,6 @@ export class Auth {
       }
     }
     return { account: user, verified: user };
-  }
-
-  /** A new session for `userId` if its row still holds `expected`; null if it no longer does. */
-  private async startSession(userId: number, expected: Partial<User>): Promise<string | null> {
-    const sessionId = generateUuid();
-    const now = this.clock.now();
-    const started = await this.db.compareAndUpdateUser(userId, expected, {
-      session_id: digestToken(sessionId),
-      session_created_at: now,
-      session_seen_at: now,
-    });
-    return started ? sessionId : null;
   }
 
   private async issueResetToken(userId: number): Promise<string> {

@@ -2,13 +2,13 @@
  * The course's DB class: the only code that reads or writes the `users` table. It knows nothing of
  * passwords, tokens or HTTP; it stores what the Auth service hands it. Besides the course's three
  * methods it offers the few conditional updates that must be atomic in the database itself.
+ * Sessions, once columns of `users`, have a table and a repository of their own (sessions.ts).
  */
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { emailKey } from '../auth/email.js';
 import type { Database } from './connection.js';
 import { InvalidAttributeError, InvalidRequestError, NoResultFoundError, run } from './errors.js';
-import { sessionLookup, type SessionLookup } from './session-lookup.js';
 import { USER_COLUMNS, type Schema, type User, type UserUpdate } from './schema.js';
 
 type UserColumn = keyof User;
@@ -16,19 +16,12 @@ export type UserFilters = Readonly<Partial<User>>;
 
 export class DB {
   private readonly kysely: Kysely<Schema>;
-  private readonly bySessionDigest: SessionLookup;
 
   constructor(
-    database: Pick<Database, 'kysely' | 'sqlite' | 'pool'>,
+    database: Pick<Database, 'kysely'>,
     private readonly clock: Clock,
   ) {
     this.kysely = database.kysely;
-    this.bySessionDigest = sessionLookup(database);
-  }
-
-  /** The user whose session id digest is `sessionDigest`: one indexed lookup. */
-  findUserBySessionDigest(sessionDigest: string): Promise<User | undefined> {
-    return this.bySessionDigest(sessionDigest);
   }
 
   /**
@@ -161,22 +154,10 @@ export class DB {
     return result.numDeletedRows === 1n;
   }
 
-  /** Records activity on a session, only if it is still the user's live session. */
-  async touchSession(userId: number, sessionDigest: string, now: number): Promise<void> {
-    await run(() =>
-      this.kysely
-        .updateTable('users')
-        .set({ session_seen_at: now })
-        .where('id', '=', userId)
-        .where('session_id', '=', sessionDigest)
-        .execute(),
-    );
-  }
-
   /**
    * In one statement: if user `userId` still holds the unexpired reset token `tokenDigest`, sets
-   * the new password hash, clears the token and ends the session. Of concurrent calls with the
-   * same token, exactly one returns true.
+   * the new password hash and clears the token (the caller then ends the account's sessions). Of
+   * concurrent calls with the same token, exactly one returns true.
    */
   async consumeResetToken(options: {
     userId: number;
@@ -192,9 +173,6 @@ export class DB {
           hashed_password: hashedPassword,
           reset_token: null,
           reset_token_expires_at: null,
-          session_id: null,
-          session_created_at: null,
-          session_seen_at: null,
           updated_at: now,
         })
         .where('id', '=', userId)

@@ -1,6 +1,7 @@
 /**
- * The database schema as Kysely sees it. The `users` table keeps the course's five columns under
- * their original names; the rest hold what expiry, bookkeeping and address comparison need. Times are integer epoch
+ * The database schema as Kysely sees it. The `users` table keeps the course's columns under their
+ * original names but `session_id`, which became the `sessions` table (several sessions per
+ * account); the rest hold what expiry, bookkeeping and address comparison need. Times are integer epoch
  * milliseconds so rows read the same on every engine, whatever its time zone.
  */
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
@@ -11,11 +12,6 @@ export interface UsersTable {
   email: string;
   /** bcrypt hash. */
   hashed_password: string;
-  /** SHA-256 hex digest of the live session id, or null when logged out. */
-  session_id: string | null;
-  session_created_at: number | null;
-  /** Last recorded activity of the session; refreshed at most every few minutes. */
-  session_seen_at: number | null;
   /** SHA-256 hex digest of the outstanding reset token, or null. */
   reset_token: string | null;
   reset_token_expires_at: number | null;
@@ -42,6 +38,35 @@ export interface ThrottlesTable {
   blocked_until: number | null;
 }
 
+/** How a session was authenticated. */
+export type AuthMethod = 'password';
+
+/**
+ * One row per session. `id` is public (shown to the account holder, named by operators): random,
+ * never the token nor derived from it. The token the client holds is stored only as its digest.
+ */
+export interface SessionsTable {
+  id: string;
+  /** The account; deleting it deletes its sessions (foreign key, ON DELETE CASCADE). */
+  user_id: number;
+  /** SHA-256 hex digest of the token in the client's cookie; unique. */
+  token_digest: string;
+  created_at: number;
+  /** Last recorded activity; written back at most every few minutes. */
+  last_seen_at: number;
+  /** When the session ends at the latest, whatever its activity (SESSION_TTL after its start). */
+  expires_at: number;
+  /** The client's address when the session began, at most {@link SESSION_IP_MAX} characters. */
+  ip: string | null;
+  /** Its user agent, cut to {@link SESSION_USER_AGENT_MAX} characters. */
+  user_agent: string | null;
+  auth_method: AuthMethod;
+}
+
+/** Bounds of `sessions.ip` and `sessions.user_agent` (checked by the database as well). */
+export const SESSION_IP_MAX = 64;
+export const SESSION_USER_AGENT_MAX = 512;
+
 /** The audit trail: what happened to which account, when, from where. Never a secret. */
 export interface AuditEventsTable {
   id: Generated<number>;
@@ -57,6 +82,7 @@ export interface AuditEventsTable {
 
 export interface Schema {
   users: UsersTable;
+  sessions: SessionsTable;
   throttles: ThrottlesTable;
   audit_events: AuditEventsTable;
 }
@@ -65,6 +91,9 @@ export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
 
 export type Throttle = Selectable<ThrottlesTable>;
+
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
 
 export type User = Selectable<UsersTable>;
 export type NewUser = Insertable<UsersTable>;
@@ -75,9 +104,6 @@ export const USER_COLUMN_NAMES = [
   'id',
   'email',
   'hashed_password',
-  'session_id',
-  'session_created_at',
-  'session_seen_at',
   'reset_token',
   'reset_token_expires_at',
   'created_at',

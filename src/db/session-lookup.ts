@@ -1,55 +1,99 @@
 /**
- * The session lookup, run on every authenticated request: one read by the unique index on
- * `session_id`, prepared once on the driver itself rather than through the query builder, whose
- * per-query work was most of a session check's cost. Rows come back as arrays in a fixed column
- * order and are turned into users by one object literal. On SQLite, a lock held by another
- * connection is waited out off the event loop, as for every other statement.
+ * The session lookup, run on every authenticated request: one read of `sessions` by the unique
+ * index on its token digest, joined to its account, prepared once on the driver itself rather
+ * than through the query builder, whose per-query work was most of a session check's cost. Rows
+ * come back as arrays in a fixed column order and are turned into a session and its account by
+ * object literals. On SQLite, a lock held by another connection is waited out off the event loop,
+ * as for every other statement. The implementation is chosen by the database's engine.
  */
 import type SQLite from 'better-sqlite3';
 import type { Database } from './connection.js';
 import { translateDriverError } from './errors.js';
 import { waitingOutLocks } from './sqlite-locks.js';
-import { USER_COLUMN_NAMES, type User } from './schema.js';
+import { USER_COLUMN_NAMES, type AuthMethod, type SessionRow, type User } from './schema.js';
 
-export type SessionLookup = (sessionDigest: string) => Promise<User | undefined>;
+/** A session and the account it belongs to. */
+export interface SessionWithAccount {
+  readonly session: SessionRow;
+  readonly user: User;
+}
 
-const SELECT = `SELECT ${USER_COLUMN_NAMES.join(', ')} FROM users`;
+export type SessionLookup = (tokenDigest: string) => Promise<SessionWithAccount | undefined>;
 
-/** A row as the drivers return it, its columns in the order of {@link USER_COLUMN_NAMES}. */
+const SESSION_COLUMN_NAMES = [
+  'id',
+  'token_digest',
+  'created_at',
+  'last_seen_at',
+  'expires_at',
+  'ip',
+  'user_agent',
+  'auth_method',
+] as const satisfies readonly (keyof SessionRow)[];
+
+const SELECT = `SELECT ${[
+  ...USER_COLUMN_NAMES.map((column) => `u.${column}`),
+  ...SESSION_COLUMN_NAMES.map((column) => `s.${column}`),
+].join(', ')} FROM sessions s JOIN users u ON u.id = s.user_id`;
+
+/**
+ * A row as the drivers return it: the columns of {@link USER_COLUMN_NAMES}, then those of the
+ * session (id, token digest, created, last seen, expires, ip, user agent, auth method).
+ */
 export type Row = [
   number,
   string,
   string,
   string | null,
   number | null,
-  number | null,
-  string | null,
-  number | null,
   number,
   number,
   string | null,
+  string,
+  string,
+  number,
+  number,
+  number,
+  string | null,
+  string | null,
+  string,
 ];
 
-function userOf(row: Row): User {
+/** Where the token digest is in a {@link Row}. */
+const TOKEN_DIGEST = 9;
+
+function sessionOf(row: Row): SessionWithAccount {
   return {
-    id: row[0],
-    email: row[1],
-    hashed_password: row[2],
-    session_id: row[3],
-    session_created_at: row[4],
-    session_seen_at: row[5],
-    reset_token: row[6],
-    reset_token_expires_at: row[7],
-    created_at: row[8],
-    updated_at: row[9],
-    email_key: row[10],
+    user: {
+      id: row[0],
+      email: row[1],
+      hashed_password: row[2],
+      reset_token: row[3],
+      reset_token_expires_at: row[4],
+      created_at: row[5],
+      updated_at: row[6],
+      email_key: row[7],
+    },
+    session: {
+      id: row[8],
+      user_id: row[0],
+      token_digest: row[9],
+      created_at: row[10],
+      last_seen_at: row[11],
+      expires_at: row[12],
+      ip: row[13],
+      user_agent: row[14],
+      auth_method: row[15] as AuthMethod,
+    },
   };
 }
 
 /** The lookup for `database`'s engine; errors are the data layer's (see `run`). */
-export function sessionLookup(database: Pick<Database, 'sqlite' | 'pool'>): SessionLookup {
-  const { sqlite, pool } = database;
-  if (sqlite !== undefined) {
+export function sessionLookup(
+  database: Pick<Database, 'engine' | 'sqlite' | 'pool'>,
+): SessionLookup {
+  const { engine, sqlite, pool } = database;
+  if (engine === 'sqlite' && sqlite !== undefined) {
     // One statement per number of sessions asked for at once.
     const statements = new Map<number, SQLite.Statement<string[], Row>>();
     return batchLookups(MOST_PER_READ_SQLITE, (digests) => {
@@ -57,7 +101,7 @@ export function sessionLookup(database: Pick<Database, 'sqlite' | 'pool'>): Sess
       if (statement === undefined) {
         const places = digests.map(() => '?').join(', ');
         statement = sqlite
-          .prepare<string[], Row>(`${SELECT} WHERE session_id IN (${places})`)
+          .prepare<string[], Row>(`${SELECT} WHERE s.token_digest IN (${places})`)
           .raw(true);
         statements.set(digests.length, statement);
       }
@@ -66,18 +110,18 @@ export function sessionLookup(database: Pick<Database, 'sqlite' | 'pool'>): Sess
       return waitingOutLocks(sqlite, () => prepared.all(...digests));
     });
   }
-  if (pool !== undefined) {
+  if (engine === 'postgres' && pool !== undefined) {
     return batchLookups(MOST_PER_READ_POSTGRES, async (digests) => {
       const { rows } = await pool.query<Row>({
-        name: 'bienvenue_users_by_session',
-        text: `${SELECT} WHERE session_id = ANY($1::text[])`,
+        name: 'bienvenue_sessions_by_digest',
+        text: `${SELECT} WHERE s.token_digest = ANY($1::text[])`,
         values: [digests],
         rowMode: 'array',
       });
       return rows;
     });
   }
-  throw new Error('sessionLookup: the database has neither a SQLite connection nor a pool');
+  throw new Error(`sessionLookup: no ${engine} connection to read sessions through`);
 }
 
 /** Most sessions looked up by one read. */
@@ -85,8 +129,8 @@ const MOST_PER_READ_SQLITE = 32;
 const MOST_PER_READ_POSTGRES = 256;
 
 interface Waiting {
-  readonly sessionDigest: string;
-  readonly resolve: (user: User | undefined) => void;
+  readonly tokenDigest: string;
+  readonly resolve: (found: SessionWithAccount | undefined) => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -105,12 +149,12 @@ export function batchLookups(
   const flush = () => {
     const batch = waiting.splice(0, most);
     if (waiting.length > 0) setImmediate(flush);
-    const digests = [...new Set(batch.map((entry) => entry.sessionDigest))];
+    const digests = [...new Set(batch.map((entry) => entry.tokenDigest))];
     // A read that throws at once (a closed SQLite connection) fails the round like one that rejects.
     new Promise<Row[]>((resolve) => resolve(readMany(digests)))
       .then((rows) => {
-        const users = new Map(rows.map((row) => [row[3], userOf(row)]));
-        for (const entry of batch) entry.resolve(users.get(entry.sessionDigest));
+        const found = new Map(rows.map((row) => [row[TOKEN_DIGEST], sessionOf(row)]));
+        for (const entry of batch) entry.resolve(found.get(entry.tokenDigest));
       })
       .catch((error: unknown) => {
         const translated = translateDriverError(error);
@@ -118,8 +162,8 @@ export function batchLookups(
         for (const entry of batch) entry.reject(translated);
       });
   };
-  return (sessionDigest) =>
+  return (tokenDigest) =>
     new Promise((resolve, reject) => {
-      if (waiting.push({ sessionDigest, resolve, reject }) === 1) setImmediate(flush);
+      if (waiting.push({ tokenDigest, resolve, reject }) === 1) setImmediate(flush);
     });
 }

@@ -274,8 +274,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     });
 
     pages.post('/logout', hidden, async (request, reply) => {
-      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
-      if (user !== null) await auth.destroySession(user.id, contextOf(request));
+      await auth.logout(sessionCookie.read(request), contextOf(request));
       sessionCookie.clear(reply);
       return seeOther(reply, '/?notice=logged_out');
     });

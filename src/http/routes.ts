@@ -134,17 +134,16 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     '/sessions',
     {
       schema: {
-        summary: 'Log out: end the session of the session_id cookie, then redirect to /',
+        summary:
+          'Log out: end the session of the session_id cookie (the account’s other sessions stay), then redirect to /',
         response: documented({ 302: { description: 'Logged out; redirect to /', type: 'null' } }),
       },
     },
     async (request, reply) => {
-      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
-      if (user === null)
+      if (!(await auth.logout(sessionCookie.read(request), contextOf(request))))
         return reply
           .code(403)
           .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
-      await auth.destroySession(user.id, contextOf(request));
       sessionCookie.clear(reply);
       return reply.redirect('/', 302);
     },
@@ -235,7 +234,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ...limited('account'),
       schema: {
         summary:
-          'Change the password (the current one is required); answers with a new session cookie, the old session ends',
+          'Change the password (the current one is required); the session carries on under a new cookie, the account’s other sessions end',
         body: bodyWith('current_password', 'new_password'),
         response: documented({ 200: message('email', 'message'), 401: ERROR, 403: ERROR }),
       },

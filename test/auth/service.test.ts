@@ -22,7 +22,6 @@ describe('registerUser', () => {
     assert.equal(user.email, 'bob@example.com');
     assert.match(user.hashed_password, /^\$2b\$04\$/);
     assert.ok(!user.hashed_password.includes(PASSWORD));
-    assert.equal(user.session_id, null);
     assert.equal(user.reset_token, null);
   });
 
@@ -158,6 +157,26 @@ describe('login racing a password reset', () => {
     assert.equal(await login, null);
     assert.equal(await auth.validLogin('bob@example.com', 'the new password'), true);
   });
+
+  test('a login whose password check overlaps a completed password change opens no session', async () => {
+    const hasher = new GatedHasher();
+    const { auth } = await startTestService({}, { hasher });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const changing = await auth.createSession('bob@example.com');
+    let open: () => void = () => undefined;
+    hasher.gate = new Promise((resolve) => (open = resolve));
+    const login = auth.login('bob@example.com', PASSWORD);
+    while (hasher.verifications.length === 0) await new Promise((done) => setImmediate(done));
+    hasher.gate = undefined;
+    const changed = await auth.changePassword(changing ?? undefined, {
+      current: PASSWORD,
+      new: 'the new password',
+    });
+    assert.ok(typeof changed === 'object');
+    open();
+    assert.equal(await login, null);
+    assert.ok(await auth.getUserFromSessionId(changed.sessionId), 'the changing session lives on');
+  });
 });
 
 describe('sessions', () => {
@@ -171,13 +190,58 @@ describe('sessions', () => {
     assert.equal(await auth.createSession('nobody@example.com'), null);
   });
 
-  test('one live session per user: a new login ends the previous session', async () => {
+  test('several sessions per user: a new login leaves the previous one live', async () => {
     const { auth } = await startTestService();
+    await auth.registerUser('bob@example.com', PASSWORD);
+    const first = await auth.createSession('bob@example.com');
+    const second = await auth.createSession('bob@example.com');
+    assert.equal((await auth.getUserFromSessionId(first))?.email, 'bob@example.com');
+    assert.equal((await auth.getUserFromSessionId(second))?.email, 'bob@example.com');
+  });
+
+  test('SESSIONS_PER_USER=1 is the course: a new login ends the previous session', async () => {
+    const { auth } = await startTestService({ SESSIONS_PER_USER: '1' });
     await auth.registerUser('bob@example.com', PASSWORD);
     const first = await auth.createSession('bob@example.com');
     const second = await auth.createSession('bob@example.com');
     assert.equal(await auth.getUserFromSessionId(first), null);
     assert.equal((await auth.getUserFromSessionId(second))?.email, 'bob@example.com');
+  });
+
+  test('a login beyond SESSIONS_PER_USER ends the least recently seen session', async () => {
+    const { auth, clock } = await startTestService({ SESSIONS_PER_USER: '3' });
+    await auth.registerUser('bob@example.com', PASSWORD);
+    await auth.registerUser('alice@example.com', PASSWORD);
+    const alices = await auth.createSession('alice@example.com');
+    const [oldest, middle, newest] = [
+      await auth.createSession('bob@example.com'),
+      await auth.createSession('bob@example.com'),
+      await auth.createSession('bob@example.com'),
+    ];
+    // The oldest is used again (past the refresh interval, so recorded): `middle` is now the
+    // least recently seen.
+    clock.advanceSeconds(600);
+    assert.ok(await auth.getUserFromSessionId(oldest));
+    assert.ok(await auth.getUserFromSessionId(newest));
+    const fourth = await auth.createSession('bob@example.com');
+    assert.equal(await auth.getUserFromSessionId(middle), null, 'the least recently seen ended');
+    for (const live of [oldest, newest, fourth]) assert.ok(await auth.getUserFromSessionId(live));
+    assert.ok(await auth.getUserFromSessionId(alices), 'another account is untouched');
+  });
+
+  test('logout ends only its own session; destroySession ends every one', async () => {
+    const { auth } = await startTestService();
+    const user = await auth.registerUser('bob@example.com', PASSWORD);
+    const laptop = await auth.createSession('bob@example.com');
+    const phone = await auth.createSession('bob@example.com');
+    assert.equal(await auth.logout(laptop), true);
+    assert.equal(await auth.getUserFromSessionId(laptop), null);
+    assert.ok(await auth.getUserFromSessionId(phone));
+    assert.equal(await auth.logout(laptop), false, 'an ended session cannot log out again');
+    const tablet = await auth.createSession('bob@example.com');
+    await auth.destroySession(user.id);
+    assert.equal(await auth.getUserFromSessionId(phone), null);
+    assert.equal(await auth.getUserFromSessionId(tablet), null);
   });
 
   test('getUserFromSessionId is null for absent, malformed and unknown ids', async () => {
@@ -222,7 +286,7 @@ describe('sessions', () => {
     const sessionId = await auth.createSession('bob@example.com');
     const startedAt = clock.now();
     const seenAt = async () =>
-      (await database.rows('SELECT session_seen_at AS seen FROM users'))[0]?.seen;
+      Number((await database.rows('SELECT last_seen_at AS seen FROM sessions'))[0]?.seen);
     for (let i = 0; i < 10; i += 1) {
       clock.advanceSeconds(20);
       await auth.getUserFromSessionId(sessionId);
@@ -250,15 +314,17 @@ describe('password reset', () => {
     assert.ok(isUuid(await auth.getResetPasswordToken('bob@example.com')));
   });
 
-  test('updatePassword sets the new password, ends the session and works once', async () => {
+  test('updatePassword sets the new password, ends every session and works once', async () => {
     const { auth } = await startTestService();
     await auth.registerUser('bob@example.com', PASSWORD);
+    const other = await auth.createSession('bob@example.com');
     const sessionId = await auth.createSession('bob@example.com');
     const token = await auth.getResetPasswordToken('bob@example.com');
     await auth.updatePassword(token, 'new password 1');
     assert.equal(await auth.validLogin('bob@example.com', 'new password 1'), true);
     assert.equal(await auth.validLogin('bob@example.com', PASSWORD), false);
     assert.equal(await auth.getUserFromSessionId(sessionId), null);
+    assert.equal(await auth.getUserFromSessionId(other), null);
     await assert.rejects(auth.updatePassword(token, 'new password 2'), InvalidResetTokenError);
     assert.equal(await auth.validLogin('bob@example.com', 'new password 1'), true);
   });
@@ -384,9 +450,12 @@ test('session ids and reset tokens are stored only as SHA-256 digests', async ()
   const token = await auth.getResetPasswordToken('bob@example.com');
   assert.ok(sessionId !== null);
   const [row] = await database.rows('SELECT * FROM users');
-  assert.ok(row);
-  assert.equal(row.session_id, digestToken(sessionId));
+  const [session] = await database.rows('SELECT * FROM sessions');
+  assert.ok(row && session);
+  assert.equal(session.token_digest, digestToken(sessionId));
+  assert.notEqual(session.id, sessionId);
+  assert.notEqual(session.id, digestToken(sessionId));
   assert.equal(row.reset_token, digestToken(token));
-  const stored = JSON.stringify(row);
+  const stored = JSON.stringify([row, session]);
   for (const secret of [sessionId, token, PASSWORD]) assert.ok(!stored.includes(secret));
 });

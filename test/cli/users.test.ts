@@ -136,18 +136,23 @@ test('users set-password replaces the password: the old one fails, the new one w
   assert.equal(noSource.status, 2);
 });
 
-test('users revoke-sessions ends the session a login opened', async () => {
-  const sessionId = await withAuth(env, async (auth) => {
-    const login = await auth.login('ada@example.com', NEW_PASSWORD);
-    assert.ok(login);
-    assert.ok(await auth.getUserFromSessionId(login.sessionId));
-    return login.sessionId;
+test('users revoke-sessions ends every session of the account', async () => {
+  const sessionIds = await withAuth(env, async (auth) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const login = await auth.login('ada@example.com', NEW_PASSWORD);
+      assert.ok(login);
+      ids.push(login.sessionId);
+    }
+    for (const id of ids) assert.ok(await auth.getUserFromSessionId(id));
+    return ids;
   });
   const shown = await bienvenue(['users', 'show', 'ada@example.com', '--json']);
   assert.equal((JSON.parse(shown.stdout) as AccountSummary).sessionActive, true);
   const result = await bienvenue(['users', 'revoke-sessions', 'ada@example.com']);
   assert.equal(result.status, 0, result.stderr);
-  assert.equal(await withAuth(env, (auth) => auth.getUserFromSessionId(sessionId)), null);
+  for (const sessionId of sessionIds)
+    assert.equal(await withAuth(env, (auth) => auth.getUserFromSessionId(sessionId)), null);
   assert.equal((await bienvenue(['users', 'revoke-sessions', 'nobody@example.com'])).status, 3);
 });
 

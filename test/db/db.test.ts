@@ -83,9 +83,6 @@ for (const [backend, url] of backends) {
           id: user.id,
           email: 'bob@example.com',
           hashed_password: HASH,
-          session_id: null,
-          session_created_at: null,
-          session_seen_at: null,
           reset_token: null,
           reset_token_expires_at: null,
           created_at: now,
@@ -152,11 +149,11 @@ for (const [backend, url] of backends) {
         );
       });
 
-      it('finds a user by session digest', async () => {
+      it('finds a user by reset token digest', async () => {
         const bob = await db.addUser('bob@example.com', HASH);
         await db.addUser('alice@example.com', HASH);
-        await db.updateUser(bob.id, { session_id: 'digest-1' });
-        assert.equal((await db.findUserBy({ session_id: 'digest-1' })).id, bob.id);
+        await db.updateUser(bob.id, { reset_token: 'digest-1' });
+        assert.equal((await db.findUserBy({ reset_token: 'digest-1' })).id, bob.id);
       });
 
       it('throws NoResultFoundError when nothing matches', async () => {
@@ -198,14 +195,14 @@ for (const [backend, url] of backends) {
       it('matches a NULL column with a null filter', async () => {
         const bob = await db.addUser('bob@example.com', HASH);
         const alice = await db.addUser('alice@example.com', HASH);
-        await db.updateUser(bob.id, { session_id: 'digest-1' });
-        assert.equal((await db.findUserBy({ session_id: null })).id, alice.id);
+        await db.updateUser(bob.id, { reset_token: 'digest-1' });
+        assert.equal((await db.findUserBy({ reset_token: null })).id, alice.id);
         assert.equal(
-          (await db.findUserBy({ email: 'bob@example.com', reset_token: null })).id,
+          (await db.findUserBy({ email: 'bob@example.com', reset_token_expires_at: null })).id,
           bob.id,
         );
         await assert.rejects(
-          db.findUserBy({ email: 'bob@example.com', session_id: null }),
+          db.findUserBy({ email: 'bob@example.com', reset_token: null }),
           NoResultFoundError,
         );
       });
@@ -227,12 +224,12 @@ for (const [backend, url] of backends) {
         const bob = await db.addUser('bob@example.com', HASH);
         const alice = await db.addUser('alice@example.com', HASH);
         clock.advanceSeconds(60);
-        await db.updateUser(bob.id, { hashed_password: OTHER_HASH, session_id: 'digest-1' });
+        await db.updateUser(bob.id, { hashed_password: OTHER_HASH, reset_token: 'digest-1' });
         const updated = await db.findUserBy({ id: bob.id });
         assert.deepEqual(updated, {
           ...bob,
           hashed_password: OTHER_HASH,
-          session_id: 'digest-1',
+          reset_token: 'digest-1',
           updated_at: bob.created_at + 60_000,
         });
         assert.deepEqual(await db.findUserBy({ id: alice.id }), alice);
@@ -240,11 +237,11 @@ for (const [backend, url] of backends) {
 
       it('can set a column back to NULL', async () => {
         const bob = await db.addUser('bob@example.com', HASH);
-        await db.updateUser(bob.id, { session_id: 'digest-1', session_created_at: 5 });
-        await db.updateUser(bob.id, { session_id: null, session_created_at: null });
+        await db.updateUser(bob.id, { reset_token: 'digest-1', reset_token_expires_at: 5 });
+        await db.updateUser(bob.id, { reset_token: null, reset_token_expires_at: null });
         const updated = await db.findUserBy({ id: bob.id });
-        assert.equal(updated.session_id, null);
-        assert.equal(updated.session_created_at, null);
+        assert.equal(updated.reset_token, null);
+        assert.equal(updated.reset_token_expires_at, null);
       });
 
       it('throws InvalidAttributeError for an unknown attribute and changes nothing', async () => {
@@ -265,8 +262,8 @@ for (const [backend, url] of backends) {
 
       it('throws NoResultFoundError for a user id that does not exist', async () => {
         await db.addUser('bob@example.com', HASH);
-        await assert.rejects(db.updateUser(9999, { session_id: 'x' }), NoResultFoundError);
-        await assert.rejects(db.findUserBy({ session_id: 'x' }), NoResultFoundError);
+        await assert.rejects(db.updateUser(9999, { reset_token: 'x' }), NoResultFoundError);
+        await assert.rejects(db.findUserBy({ reset_token: 'x' }), NoResultFoundError);
       });
 
       it('throws UniqueViolationError when taking another user’s email', async () => {
@@ -285,74 +282,38 @@ for (const [backend, url] of backends) {
         const bob = await db.addUser('bob@example.com', HASH);
         const changed = await db.compareAndUpdateUser(
           bob.id,
-          { hashed_password: HASH, session_id: null },
-          { session_id: 'digest-1' },
+          { hashed_password: HASH, reset_token: null },
+          { reset_token: 'digest-1' },
         );
         assert.equal(changed, true);
-        assert.equal((await db.findUserBy({ id: bob.id })).session_id, 'digest-1');
+        assert.equal((await db.findUserBy({ id: bob.id })).reset_token, 'digest-1');
         const stale = await db.compareAndUpdateUser(
           bob.id,
           { hashed_password: OTHER_HASH },
-          { session_id: 'digest-2' },
+          { reset_token: 'digest-2' },
         );
         assert.equal(stale, false);
-        assert.equal((await db.findUserBy({ id: bob.id })).session_id, 'digest-1');
+        assert.equal((await db.findUserBy({ id: bob.id })).reset_token, 'digest-1');
       });
 
       it('refuses unknown columns on either side', async () => {
         const bob = await db.addUser('bob@example.com', HASH);
         await assert.rejects(
-          db.compareAndUpdateUser(bob.id, { nope: 1 } as UserFilters, { session_id: null }),
+          db.compareAndUpdateUser(bob.id, { nope: 1 } as UserFilters, { reset_token: null }),
           InvalidRequestError,
         );
         await assert.rejects(db.compareAndUpdateUser(bob.id, {}, { id: 7 }), InvalidAttributeError);
       });
     });
 
-    describe('touchSession', () => {
-      it('records activity while the session digest still matches', async () => {
-        const bob = await db.addUser('bob@example.com', HASH);
-        await db.updateUser(bob.id, { session_id: 'digest-1', session_seen_at: 1000 });
-        await db.touchSession(bob.id, 'digest-1', 2000);
-        assert.equal((await db.findUserBy({ id: bob.id })).session_seen_at, 2000);
-      });
-
-      it('changes nothing when the session digest no longer matches', async () => {
-        const bob = await db.addUser('bob@example.com', HASH);
-        await db.updateUser(bob.id, { session_id: 'digest-2', session_seen_at: 1000 });
-        const before = await db.findUserBy({ id: bob.id });
-        await db.touchSession(bob.id, 'digest-1', 2000);
-        assert.deepEqual(await db.findUserBy({ id: bob.id }), before);
-      });
-
-      it('changes nothing when the user is logged out', async () => {
-        const bob = await db.addUser('bob@example.com', HASH);
-        await db.touchSession(bob.id, 'digest-1', 2000);
-        assert.deepEqual(await db.findUserBy({ id: bob.id }), bob);
-      });
-
-      it('touches only the given user', async () => {
-        const bob = await db.addUser('bob@example.com', HASH);
-        const alice = await db.addUser('alice@example.com', HASH);
-        await db.updateUser(alice.id, { session_id: 'digest-a', session_seen_at: 1000 });
-        await db.touchSession(bob.id, 'digest-a', 2000);
-        assert.equal((await db.findUserBy({ id: alice.id })).session_seen_at, 1000);
-      });
-    });
-
     describe('consumeResetToken', () => {
       async function userWithToken(expiresAt: number) {
         const bob = await db.addUser('bob@example.com', HASH);
-        await db.updateUser(bob.id, {
-          session_id: 'session-digest',
-          session_created_at: 100,
-          session_seen_at: 200,
-        });
         await giveResetToken(bob.id, 'token-digest', expiresAt);
         return bob;
       }
 
-      it('sets the hash and clears the token and the session when it succeeds', async () => {
+      it('sets the hash and clears the token when it succeeds', async () => {
         const now = clock.now();
         const bob = await userWithToken(now + 1);
         const consumed = await db.consumeResetToken({
@@ -365,9 +326,6 @@ for (const [backend, url] of backends) {
         assert.deepEqual(await db.findUserBy({ id: bob.id }), {
           ...bob,
           hashed_password: OTHER_HASH,
-          session_id: null,
-          session_created_at: null,
-          session_seen_at: null,
           reset_token: null,
           reset_token_expires_at: null,
           updated_at: now,
@@ -512,23 +470,38 @@ describe('migrateToLatest', () => {
     assert.deepEqual(again.results, []);
   });
 
-  it('creates a users table with the course’s columns', async () => {
+  it('creates a users table with the course’s columns but session_id, now a table', async () => {
     database = await openMigrated(await freshDatabaseUrl());
     const tables = await database.kysely.introspection.getTables();
     const users = tables.find((table) => table.name === 'users');
     assert.ok(users, 'a users table exists');
     const byName = new Map(users.columns.map((column) => [column.name, column]));
-    for (const name of ['id', 'email', 'hashed_password', 'session_id', 'reset_token']) {
+    for (const name of ['id', 'email', 'hashed_password', 'reset_token']) {
       assert.ok(byName.has(name), `users.${name} exists`);
+    }
+    for (const name of ['session_id', 'session_created_at', 'session_seen_at']) {
+      assert.ok(!byName.has(name), `users.${name} is gone`);
     }
     assert.equal(byName.get('id')?.isAutoIncrementing, true);
     assert.equal(byName.get('email')?.isNullable, false);
     assert.equal(byName.get('hashed_password')?.isNullable, false);
-    assert.equal(byName.get('session_id')?.isNullable, true);
     assert.equal(byName.get('reset_token')?.isNullable, true);
+    const sessions = tables.find((table) => table.name === 'sessions');
+    assert.ok(sessions, 'a sessions table exists');
+    assert.deepEqual(sessions.columns.map((column) => column.name).sort(), [
+      'auth_method',
+      'created_at',
+      'expires_at',
+      'id',
+      'ip',
+      'last_seen_at',
+      'token_digest',
+      'user_agent',
+      'user_id',
+    ]);
   });
 
-  it('makes email, session_id and reset_token unique, indexing only set tokens', async () => {
+  it('makes email, reset_token and session token digests unique, indexing only set tokens', async () => {
     database = await openMigrated(await freshDatabaseUrl());
     const unique = (await indexesOf(database)).filter((index) => index.unique);
     assert.deepEqual(
@@ -539,8 +512,13 @@ describe('migrateToLatest', () => {
         { name: 'users_email_key', columns: ['email'], partial: false },
         { name: 'users_email_key_key', columns: ['email_key'], partial: false },
         { name: 'users_reset_token_key', columns: ['reset_token'], partial: true },
-        { name: 'users_session_id_key', columns: ['session_id'], partial: true },
       ],
+    );
+    assert.deepEqual(
+      unique
+        .filter((index) => index.table === 'sessions')
+        .map(({ name, columns, partial }) => ({ name, columns, partial })),
+      [{ name: 'sessions_token_digest_key', columns: ['token_digest'], partial: false }],
     );
   });
 
@@ -560,12 +538,13 @@ describe('migrateToLatest', () => {
       [
         ['0004_partial_token_indexes', 'Success'],
         ['0005_email_keys', 'Success'],
+        ['0006_sessions', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);
     assert.deepEqual(
       partial.map((index) => index.name),
-      ['users_reset_token_key', 'users_session_id_key'],
+      ['users_reset_token_key'],
     );
   });
 
@@ -576,17 +555,19 @@ describe('migrateToLatest', () => {
       database.engine === 'postgres'
         ? (
             await sql<{ plan: string }>`EXPLAIN (COSTS OFF)
-              SELECT id FROM users WHERE session_id = ANY(${['a', 'b']}::text[])`.execute(db)
+              SELECT u.id FROM sessions s JOIN users u ON u.id = s.user_id
+              WHERE s.token_digest = ANY(${['a', 'b']}::text[])`.execute(db)
           ).rows
             .map((row) => Object.values(row).join(' '))
             .join('\n')
         : (
             await sql<{ detail: string }>`EXPLAIN QUERY PLAN
-              SELECT id FROM users WHERE session_id IN (${'a'}, ${'b'})`.execute(db)
+              SELECT u.id FROM sessions s JOIN users u ON u.id = s.user_id
+              WHERE s.token_digest IN (${'a'}, ${'b'})`.execute(db)
           ).rows
             .map((row) => row.detail)
             .join('\n');
-    assert.match(plan, /users_session_id_key/);
+    assert.match(plan, /sessions_token_digest_key/);
   });
 
   it('lets exactly one of concurrent resets succeed across two connections', async () => {
@@ -660,7 +641,7 @@ describe('openDatabase with a SQLite file', SQLITE_ONLY, () => {
     const clock = new FakeClock();
     const db = new DB(database, clock);
     const bob = await db.addUser('bob@example.com', HASH);
-    await db.updateUser(bob.id, { session_id: 'digest-1', session_created_at: 42 });
+    await db.updateUser(bob.id, { reset_token: 'digest-1', reset_token_expires_at: 42 });
     const written = await db.findUserBy({ id: bob.id });
     await database.kysely.destroy();
 

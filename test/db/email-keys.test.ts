@@ -10,7 +10,6 @@ import bcrypt from 'bcrypt';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { openDatabase, type Database } from '../../src/db/connection.js';
-import { migrateToLatest } from '../../src/db/migrations.js';
 import { inspectableDatabase } from '../support/databases.js';
 import { migrateUpTo } from '../support/migrations.js';
 import { startTestService } from '../support/service.js';
@@ -43,7 +42,8 @@ async function migrateLogging(database: Database): Promise<Warning[]> {
       warnings.push({ details: details as Record<string, unknown>, message });
     },
   };
-  const result = await migrateToLatest(database, { log });
+  // Up to 0005 only: the later migrations would be run again by the test of a run cut short.
+  const result = await migrateUpTo(database, '0005_email_keys', { log });
   assert.deepEqual(
     result.results?.map((migration) => [migration.migrationName, migration.status]),
     [['0005_email_keys', 'Success']],

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { digestToken, generateUuid } from '../../src/auth/tokens.js';
 import { openDatabase, type Database } from '../../src/db/connection.js';
 import { DB } from '../../src/db/db.js';
+import { Sessions } from '../../src/db/sessions.js';
 import { DatabaseUnavailableError } from '../../src/db/errors.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { batchLookups, type Row } from '../../src/db/session-lookup.js';
@@ -11,10 +12,27 @@ import { FakeClock } from '../support/fakes.js';
 
 const HASH = '$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
 
-/** A row of `users` for `sessionDigest`, as the drivers return it. */
+/** A row of the join of `sessions` and `users` for `sessionDigest`, as the drivers return it. */
 function rowFor(id: number, sessionDigest: string): Row {
   const email = `user${id}@example.com`;
-  return [id, email, HASH, sessionDigest, 1, 1, null, null, 1, 1, email];
+  return [
+    id,
+    email,
+    HASH,
+    null,
+    null,
+    1,
+    1,
+    email,
+    `s${id}`,
+    sessionDigest,
+    1,
+    1,
+    9,
+    null,
+    null,
+    'password',
+  ];
 }
 
 describe('batchLookups', () => {
@@ -32,7 +50,7 @@ describe('batchLookups', () => {
 
     assert.deepEqual(reads, [['a', 'b', 'unknown', 'c']]);
     assert.deepEqual(
-      users.map((user) => user?.session_id),
+      users.map((user) => user?.session.token_digest),
       ['a', 'b', 'a', undefined, 'c', 'b'],
     );
     assert.equal(users[0], users[2], 'one row answers every lookup of the same session');
@@ -46,7 +64,7 @@ describe('batchLookups', () => {
       return Promise.resolve(present ? digests.map((d) => rowFor(1, d)) : []);
     });
 
-    assert.equal((await lookup('a'))?.id, 1);
+    assert.equal((await lookup('a'))?.user.id, 1);
     present = false;
     assert.equal(await lookup('a'), undefined);
     assert.equal(reads, 2);
@@ -64,7 +82,7 @@ describe('batchLookups', () => {
 
     assert.deepEqual(sizes, [4, 4, 2]);
     assert.deepEqual(
-      users.map((user) => user?.session_id),
+      users.map((user) => user?.session.token_digest),
       digests,
     );
   });
@@ -84,43 +102,63 @@ describe('batchLookups', () => {
       assert.equal(result.reason.cause, lost);
     }
     fail = false;
-    assert.equal((await lookup('a'))?.session_id, 'a', 'the next round reads again');
+    assert.equal((await lookup('a'))?.session.token_digest, 'a', 'the next round reads again');
   });
 });
 
-describe('findUserBySessionDigest under concurrent lookups', () => {
+describe('Sessions.findWithAccount under concurrent lookups', () => {
   let database: Database;
   let db: DB;
+  let sessions: Sessions;
 
   beforeEach(async () => {
     database = openDatabase(await freshDatabaseUrl());
     await migrateToLatest(database);
     db = new DB(database, new FakeClock());
+    sessions = new Sessions(database);
   });
   afterEach(async () => {
     await database.kysely.destroy();
   });
 
-  it('gives each lookup its own user, and nothing for unknown or ended sessions', async () => {
-    const sessions = new Map<string, number>();
+  it('gives each lookup its own session and user, and nothing for unknown or ended sessions', async () => {
+    const owners = new Map<string, number>();
     for (let i = 0; i < 12; i += 1) {
       const user = await db.addUser(`user${i}@example.com`, HASH);
-      const digest = digestToken(generateUuid());
-      await db.updateUser(user.id, { session_id: digest, session_created_at: 1 });
-      sessions.set(digest, user.id);
+      // Two sessions each: a lookup must find the one asked for, not another of the account.
+      for (let j = 0; j < 2; j += 1) {
+        const digest = digestToken(generateUuid());
+        const opened = await sessions.create({
+          id: `session-${i}-${j}`,
+          user_id: user.id,
+          token_digest: digest,
+          created_at: 1,
+          last_seen_at: 1,
+          expires_at: 2,
+          ip: null,
+          user_agent: null,
+          auth_method: 'password',
+        });
+        assert.equal(opened, true);
+        owners.set(digest, user.id);
+      }
     }
-    const known = [...sessions.keys()];
+    const known = [...owners.keys()];
     const unknown = Array.from({ length: 5 }, () => digestToken(generateUuid()));
     // Every known session three times over, interleaved with unknown ones.
     const asked = [...known, ...unknown, ...known, ...known].sort();
 
-    const users = await Promise.all(asked.map((digest) => db.findUserBySessionDigest(digest)));
+    const found = await Promise.all(asked.map((digest) => sessions.findWithAccount(digest)));
 
-    asked.forEach((digest, i) => assert.equal(users[i]?.id, sessions.get(digest)));
-    assert.equal(users.filter((user) => user === undefined).length, unknown.length);
+    asked.forEach((digest, i) => {
+      assert.equal(found[i]?.user.id, owners.get(digest));
+      assert.equal(found[i]?.session.user_id, owners.get(digest));
+      assert.equal(found[i]?.session.token_digest, found[i] && digest);
+    });
+    assert.equal(found.filter((entry) => entry === undefined).length, unknown.length);
 
     const [ended] = known as [string];
-    await db.updateUser(sessions.get(ended) ?? 0, { session_id: null });
-    assert.equal(await db.findUserBySessionDigest(ended), undefined);
+    assert.equal(await sessions.delete(ended), true);
+    assert.equal(await sessions.findWithAccount(ended), undefined);
   });
 });

@@ -14,6 +14,8 @@ test("the course's integration flow passes against the real server", async () =>
   const { url } = await startIsolatedServer({
     PASSWORD_MIN_LENGTH: '1',
     RESET_TOKEN_IN_RESPONSE: 'true',
+    // The course's model: one session per account.
+    SESSIONS_PER_USER: '1',
   });
   const post = (path: string, fields: Record<string, string>, method = 'POST') =>
     fetch(`${url}${path}`, { method, body: formBody(fields) });

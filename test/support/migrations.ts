@@ -2,12 +2,19 @@
  * Databases as an older version of the service left them: migrated up to a given migration
  * only, so that a test can put rows there and watch the later migrations handle them.
  */
-import { Migrator, sql, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely, type MigrationResultSet } from 'kysely';
 import type { Database } from '../../src/db/connection.js';
-import { migrations } from '../../src/db/migrations.js';
+import { migrations, type MigrationOptions } from '../../src/db/migrations.js';
 
-/** Applies the migrations up to and including `name`, as migrateToLatest would have then. */
-export async function migrateUpTo(database: Database, name: string): Promise<void> {
+/**
+ * Applies the migrations up to and including `name` (or undoes those after it), as
+ * migrateToLatest would have then.
+ */
+export async function migrateUpTo(
+  database: Database,
+  name: string,
+  options: MigrationOptions = {},
+): Promise<MigrationResultSet> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const db = database.kysely as Kysely<any>;
   const schema =
@@ -17,10 +24,11 @@ export async function migrateUpTo(database: Database, name: string): Promise<voi
       : undefined;
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: () => Promise.resolve(migrations(database.engine)) },
+    provider: { getMigrations: () => Promise.resolve(migrations(database.engine, options)) },
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const result = await migrator.migrateTo(name);
   if (result.error !== undefined)
     throw new Error(`migration to ${name} failed`, { cause: result.error });
+  return result;
 }

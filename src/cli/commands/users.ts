@@ -133,7 +133,7 @@ const remove: Command = {
 const setPassword: Command = {
   kind: 'command',
   name: 'set-password',
-  summary: "set an account's password (ends its session, lifts login throttling)",
+  summary: "set an account's password (ends its sessions, lifts login throttling)",
   arguments: ['EMAIL'],
   options: { 'password-stdin': PASSWORD_STDIN },
   details: PASSWORD_DETAILS,
@@ -146,14 +146,14 @@ const setPassword: Command = {
       const password = await readNewPassword(io, source);
       await admin.setPassword(email, password, CLI_CONTEXT);
     });
-    io.stdout.write(`Password set for ${email}; its session has ended.\n`);
+    io.stdout.write(`Password set for ${email}; its sessions have ended.\n`);
   },
 };
 
 const revokeSessions: Command = {
   kind: 'command',
   name: 'revoke-sessions',
-  summary: "end an account's session, logging it out everywhere",
+  summary: 'end every session of an account, logging it out everywhere',
   arguments: ['EMAIL'],
   options: {},
   async run({ positionals, io }) {
