@@ -2,23 +2,22 @@
  * `npm run bench`: the service's performance, measured side by side with a bare Fastify server
  * and with the raw cost of bcrypt, in one run, on this machine.
  *
- * For each engine (SQLite in a temporary folder; PostgreSQL too when reachable) it starts the
- * real service (`node dist/src/main.js`, RATE_LIMIT=off) and drives it with autocannon: session
- * checks (GET /profile with a valid cookie), logins, sign-ups (unique emails), a mix (9 session
- * checks to 1 login), and session checks during a saturating login storm; then the session check
- * again with 1,000 and with 1,000,000 users in the database, and with 10,000 accounts all signed
- * in, holding one session each or five each (every session of 100 of them checked). It also times the start to the first
- * answered request, samples each server's resident memory, and measures the bare Fastify "hello"
- * and the bcrypt ceiling (hashes per second at the configured cost, with the service's own
+ * For each engine (SQLite in a temporary folder; PostgreSQL too when reachable) it starts the real
+ * service (`node dist/src/main.js`, RATE_LIMIT=off) and drives it with autocannon: session checks
+ * (GET /profile with a valid cookie), logins, sign-ups (unique emails), a mix (9 session checks to
+ * 1 login), and session checks during a saturating login storm; then the session check again with
+ * 1,000 and with 1,000,000 users in the database, and with 10,000 accounts all signed in, holding
+ * one session each or five each (every session of 100 of them checked). It also times the start to
+ * the first answered request, samples each server's resident memory, and measures the bare Fastify
+ * "hello" and the bcrypt ceiling (hashes per second at the configured cost, with the service's own
  * parallelism). It prints two tables and writes everything as JSON.
  *
  * Three ratios compare runs that can be made in alternation: session checks against the hello,
  * session checks with the large against the small user table, and session checks with several
- * sessions per account against one. Each pair takes turns `--rounds`
- * times (1 with --quick), the pair's order swapping every round, and the round whose ratio is the
- * median is kept: on a shared machine the speed of everything drifts over minutes, and taking
- * turns puts the drift on both sides of the ratio. Each round's rates are printed and kept in the
- * JSON.
+ * sessions per account against one. Each pair takes turns `--rounds` times (1 with --quick), the
+ * pair's order swapping every round, and the round whose ratio is the median is kept: on a shared
+ * machine the speed of everything drifts over minutes, and taking turns puts the drift on both
+ * sides of the ratio. Each round's rates are printed and kept in the JSON.
  *
  * Request-bound scenarios (hello, session checks) run with `--connections` clients, each cycling
  * through that many signed-in users; those bound by bcrypt (logins, sign-ups, the mix, the storm's
@@ -335,9 +334,10 @@ const SEED_BATCH = 10_000;
  * one precomputed hash, in one statement, then opens `sessionsEach` sessions for each of
  * `signedIn` of them, spread over the table, and returns each signed-in account's session tokens
  * (in account order). Sessions are written as rows, the way SessionManager.start writes them but
- * with no login (so no hash) and in batches of {@link SEED_BATCH} rows in one transaction rather
- * than one statement per session, so that 50,000 of them take a second or so. On PostgreSQL it
- * writes through a connection of its own: the service's query time-out would cut the big inserts.
+ * with no login (so no hash), all in one transaction, so that 50,000 of them take a second or so:
+ * on PostgreSQL in statements of {@link SEED_BATCH} rows, through a connection of its own (the
+ * service's query time-out would cut the big inserts); on SQLite by one prepared statement run
+ * for each row, as many rows in one statement would exceed its limit on parameters.
  */
 async function seed(
   url: string,
@@ -403,8 +403,6 @@ async function seed(
         FROM seq`.execute(database.kysely);
       const sqlite = database.sqlite;
       if (sqlite === undefined) throw new Error('SQLite database without its connection');
-      // A statement of many rows would exceed SQLite's limit on parameters; one prepared
-      // statement run per row inside a single transaction costs about as little.
       const insert = sqlite.prepare(
         `INSERT INTO sessions (id, user_id, token_digest, created_at, last_seen_at, expires_at,
                                ip, user_agent, auth_method)
