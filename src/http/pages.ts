@@ -305,7 +305,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
         const id = fieldsOf(request)('id');
         const result = await auth.revokeSession(
           sessionCookie.read(request),
-          id.slice(0, 64),
+          id,
           contextOf(request),
         );
         if (result === 'not_logged_in') return seeOther(reply, '/login');

@@ -89,7 +89,8 @@ export function registerSessionRoutes(app: FastifyInstance, options: SessionRout
         params: {
           type: 'object',
           required: ['id'],
-          properties: { id: { type: 'string', maxLength: 64 } },
+          // No length limit: any id that is not one of the caller's live sessions is a 404.
+          properties: { id: { type: 'string' } },
         },
         response: {
           200: {
