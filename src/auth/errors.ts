@@ -78,3 +78,17 @@ export class RequestAbandonedError extends AuthError {
     super('The client closed the request before it was served');
   }
 }
+
+/** A session id that is not one of the account's live sessions (or of any account). */
+export class UnknownSessionError extends AuthError {
+  constructor() {
+    super('No such session');
+  }
+}
+
+/** A request that needs a live session came without one. */
+export class SessionRequiredError extends AuthError {
+  constructor() {
+    super('Forbidden');
+  }
+}

@@ -243,6 +243,7 @@ export class Auth {
         const started = await this.sessions.start(user.id, {
           whilePasswordIs: user.hashed_password,
           context,
+          account: user,
         });
         if (started === null) {
           this.audit.record({ type: 'login_failed', user, context });
@@ -264,7 +265,9 @@ export class Auth {
   async createSession(email: string): Promise<string | null> {
     const parsed = parseEmail(email);
     const user = parsed === null ? undefined : await this.db.findUserByEmail(parsed);
-    return user === undefined ? null : ((await this.sessions.start(user.id))?.token ?? null);
+    return user === undefined
+      ? null
+      : ((await this.sessions.start(user.id, { account: user }))?.token ?? null);
   }
 
   /** The user whose live session `sessionId` is; null when absent, unknown or expired. */
@@ -278,16 +281,37 @@ export class Auth {
    */
   async logout(sessionId: string | null | undefined, context?: RequestContext): Promise<boolean> {
     const found = await this.sessions.validate(sessionId);
-    if (found === null || sessionId == null) return false;
-    await this.sessions.end(sessionId);
+    if (found === null) return false;
+    await this.sessions.end(found.user, found.session, 'logout', context);
     this.audit.record({ type: 'logout', user: found.user, context });
     return true;
   }
 
   /** Ends every session of user `userId` (the course's `destroy_session`). */
   async destroySession(userId: number, context?: RequestContext): Promise<void> {
-    await this.sessions.endAll(userId);
+    await this.sessions.endAll({ id: userId }, 'logout', context);
     this.audit.record({ type: 'logout', user: { id: userId }, context });
+  }
+
+  /** See {@link SessionManager.listOwn}. */
+  listSessions(
+    ...args: Parameters<SessionManager['listOwn']>
+  ): ReturnType<SessionManager['listOwn']> {
+    return this.sessions.listOwn(...args);
+  }
+
+  /** See {@link SessionManager.revokeOwn}. */
+  revokeSession(
+    ...args: Parameters<SessionManager['revokeOwn']>
+  ): ReturnType<SessionManager['revokeOwn']> {
+    return this.sessions.revokeOwn(...args);
+  }
+
+  /** See {@link SessionManager.revokeOthers}. */
+  revokeOtherSessions(
+    ...args: Parameters<SessionManager['revokeOthers']>
+  ): ReturnType<SessionManager['revokeOthers']> {
+    return this.sessions.revokeOthers(...args);
   }
 
   /**
@@ -360,7 +384,7 @@ export class Auth {
     });
     if (!consumed) throw new InvalidResetTokenError();
     // After the new hash is in: a login that verified the old one can no longer open a session.
-    await this.sessions.endAll(user.id);
+    await this.sessions.endAll(user, 'password_reset', options.context);
     await this.passwordCheck.clear(emailKey(user.email));
     this.audit.record({ type: 'password_reset_completed', user, context: options.context });
   }

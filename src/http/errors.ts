@@ -17,7 +17,9 @@ import {
   InvalidResetTokenError,
   PasswordPolicyError,
   RequestAbandonedError,
+  SessionRequiredError,
   TooManyAttemptsError,
+  UnknownSessionError,
   UnknownEmailError,
   UserAlreadyExistsError,
 } from '../auth/errors.js';
@@ -33,6 +35,8 @@ const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string]> = 
   [PasswordPolicyError, 400, 'password_refused'],
   [UnknownEmailError, 403, 'unknown_email'],
   [InvalidResetTokenError, 403, 'invalid_reset_token'],
+  [SessionRequiredError, 403, 'session_required'],
+  [UnknownSessionError, 404, 'not_found'],
   [TooManyAttemptsError, 429, 'too_many_attempts'],
   [BusyError, 503, 'busy'],
   // The client is gone: nobody reads this answer; 499 (as proxies log it) keeps it out of 5xx.

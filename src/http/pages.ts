@@ -58,6 +58,8 @@ export const PAGE_ROUTES: readonly string[] = [
   '/account',
   '/account/password',
   '/account/delete',
+  '/account/sessions/end',
+  '/account/sessions/end-others',
   '/forgot',
   '/reset',
 ];
@@ -180,16 +182,19 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     return {
       sessionId,
       read: fieldsOf(request),
-      again: (status: number, errors: Record<string, string>) =>
-        sendPage(
+      again: async (status: number, errors: Record<string, string>) => {
+        const devices = await auth.listSessions(sessionId);
+        return sendPage(
           reply,
           status,
           accountPage({
             email: user.email,
             passwordMinLength,
+            ...(devices !== 'not_logged_in' && { devices }),
             ...(form === 'change' ? { change: { errors } } : { remove: { errors } }),
           }),
-        ),
+        );
+      },
     };
   };
 
@@ -280,15 +285,51 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     });
 
     pages.get('/account', hidden, async (request, reply) => {
-      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
-      if (user === null) return seeOther(reply, '/login');
+      const sessionId = sessionCookie.read(request);
+      const user = await auth.getUserFromSessionId(sessionId);
+      const devices = user === null ? 'not_logged_in' : await auth.listSessions(sessionId);
+      if (user === null || devices === 'not_logged_in') return seeOther(reply, '/login');
       const notice = noticeOf(request);
       return sendPage(
         reply,
         200,
-        accountPage({ email: user.email, passwordMinLength, ...(notice && { notice }) }),
+        accountPage({ email: user.email, passwordMinLength, devices, ...(notice && { notice }) }),
       );
     });
+
+    // Ends one session of the account, named by its public id (a hidden field of its button).
+    pages.post(
+      '/account/sessions/end',
+      { ...hidden, ...limited('account') },
+      async (request, reply) => {
+        const id = fieldsOf(request)('id');
+        const result = await auth.revokeSession(
+          sessionCookie.read(request),
+          id,
+          contextOf(request),
+        );
+        if (result === 'not_logged_in') return seeOther(reply, '/login');
+        if (result === 'not_found') return seeOther(reply, '/account?notice=session_gone');
+        if (result.endedCurrent) {
+          sessionCookie.clear(reply);
+          return seeOther(reply, '/?notice=logged_out');
+        }
+        return seeOther(reply, '/account?notice=session_ended');
+      },
+    );
+
+    pages.post(
+      '/account/sessions/end-others',
+      { ...hidden, ...limited('account') },
+      async (request, reply) => {
+        const ended = await auth.revokeOtherSessions(
+          sessionCookie.read(request),
+          contextOf(request),
+        );
+        if (ended === 'not_logged_in') return seeOther(reply, '/login');
+        return seeOther(reply, '/account?notice=others_ended');
+      },
+    );
 
     pages.post(
       '/account/password',
