@@ -72,9 +72,10 @@ function receiveTimeouts(seconds: number) {
   const timeoutMs = seconds * 1000 - checkEveryMs;
   return {
     requestTimeout: timeoutMs,
-    // A connection on which nothing moves for that long is closed too (Node lifts this one for
-    // the later requests of a keep-alive connection; the request and headers timeouts hold).
-    connectionTimeout: seconds * 1000,
+    // The socket's own inactivity timeout only backs those up: it closes without an answer, so it
+    // fires one check later than they do, never racing their 408 (Node lifts it for the later
+    // requests of a keep-alive connection; the request and headers timeouts hold there too).
+    connectionTimeout: seconds * 1000 + checkEveryMs,
     http: { headersTimeout: timeoutMs, connectionsCheckingInterval: checkEveryMs },
   };
 }
