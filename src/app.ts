@@ -14,6 +14,7 @@ import { registerFormParsers, registerJsonParser } from './http/body-parsers.js'
 import { refuseCrossSiteRequests } from './http/csrf.js';
 import { handleClientError } from './http/client-errors.js';
 import { handleError, RateLimitedError } from './http/errors.js';
+import { Refusal } from './http/refusals.js';
 import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
 import { registerPages } from './http/pages.js';
 import { actionRateLimits } from './http/rate-limits.js';
@@ -134,9 +135,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     done(null, payload);
   });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: 'Not found', code: 'not_found', requestId: request.id }),
-  );
+  app.setNotFoundHandler((request, reply) => handleError(new Refusal('not_found'), request, reply));
 
   app.addHook('onResponse', (request, reply, done) => {
     metrics.httpRequestDuration.observe(

@@ -8,6 +8,7 @@ import type { RateLimitedAction } from '../config.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import type { ActionRateLimits } from './rate-limits.js';
+import { Refusal, REFUSAL_CODES } from './refusals.js';
 import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -55,7 +56,11 @@ const ERROR = {
   required: ['message'],
   properties: {
     message: { type: 'string' },
-    code: { type: 'string', description: 'stable snake_case code, such as missing_field' },
+    code: {
+      type: 'string',
+      enum: REFUSAL_CODES,
+      description: 'the refusal’s stable code (see the README’s table of codes)',
+    },
     requestId: { type: 'string' },
   },
 } as const;
@@ -119,11 +124,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         contextOf(request, reply),
       );
       if (session === null) {
-        return reply.code(401).send({
-          message: 'wrong email or password',
-          code: 'invalid_credentials',
-          requestId: request.id,
-        });
+        throw new Refusal('invalid_credentials');
       }
       sessionCookie.set(reply, session.sessionId);
       return { email: session.user.email, message: 'logged in' };
@@ -141,9 +142,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
     async (request, reply) => {
       if (!(await auth.logout(sessionCookie.read(request), contextOf(request))))
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
+        throw new Refusal('session_required');
       sessionCookie.clear(reply);
       return reply.redirect('/', 302);
     },
@@ -152,12 +151,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   app.get(
     '/profile',
     { schema: { response: documented({ 200: message('email'), 403: ERROR }) } },
-    async (request, reply) => {
+    async (request) => {
       const user = await auth.getUserFromSessionId(sessionCookie.read(request));
-      if (user === null)
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
+      if (user === null) throw new Refusal('session_required');
       return { email: user.email };
     },
   );
@@ -246,14 +242,10 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         contextOf(request, reply),
       );
       if (result === 'not_logged_in') {
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
+        throw new Refusal('session_required');
       }
       if (result === 'wrong_password') {
-        return reply
-          .code(401)
-          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
+        throw new Refusal('wrong_password');
       }
       sessionCookie.set(reply, result.sessionId);
       return { email: result.user.email, message: 'password changed' };
@@ -277,14 +269,10 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         contextOf(request, reply),
       );
       if (result === 'not_logged_in') {
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
+        throw new Refusal('session_required');
       }
       if (result === 'wrong_password') {
-        return reply
-          .code(401)
-          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
+        throw new Refusal('wrong_password');
       }
       sessionCookie.clear(reply);
       return { email: result.email, message: 'account deleted' };
