@@ -258,19 +258,22 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       if (Object.keys(problems).length > 0) {
         return sendPage(reply, 400, logInPage({ values, errors: problems }));
       }
-      let session: Awaited<ReturnType<Auth['login']>>;
-      try {
-        session = await auth.login(read('email'), read('password'), contextOf(request, reply));
-      } catch (error) {
-        const { status, errors } = refusal(error, request, reply, () => 'form');
-        return sendPage(reply, status, logInPage({ values, errors }));
+      const login = await auth.login(read('email'), read('password'), contextOf(request, reply));
+      switch (login.outcome) {
+        case 'refused': {
+          const errors = { password: 'Wrong email or password' };
+          return sendPage(reply, 401, logInPage({ values, errors }));
+        }
+        case 'throttled': {
+          const wait = login.retryAfterSeconds;
+          void reply.header('retry-after', String(wait));
+          const errors = { form: `Too many attempts: try again in ${wait} seconds` };
+          return sendPage(reply, 429, logInPage({ values, errors }));
+        }
+        case 'logged_in':
+          sessionCookie.set(reply, login.sessionId);
+          return seeOther(reply, '/account');
       }
-      if (session === null) {
-        const errors = { password: 'Wrong email or password' };
-        return sendPage(reply, 401, logInPage({ values, errors }));
-      }
-      sessionCookie.set(reply, session.sessionId);
-      return seeOther(reply, '/account');
     });
 
     pages.post('/logout', hidden, async (request, reply) => {

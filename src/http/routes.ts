@@ -3,12 +3,13 @@
  * are JSON. Handlers only translate between HTTP and the Auth service: every rule lives there.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Auth } from '../auth/service.js';
+import type { SelfServiceRefusal } from '../auth/self-service.js';
+import type { Auth, LoginOutcome } from '../auth/service.js';
 import type { RateLimitedAction } from '../config.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import type { ActionRateLimits } from './rate-limits.js';
-import { Refusal, REFUSAL_CODES } from './refusals.js';
+import { Refusal, REFUSAL_CODES, type RefusalCode } from './refusals.js';
 import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -72,6 +73,26 @@ const documented = <T extends object>(responses: T) =>
     '5xx': typeof ERROR;
   };
 
+/** The API's answer to each way a login fails (the pages have their own). */
+function refusalOfLogin(login: Exclude<LoginOutcome, { outcome: 'logged_in' }>): Refusal {
+  switch (login.outcome) {
+    case 'refused':
+      return new Refusal('invalid_credentials');
+    case 'throttled':
+      return new Refusal(
+        'too_many_attempts',
+        `Too many attempts: try again in ${login.retryAfterSeconds} seconds`,
+        login.retryAfterSeconds,
+      );
+  }
+}
+
+/** The API's answer to each refusal of account self-service. */
+const SELF_SERVICE_REFUSALS = {
+  not_logged_in: 'session_required',
+  wrong_password: 'wrong_password',
+} as const satisfies Record<SelfServiceRefusal, RefusalCode>;
+
 interface Credentials {
   Body: { email: string; password: string };
 }
@@ -118,16 +139,14 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       },
     },
     async (request, reply) => {
-      const session = await auth.login(
+      const login = await auth.login(
         request.body.email,
         request.body.password,
         contextOf(request, reply),
       );
-      if (session === null) {
-        throw new Refusal('invalid_credentials');
-      }
-      sessionCookie.set(reply, session.sessionId);
-      return { email: session.user.email, message: 'logged in' };
+      if (login.outcome !== 'logged_in') throw refusalOfLogin(login);
+      sessionCookie.set(reply, login.sessionId);
+      return { email: login.account.email, message: 'logged in' };
     },
   );
 
@@ -241,14 +260,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         { current: request.body.current_password, new: request.body.new_password },
         contextOf(request, reply),
       );
-      if (result === 'not_logged_in') {
-        throw new Refusal('session_required');
-      }
-      if (result === 'wrong_password') {
-        throw new Refusal('wrong_password');
-      }
+      if (typeof result === 'string') throw new Refusal(SELF_SERVICE_REFUSALS[result]);
       sessionCookie.set(reply, result.sessionId);
-      return { email: result.user.email, message: 'password changed' };
+      return { email: result.account.email, message: 'password changed' };
     },
   );
 
@@ -268,12 +282,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         request.body.password,
         contextOf(request, reply),
       );
-      if (result === 'not_logged_in') {
-        throw new Refusal('session_required');
-      }
-      if (result === 'wrong_password') {
-        throw new Refusal('wrong_password');
-      }
+      if (typeof result === 'string') throw new Refusal(SELF_SERVICE_REFUSALS[result]);
       sessionCookie.clear(reply);
       return { email: result.email, message: 'account deleted' };
     },
