@@ -45,18 +45,6 @@ export interface AppDependencies {
   readonly redis?: Redis;
 }
 
-export interface RouteEntry {
-  readonly method: string;
-  readonly url: string;
-}
-
-const registeredRoutes = new WeakMap<FastifyInstance, RouteEntry[]>();
-
-/** Every route `app` has, as registered (for checking the API's documentation against). */
-export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
-  return registeredRoutes.get(app) ?? [];
-}
-
 /** Auth requests are a few short fields; anything larger is refused with 413. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 const MAX_FORM_FIELDS = 16;
@@ -99,12 +87,6 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
       handleError(error, request, reply);
     },
   }) as unknown as FastifyInstance;
-
-  const routes: RouteEntry[] = [];
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
-  });
-  registeredRoutes.set(app, routes);
 
   await app.register(cookie);
   registerFormParsers(app, MAX_FORM_FIELDS);

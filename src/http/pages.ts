@@ -49,19 +49,6 @@ export interface PageOptions {
   readonly rateLimits?: ActionRateLimits;
 }
 
-/** The routes of the pages, for telling them from the API's (which OpenAPI documents). */
-export const PAGE_ROUTES: readonly string[] = [
-  '/style.css',
-  '/signup',
-  '/login',
-  '/logout',
-  '/account',
-  '/account/password',
-  '/account/delete',
-  '/forgot',
-  '/reset',
-];
-
 /**
  * No script at all, nothing from elsewhere, no framing; forms post only here. `no-referrer`: the
  * reset page's URL holds a token.
