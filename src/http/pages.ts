@@ -33,7 +33,7 @@ import {
 } from '../web/pages.js';
 import { STYLESHEET } from '../web/style.js';
 import { comesFromOwnPage, CrossSiteRequestError } from './csrf.js';
-import { answerFor, handleError } from './errors.js';
+import { answerFor, answerOf, handleError } from './errors.js';
 import { maxLengthOf } from './field-limits.js';
 import type { ActionRateLimits } from './rate-limits.js';
 import { contextOf } from './request-context.js';
@@ -141,10 +141,9 @@ function refusal(
     error instanceof InvalidResetTokenError ||
     error instanceof TooManyAttemptsError;
   if (!shown) throw error;
-  if (error instanceof TooManyAttemptsError) {
-    void reply.header('retry-after', String(error.retryAfterSeconds));
-  }
-  return { status: answerFor(error, request).status, errors: { [fieldOf(error)]: error.message } };
+  const answer = answerFor(error, request);
+  void reply.headers(answer.headers);
+  return { status: answer.status, errors: { [fieldOf(error)]: error.message } };
 }
 
 export async function registerPages(app: FastifyInstance, options: PageOptions): Promise<void> {
@@ -249,13 +248,18 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
       switch (login.outcome) {
         case 'refused': {
           const errors = { password: 'Wrong email or password' };
-          return sendPage(reply, 401, logInPage({ values, errors }));
+          const { status } = answerOf({ code: 'invalid_credentials' }, request.id);
+          return sendPage(reply, status, logInPage({ values, errors }));
         }
         case 'throttled': {
           const wait = login.retryAfterSeconds;
-          void reply.header('retry-after', String(wait));
+          const answer = answerOf(
+            { code: 'too_many_attempts', retryAfterSeconds: wait },
+            request.id,
+          );
+          void reply.headers(answer.headers);
           const errors = { form: `Too many attempts: try again in ${wait} seconds` };
-          return sendPage(reply, 429, logInPage({ values, errors }));
+          return sendPage(reply, answer.status, logInPage({ values, errors }));
         }
         case 'logged_in':
           sessionCookie.set(reply, login.sessionId);
