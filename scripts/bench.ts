@@ -2,28 +2,30 @@
  * `npm run bench`: the service's performance, measured side by side with a bare Fastify server
  * and with the raw cost of bcrypt, in one run, on this machine.
  *
- * For each engine (SQLite in a temporary folder; PostgreSQL too when reachable) it starts the
- * real service (`node dist/src/main.js`, RATE_LIMIT=off) and drives it with autocannon: session
- * checks (GET /profile with a valid cookie), logins, sign-ups (unique emails), a mix (9 session
- * checks to 1 login), and session checks during a saturating login storm; then the session check
- * again with 1,000 and with 1,000,000 users in the database. It also times the start to the first
- * answered request, samples each server's resident memory, and measures the bare Fastify "hello"
- * and the bcrypt ceiling (hashes per second at the configured cost, with the service's own
+ * For each engine (SQLite in a temporary folder; PostgreSQL too when reachable) it starts the real
+ * service (`node dist/src/main.js`, RATE_LIMIT=off) and drives it with autocannon: session checks
+ * (GET /profile with a valid cookie), logins, sign-ups (unique emails), a mix (9 session checks to
+ * 1 login), and session checks during a saturating login storm; then the session check again with
+ * 1,000 and with 1,000,000 users in the database, and with 10,000 accounts all signed in, holding
+ * one session each or five each (every session of 100 of them checked). It also times the start to
+ * the first answered request, samples each server's resident memory, and measures the bare Fastify
+ * "hello" and the bcrypt ceiling (hashes per second at the configured cost, with the service's own
  * parallelism). It prints two tables and writes everything as JSON.
  *
- * Two ratios compare runs that can be made in alternation: session checks against the hello, and
- * session checks with the large against the small user table. Each pair takes turns `--rounds`
- * times (1 with --quick), the pair's order swapping every round, and the round whose ratio is the
- * median is kept: on a shared machine the speed of everything drifts over minutes, and taking
- * turns puts the drift on both sides of the ratio. Each round's rates are printed and kept in the
- * JSON.
+ * Three ratios compare runs that can be made in alternation: session checks against the hello,
+ * session checks with the large against the small user table, and session checks with several
+ * sessions per account against one. Each pair takes turns `--rounds` times (1 with --quick), the
+ * pair's order swapping every round, and the round whose ratio is the median is kept: on a shared
+ * machine the speed of everything drifts over minutes, and taking turns puts the drift on both
+ * sides of the ratio. Each round's rates are printed and kept in the JSON.
  *
  * Request-bound scenarios (hello, session checks) run with `--connections` clients, each cycling
  * through that many signed-in users; those bound by bcrypt (logins, sign-ups, the mix, the storm's
  * logins) with `--login-connections`, since more clients only lengthen the queue for the hash.
  *
  * Usage: npm run bench -- [--duration S] [--connections N] [--login-connections N] [--rounds N]
- *                         [--small-users N] [--large-users N] [--engines sqlite,postgres]
+ *                         [--small-users N] [--large-users N] [--session-accounts N]
+ *                         [--sessions-per-account N] [--engines sqlite,postgres]
  *                         [--out FILE] [--quick]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,12 +38,10 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { bcryptHasher, limitConcurrency } from '../src/auth/passwords.js';
-import { SessionManager } from '../src/auth/sessions.js';
-import { systemClock } from '../src/clock.js';
+import { digestToken, generateSessionPublicId, generateUuid } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Engine } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrations.js';
-import { Sessions } from '../src/db/sessions.js';
 import { freePort } from '../test/support/ports.js';
 
 const { values: args } = parseArgs({
@@ -52,6 +52,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'small-users': { type: 'string', default: '1000' },
     'large-users': { type: 'string', default: '1000000' },
+    'session-accounts': { type: 'string', default: '10000' },
+    'sessions-per-account': { type: 'string', default: '5' },
     engines: { type: 'string' },
     out: { type: 'string', default: 'bench-results.json' },
     quick: { type: 'boolean', default: false },
@@ -64,6 +66,8 @@ const loginConnections = Number(args['login-connections']);
 const rounds = quick ? 1 : Number(args.rounds);
 const smallUsers = Number(args['small-users']);
 const largeUsers = quick ? 10_000 : Number(args['large-users']);
+const sessionAccounts = Number(args['session-accounts']);
+const sessionsPerAccount = Number(args['sessions-per-account']);
 if (!Number.isInteger(rounds) || rounds < 1 || rounds % 2 === 0) {
   throw new Error(`--rounds ${args.rounds}: expected an odd number, so that a round is the median`);
 }
@@ -71,6 +75,22 @@ const postgresUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.
 // The project's root: this file runs as dist/scripts/bench.js.
 const root = resolve(import.meta.dirname, '../..');
 const settings = loadConfig({});
+if (
+  !Number.isInteger(sessionsPerAccount) ||
+  sessionsPerAccount < 2 ||
+  sessionsPerAccount > settings.sessionsPerUser
+) {
+  // More than the service's cap is a state no login could reach.
+  throw new Error(
+    `--sessions-per-account ${args['sessions-per-account']}: expected 2 to ` +
+      `SESSIONS_PER_USER (${settings.sessionsPerUser})`,
+  );
+}
+if (!Number.isInteger(sessionAccounts) || sessionAccounts < connections) {
+  throw new Error(
+    `--session-accounts ${args['session-accounts']}: expected at least ${connections}`,
+  );
+}
 const PASSWORD = 'bench password 1';
 
 interface Run {
@@ -300,52 +320,102 @@ async function createDatabase(engine: Engine, folder: string): Promise<BenchData
   };
 }
 
+/** `of` indexes spread evenly over 0 … `count` - 1 (all of them when `of` is `count`). */
+function spread(count: number, of: number): number[] {
+  if (of > count) throw new Error(`cannot pick ${of} of ${count}`);
+  return Array.from({ length: of }, (_, i) => Math.floor(((i + 0.5) * count) / of));
+}
+
+/** Rows a seeding statement writes at most. */
+const SEED_BATCH = 10_000;
+
 /**
- * Migrates the database at `url` if needed, fills its users table with `count` accounts sharing
- * one precomputed hash, in one statement (on PostgreSQL through a connection of its own: the
- * service's query time-out would cut it), then writes a session for `signedIn` of them, spread
- * over the table (no login, so no hash), and returns their session ids.
+ * Migrates the database at `url` if needed, fills its users table with `users` accounts sharing
+ * one precomputed hash, in one statement, then opens `sessionsEach` sessions for each of
+ * `signedIn` of them, spread over the table, and returns each signed-in account's session tokens
+ * (in account order). Sessions are written as rows, the way SessionManager.start writes them but
+ * with no login (so no hash), all in one transaction, so that 50,000 of them take a second or so:
+ * on PostgreSQL in statements of {@link SEED_BATCH} rows, through a connection of its own (the
+ * service's query time-out would cut the big inserts); on SQLite by one prepared statement run
+ * for each row, as many rows in one statement would exceed its limit on parameters.
  */
-async function seed(url: string, count: number, signedIn: number, hash: string): Promise<string[]> {
-  if (signedIn > count) throw new Error(`cannot sign in ${signedIn} of ${count} users`);
+async function seed(
+  url: string,
+  { users, signedIn, sessionsEach }: { users: number; signedIn: number; sessionsEach: number },
+  hash: string,
+): Promise<string[][]> {
+  if (signedIn > users) throw new Error(`cannot sign in ${signedIn} of ${users} users`);
   const database = openDatabase(url);
   try {
     await migrateToLatest(database);
     const now = Date.now();
+    const expiresAt = now + settings.sessionTtl * 1000;
+    const tokens: string[][] = [];
+    // One row per session: public id, token digest and the account's email key.
+    const rows: [string, string, string][] = [];
+    for (const index of spread(users, signedIn)) {
+      const ofAccount = Array.from({ length: sessionsEach }, () => generateUuid());
+      tokens.push(ofAccount);
+      for (const token of ofAccount) {
+        rows.push([generateSessionPublicId(), digestToken(token), `seed${index + 1}@example.com`]);
+      }
+    }
+    const batches = Array.from({ length: Math.ceil(rows.length / SEED_BATCH) }, (_, i) =>
+      rows.slice(i * SEED_BATCH, (i + 1) * SEED_BATCH),
+    );
+    let written = 0;
     if (database.engine === 'postgres') {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      await client.query(
-        `INSERT INTO users (email, email_key, hashed_password, created_at, updated_at)
-         SELECT 'seed' || n || '@example.com', 'seed' || n || '@example.com', $1, $2, $2
-         FROM generate_series(1, $3::int) AS n`,
-        [hash, now, count],
-      );
-      await client.end();
+      try {
+        await client.query(
+          `INSERT INTO users (email, email_key, hashed_password, created_at, updated_at)
+           SELECT 'seed' || n || '@example.com', 'seed' || n || '@example.com', $1, $2, $2
+           FROM generate_series(1, $3::int) AS n`,
+          [hash, now, users],
+        );
+        await client.query('BEGIN');
+        for (const batch of batches) {
+          const result = await client.query(
+            `INSERT INTO sessions (id, user_id, token_digest, created_at, last_seen_at, expires_at,
+                                   ip, user_agent, auth_method)
+             SELECT s.id, u.id, s.digest, $4, $4, $5, NULL, NULL, 'password'
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS s(id, digest, email)
+             JOIN users u ON u.email_key = s.email`,
+            [
+              batch.map((r) => r[0]),
+              batch.map((r) => r[1]),
+              batch.map((r) => r[2]),
+              now,
+              expiresAt,
+            ],
+          );
+          written += result.rowCount ?? 0;
+        }
+        await client.query('COMMIT');
+      } finally {
+        await client.end();
+      }
     } else {
       await sql`INSERT INTO users (email, email_key, hashed_password, created_at, updated_at)
-        WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${count})
+        WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${users})
         SELECT 'seed' || n || '@example.com', 'seed' || n || '@example.com', ${hash}, ${now}, ${now}
         FROM seq`.execute(database.kysely);
+      const sqlite = database.sqlite;
+      if (sqlite === undefined) throw new Error('SQLite database without its connection');
+      const insert = sqlite.prepare(
+        `INSERT INTO sessions (id, user_id, token_digest, created_at, last_seen_at, expires_at,
+                               ip, user_agent, auth_method)
+         SELECT ?, id, ?, ?, ?, ?, NULL, NULL, 'password' FROM users WHERE email_key = ?`,
+      );
+      sqlite.transaction(() => {
+        for (const [id, digest, email] of rows) {
+          written += insert.run(id, digest, now, now, expiresAt, email).changes;
+        }
+      })();
     }
-    const { sessionTtl, sessionIdleTtl, sessionsPerUser } = loadConfig({});
-    const starter = new SessionManager(new Sessions(database), systemClock, {
-      sessionTtl,
-      sessionIdleTtl,
-      sessionsPerUser,
-    });
-    const sessions: string[] = [];
-    for (let i = 0; i < signedIn; i += 1) {
-      const { id } = await database.kysely
-        .selectFrom('users')
-        .select('id')
-        .where('email', '=', `seed${Math.floor(((i + 0.5) * count) / signedIn) + 1}@example.com`)
-        .executeTakeFirstOrThrow();
-      const started = await starter.start(id);
-      if (started === null) throw new Error(`no session opened for user ${id}`);
-      sessions.push(started.token);
-    }
-    return sessions;
+    if (written !== rows.length) throw new Error(`seeded ${written} of ${rows.length} sessions`);
+    return tokens;
   } finally {
     await database.kysely.destroy();
   }
@@ -418,6 +488,8 @@ interface EngineFigures {
   stormLogin: Run;
   scaleSmall: Run;
   scaleLarge: Run;
+  sessionsSingle: Run;
+  sessionsSeveral: Run;
 }
 const figures: EngineFigures[] = [];
 
@@ -429,7 +501,13 @@ for (const engine of engines) {
   // As many signed-in users as connections (seeded, as signing each in would take a hash), each
   // connection cycling through all their sessions; and one account for the logins.
   const profiles = profileRequests(
-    await seed(database.url, connections, connections, hashOfPassword),
+    (
+      await seed(
+        database.url,
+        { users: connections, signedIn: connections, sessionsEach: 1 },
+        hashOfPassword,
+      )
+    ).flat(),
   );
   await signUp(server.url, 'storm@example.com');
   const stormLogin: Request = {
@@ -492,20 +570,26 @@ for (const engine of engines) {
   await database.drop();
 
   // The two sizes side by side: a service on each, their session checks in alternation.
-  const startScaled = async (users: number) => {
+  // `checked` of the signed-in accounts, spread over them, have all their sessions checked.
+  const startScaled = async (
+    shape: { users: number; signedIn: number; sessionsEach: number },
+    checked = shape.signedIn,
+  ) => {
     const scaled = await createDatabase(engine, folder);
     const seedStarted = performance.now();
-    const sessions = await seed(scaled.url, users, connections, hashOfPassword);
+    const sessions = await seed(scaled.url, shape, hashOfPassword);
     process.stdout.write(
-      `  ${engine.padEnd(10)} seeded ${users} users in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`,
+      `  ${engine.padEnd(10)} seeded ${shape.users} users, ${shape.signedIn * shape.sessionsEach} ` +
+        `sessions in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s\n`,
     );
     const scaledServer = await startService(scaled.url);
-    const target = { server: scaledServer, requests: profileRequests(sessions) };
+    const cookies = spread(sessions.length, checked).flatMap((index) => sessions[index] ?? []);
+    const target = { server: scaledServer, requests: profileRequests(cookies) };
     await warmUp(scaledServer.url, target.requests);
     return { database: scaled, server: scaledServer, target };
   };
-  const small = await startScaled(smallUsers);
-  const large = await startScaled(largeUsers);
+  const small = await startScaled({ users: smallUsers, signedIn: connections, sessionsEach: 1 });
+  const large = await startScaled({ users: largeUsers, signedIn: connections, sessionsEach: 1 });
   const [smallMeasured, largeMeasured] = await alternate(
     engine,
     [`${smallUsers} users`, `${largeUsers} users`],
@@ -517,6 +601,38 @@ for (const engine of engines) {
   for (const size of [small, large]) {
     await size.server.stop();
     await size.database.drop();
+  }
+
+  // Several sessions per account, side by side with one: `sessionAccounts` accounts all signed
+  // in, one session each or `sessionsPerAccount` each; every session of `connections` of them
+  // checked.
+  const single = await startScaled(
+    { users: sessionAccounts, signedIn: sessionAccounts, sessionsEach: 1 },
+    connections,
+  );
+  const several = await startScaled(
+    { users: sessionAccounts, signedIn: sessionAccounts, sessionsEach: sessionsPerAccount },
+    connections,
+  );
+  const [singleMeasured, severalMeasured] = await alternate(
+    engine,
+    ['1 session per account', `${sessionsPerAccount} sessions per account`],
+    single.target,
+    several.target,
+  );
+  const sessionsSingle = record(
+    engine,
+    `session check, ${sessionAccounts} users, 1 session each`,
+    ...singleMeasured,
+  );
+  const sessionsSeveral = record(
+    engine,
+    `session check, ${sessionAccounts} users, ${sessionsPerAccount} sessions each`,
+    ...severalMeasured,
+  );
+  for (const shape of [single, several]) {
+    await shape.server.stop();
+    await shape.database.drop();
   }
   figures.push({
     engine,
@@ -530,6 +646,8 @@ for (const engine of engines) {
     stormLogin: stormLoginRun,
     scaleSmall,
     scaleLarge,
+    sessionsSingle,
+    sessionsSeveral,
   });
 }
 await hello.stop();
@@ -566,6 +684,13 @@ for (const f of figures) {
   );
   const scale = ratio(f.scaleLarge.requestsPerSecond, f.scaleSmall.requestsPerSecond);
   add(`session checks/s at ${largeUsers} ÷ at ${smallUsers} users`, scale, '≥ 0.9', scale >= 0.9);
+  const several = ratio(f.sessionsSeveral.requestsPerSecond, f.sessionsSingle.requestsPerSecond);
+  add(
+    `session checks/s, ${sessionsPerAccount} sessions ÷ 1 per account`,
+    several,
+    '≥ 0.9',
+    several >= 0.9,
+  );
   const rss = f.mixed.peakRssMb ?? NaN;
   add('peak RSS during the mixed run (MB)', rss, '≤ 150', rss <= 150, 0);
   add('start to first answered request (ms)', f.startMs, '≤ 1000', f.startMs <= 1000, 0);
@@ -605,6 +730,8 @@ writeFileSync(
         durationSeconds: duration,
         smallUsers,
         largeUsers,
+        sessionAccounts,
+        sessionsPerAccount,
       },
       hashesPerSecond,
       runs,
