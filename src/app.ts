@@ -20,6 +20,7 @@ import { registerPages } from './http/pages.js';
 import { actionRateLimits } from './http/rate-limits.js';
 import { registerRoutes } from './http/routes.js';
 import { SessionCookie } from './http/session-cookie.js';
+import { registerSessionRoutes } from './http/session-routes.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -145,6 +146,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     passwordMinLength: config.passwordMinLength,
     ...(rateLimits && { rateLimits }),
   });
+  registerSessionRoutes(app, { auth, sessionCookie });
   await registerPages(app, {
     auth,
     publicUrl: config.publicUrl,

@@ -94,7 +94,7 @@ export async function openService(
     config.hibp ? pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) : undefined,
   );
   const db = new DB(database, clock);
-  const sessions = new SessionManager(new Sessions(database), clock, config);
+  const sessions = new SessionManager(new Sessions(database), clock, config, audit);
   const throttles = new Throttles(database.kysely);
   const mailHealth = new MailHealth(clock, () => metrics.mailFailures.inc());
   const mailer = mailHealth.watch(overrides.mailer ?? createMailer(config, logger));

@@ -11,10 +11,10 @@ import type { User } from '../db/schema.js';
 import type { Throttles } from '../db/throttles.js';
 import type { AuditEventType, AuditLog, RequestContext } from './audit.js';
 import { emailKey, parseEmail } from './email.js';
-import { UnknownEmailError } from './errors.js';
+import { UnknownEmailError, UnknownSessionError } from './errors.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import { LOGIN } from './rules.js';
-import type { SessionManager } from './sessions.js';
+import type { SessionManager, SessionView } from './sessions.js';
 
 /** What an operator sees of an account: never a hash, a session id or a token. */
 export interface AccountSummary {
@@ -35,6 +35,10 @@ export interface AuditEventView {
   readonly email: string | null;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** The public id of the session concerned (session events). */
+  readonly sessionId: string | null;
+  /** Why the session ended (session_ended). */
+  readonly reason: string | null;
 }
 
 export interface AccountAdminDependencies {
@@ -64,6 +68,8 @@ export class AccountAdmin {
   /** Deletes the account and so its sessions (its audit trail stays). */
   async deleteUser(email: string, context?: RequestContext): Promise<void> {
     const user = await this.account(email);
+    // Ended first, each recorded; any opened meanwhile goes with the account (ON DELETE CASCADE).
+    await this.deps.sessions.endAll(user, 'account_deleted', context);
     await this.deps.db.deleteUser(user.id);
     await this.deps.throttles.clear(LOGIN, emailKey(user.email));
     this.record('account_deleted', user, context);
@@ -79,16 +85,38 @@ export class AccountAdmin {
       reset_token: null,
       reset_token_expires_at: null,
     });
-    await this.deps.sessions.endAll(user.id);
+    await this.deps.sessions.endAll(user, 'password_change', context);
     await this.deps.throttles.clear(LOGIN, emailKey(user.email));
     this.record('password_changed', user, context);
   }
 
-  /** Ends every session of the account. */
-  async revokeSessions(email: string, context?: RequestContext): Promise<void> {
+  /**
+   * Ends every session of the account or, with `id`, that one only. Throws
+   * {@link UnknownEmailError}, or {@link UnknownSessionError} when `id` is not one of the
+   * account's live sessions.
+   */
+  async revokeSessions(
+    email: string,
+    options: { id?: string | undefined; context?: RequestContext } = {},
+  ): Promise<number> {
+    const { id, context } = options;
     const user = await this.account(email);
-    await this.deps.sessions.endAll(user.id);
+    let ended: number;
+    if (id === undefined) {
+      ended = await this.deps.sessions.endAll(user, 'revoked_by_operator', context);
+    } else {
+      const live = (await this.deps.sessions.liveOf(user.id)).some((session) => session.id === id);
+      if (!live || !(await this.deps.sessions.end(user, { id }, 'revoked_by_operator', context)))
+        throw new UnknownSessionError();
+      ended = 1;
+    }
     this.record('sessions_revoked', user, context);
+    return ended;
+  }
+
+  /** The account's live sessions, most recently seen first. */
+  async sessionsOf(email: string): Promise<SessionView[]> {
+    return this.deps.sessions.viewsOf((await this.account(email)).id);
   }
 
   /** Forgets the account's failed logins, so it may log in at once. */
@@ -120,6 +148,8 @@ export class AccountAdmin {
       email: row.email,
       ip: row.ip,
       userAgent: row.user_agent,
+      sessionId: row.session_id,
+      reason: row.reason,
     }));
   }
 

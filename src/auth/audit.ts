@@ -1,6 +1,6 @@
 /**
  * The audit log: every authentication event, with its time, account, client address and user
- * agent, never a password, session id or token. Events are buffered and written in batches a
+ * agent, never a password or token (a session event names the session by its public id). Events are buffered and written in batches a
  * moment later, off the request's path, so recording one costs a request nothing noticeable;
  * {@link AuditLog.flush} writes what is pending (at shutdown, say). Events older than the
  * retention period are deleted at start and then every hour.
@@ -22,8 +22,22 @@ export const AUDIT_EVENT_TYPES = [
   'sessions_revoked',
   'account_unlocked',
   'account_deleted',
+  'session_started',
+  'session_ended',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Why a session ended, as `session_ended` events record it. */
+export const SESSION_END_REASONS = [
+  'logout',
+  'revoked_by_user',
+  'revoked_by_operator',
+  'over_cap',
+  'password_change',
+  'password_reset',
+  'account_deleted',
+] as const;
+export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 /**
  * Where a request came from, as the HTTP layer (or the CLI) saw it, and its `signal`, aborted
@@ -39,6 +53,10 @@ export interface AuditEventInput {
   readonly type: AuditEventType;
   readonly user?: { readonly id: number; readonly email?: string } | undefined;
   readonly context?: RequestContext | undefined;
+  /** The public id of the session concerned (never its token). */
+  readonly sessionId?: string;
+  /** Why the session ended (`session_ended`). */
+  readonly reason?: SessionEndReason;
 }
 
 /** Events written per statement, and the most kept waiting (beyond it, new ones are dropped). */
@@ -83,6 +101,8 @@ export class AuditLog {
       email: event.user?.email ?? null,
       ip: event.context?.ip ?? null,
       user_agent: event.context?.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
+      session_id: event.sessionId ?? null,
+      reason: event.reason ?? null,
     });
     this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }

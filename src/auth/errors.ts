@@ -92,3 +92,19 @@ export class RequestAbandonedError extends AuthError {
     super('The client closed the request before it was served');
   }
 }
+
+/** A session id that is not one of the account's live sessions (or of any account). */
+export class UnknownSessionError extends AuthError {
+  readonly refusal = 'not_found';
+  constructor() {
+    super('No such session');
+  }
+}
+
+/** A request that needs a live session came without one. */
+export class SessionRequiredError extends AuthError {
+  readonly refusal = 'session_required';
+  constructor() {
+    super('Forbidden');
+  }
+}

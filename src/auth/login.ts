@@ -75,6 +75,7 @@ export class LoginFlow {
           const started = await sessions.start(user.id, {
             whilePasswordIs: user.hashed_password,
             context,
+            account: user,
           });
           if (started === null) {
             audit.record({ type: 'login_failed', user, context });

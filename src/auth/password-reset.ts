@@ -128,7 +128,7 @@ export class PasswordReset {
     });
     if (!consumed) throw new InvalidResetTokenError();
     // After the new hash is in: a login that verified the old one can no longer open a session.
-    await sessions.endAll(user.id);
+    await sessions.endAll(user, 'password_reset', options.context);
     await this.deps.credentials.check.clear(emailKey(user.email));
     this.deps.audit.record({ type: 'password_reset_completed', user, context: options.context });
   }

@@ -74,7 +74,7 @@ export class AccountSelfService {
       { hashed_password: hashedPassword, reset_token: null, reset_token_expires_at: null },
     );
     if (!changed) return 'not_logged_in';
-    await sessions.endAllBut(user.id, session.id);
+    await sessions.endAllBut(user, session.id, 'password_change', context);
     const now = clock.now();
     this.deps.audit.record({ type: 'password_changed', user, context });
     const message = passwordChangedMessage({
@@ -99,7 +99,8 @@ export class AccountSelfService {
     const confirmed = await this.confirmPassword(sessionId, password, context);
     if (typeof confirmed === 'string') return confirmed;
     const { user } = confirmed;
-    // Its sessions go with it (ON DELETE CASCADE).
+    // Ended first, each recorded; any opened meanwhile goes with the account (ON DELETE CASCADE).
+    await this.deps.sessions.endAll(user, 'account_deleted', context);
     if (!(await this.deps.db.deleteUser(user.id))) return 'not_logged_in';
     this.deps.audit.record({ type: 'account_deleted', user, context });
     return accountOf(user);

@@ -136,7 +136,9 @@ export class Auth {
   async createSession(email: string): Promise<string | null> {
     const parsed = parseEmail(email);
     const user = parsed === null ? undefined : await this.db.findUserByEmail(parsed);
-    return user === undefined ? null : ((await this.sessions.start(user.id))?.token ?? null);
+    return user === undefined
+      ? null
+      : ((await this.sessions.start(user.id, { account: user }))?.token ?? null);
   }
 
   /** The account whose live session `sessionId` is; null when absent, unknown or expired. */
@@ -151,16 +153,37 @@ export class Auth {
    */
   async logout(sessionId: string | null | undefined, context?: RequestContext): Promise<boolean> {
     const found = await this.sessions.validate(sessionId);
-    if (found === null || sessionId == null) return false;
-    await this.sessions.end(sessionId);
+    if (found === null) return false;
+    await this.sessions.end(found.user, found.session, 'logout', context);
     this.audit.record({ type: 'logout', user: found.user, context });
     return true;
   }
 
   /** Ends every session of user `userId` (the course's `destroy_session`). */
   async destroySession(userId: number, context?: RequestContext): Promise<void> {
-    await this.sessions.endAll(userId);
+    await this.sessions.endAll({ id: userId }, 'logout', context);
     this.audit.record({ type: 'logout', user: { id: userId }, context });
+  }
+
+  /** See {@link SessionManager.listOwn}. */
+  listSessions(
+    ...args: Parameters<SessionManager['listOwn']>
+  ): ReturnType<SessionManager['listOwn']> {
+    return this.sessions.listOwn(...args);
+  }
+
+  /** See {@link SessionManager.revokeOwn}. */
+  revokeSession(
+    ...args: Parameters<SessionManager['revokeOwn']>
+  ): ReturnType<SessionManager['revokeOwn']> {
+    return this.sessions.revokeOwn(...args);
+  }
+
+  /** See {@link SessionManager.revokeOthers}. */
+  revokeOtherSessions(
+    ...args: Parameters<SessionManager['revokeOthers']>
+  ): ReturnType<SessionManager['revokeOthers']> {
+    return this.sessions.revokeOthers(...args);
   }
 
   /** See {@link PasswordReset.issueToken} (the course's `get_reset_password_token`). */

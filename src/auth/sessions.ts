@@ -21,7 +21,7 @@ import {
   type AuthMethod,
   type SessionRow,
 } from '../db/schema.js';
-import type { RequestContext } from './audit.js';
+import type { AuditLog, RequestContext, SessionEndReason } from './audit.js';
 import { digestToken, generateSessionPublicId, generateUuid, isUuid } from './tokens.js';
 
 /** Durations in seconds. */
@@ -38,6 +38,25 @@ export interface StartedSession {
   readonly id: string;
 }
 
+/** What a user (or an operator) sees of a session: never its token or the token's digest. */
+export interface SessionView {
+  /** The public id, to name the session in requests. */
+  readonly id: string;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  readonly expiresAt: Date;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  /** Whether it is the session of the caller. */
+  readonly current: boolean;
+}
+
+/** Why a user's request about their sessions was refused: no live session, or no such session. */
+export type SessionRefusal = 'not_logged_in' | 'not_found';
+
+/** An account, as the session events name it. */
+type AccountRef = { readonly id: number; readonly email?: string };
+
 /** Activity is written back at most this often, so that reading a session is not a write. */
 export const MAX_SESSION_REFRESH_INTERVAL_MS = 5 * 60 * 1000;
 
@@ -48,6 +67,8 @@ export class SessionManager {
     private readonly sessions: Sessions,
     private readonly clock: Clock,
     private readonly settings: SessionSettings,
+    /** Where session events are recorded; none when absent (benchmark seeding). */
+    private readonly audit?: AuditLog,
   ) {
     this.refreshIntervalMs = Math.min(
       MAX_SESSION_REFRESH_INTERVAL_MS,
@@ -66,6 +87,8 @@ export class SessionManager {
       whilePasswordIs?: string;
       authMethod?: AuthMethod;
       context?: RequestContext | undefined;
+      /** The account's email, for the audit events. */
+      account?: { readonly email: string };
     } = {},
   ): Promise<StartedSession | null> {
     const token = generateUuid();
@@ -86,12 +109,18 @@ export class SessionManager {
       options.whilePasswordIs === undefined ? {} : { whilePasswordIs: options.whilePasswordIs },
     );
     if (!created) return null;
-    await this.sessions.enforceCap({
+    const user = {
+      id: userId,
+      ...(options.account?.email !== undefined && { email: options.account.email }),
+    };
+    this.audit?.record({ type: 'session_started', user, context: options.context, sessionId: id });
+    const { overCap } = await this.sessions.enforceCap({
       userId,
       keepId: id,
       most: this.settings.sessionsPerUser,
       liveness: this.liveness(now),
     });
+    this.recordEnded(user, overCap, 'over_cap', options.context);
     return { token, id };
   }
 
@@ -128,25 +157,111 @@ export class SessionManager {
     return renewed ? token : null;
   }
 
-  /** Ends the session whose token is `token`; false when there was none. */
-  async end(token: string): Promise<boolean> {
-    return isUuid(token) && this.sessions.delete(digestToken(token));
+  /**
+   * Ends session `session` of account `user` (found live by {@link validate}), for `reason`;
+   * false when it had ended already.
+   */
+  async end(
+    user: AccountRef,
+    session: Pick<SessionRow, 'id'>,
+    reason: SessionEndReason,
+    context?: RequestContext,
+  ): Promise<boolean> {
+    const ended = await this.sessions.deleteOneOf(user.id, session.id);
+    if (ended) this.recordEnded(user, [session.id], reason, context);
+    return ended;
   }
 
-  /** Ends every session of account `userId`; returns how many there were. */
-  endAll(userId: number): Promise<number> {
-    return this.sessions.deleteAllOf(userId);
+  /** Ends every session of account `user`, for `reason`; returns how many there were. */
+  async endAll(
+    user: AccountRef,
+    reason: SessionEndReason,
+    context?: RequestContext,
+  ): Promise<number> {
+    const ended = await this.sessions.deleteAllOf(user.id);
+    this.recordEnded(user, ended, reason, context);
+    return ended.length;
   }
 
-  /** Ends every session of account `userId` but session `keepId`; returns how many ended. */
-  endAllBut(userId: number, keepId: string): Promise<number> {
-    return this.sessions.deleteAllOfBut(userId, keepId);
+  /** Ends every session of account `user` but session `keepId`; returns how many ended. */
+  async endAllBut(
+    user: AccountRef,
+    keepId: string,
+    reason: SessionEndReason,
+    context?: RequestContext,
+  ): Promise<number> {
+    const ended = await this.sessions.deleteAllOfBut(user.id, keepId);
+    this.recordEnded(user, ended, reason, context);
+    return ended.length;
   }
 
   /** The live sessions of account `userId`, most recently seen first. */
   async liveOf(userId: number): Promise<SessionRow[]> {
     const now = this.clock.now();
     return (await this.sessions.listOf(userId)).filter((session) => this.isLive(session, now));
+  }
+
+  /** The live sessions of account `userId` as views, most recently seen first. */
+  async viewsOf(userId: number, currentId?: string): Promise<SessionView[]> {
+    return (await this.liveOf(userId)).map((row) => ({
+      id: row.id,
+      createdAt: new Date(row.created_at),
+      lastSeenAt: new Date(row.last_seen_at),
+      // When it ends unless used again: the first of its end, its idle end and today's TTL.
+      expiresAt: new Date(
+        Math.min(
+          row.expires_at,
+          row.last_seen_at + this.settings.sessionIdleTtl * 1000,
+          row.created_at + this.settings.sessionTtl * 1000,
+        ),
+      ),
+      ip: row.ip,
+      userAgent: row.user_agent,
+      current: row.id === currentId,
+    }));
+  }
+
+  /**
+   * The live sessions of the caller's account (by the caller's token), theirs marked current,
+   * and the time they were read at.
+   */
+  async listOwn(
+    token: string | null | undefined,
+  ): Promise<{ sessions: SessionView[]; at: Date } | 'not_logged_in'> {
+    const found = await this.validate(token);
+    if (found === null) return 'not_logged_in';
+    const at = new Date(this.clock.now());
+    return { sessions: await this.viewsOf(found.user.id, found.session.id), at };
+  }
+
+  /**
+   * Ends live session `id` of the caller's account (the caller's own included: a logout), as
+   * revoked by the user. `not_found` for any id that is not one of the account's live sessions:
+   * another account's session is never ended, nor told apart from one that does not exist.
+   */
+  async revokeOwn(
+    token: string | null | undefined,
+    id: string,
+    context?: RequestContext,
+  ): Promise<{ endedCurrent: boolean } | SessionRefusal> {
+    const found = await this.validate(token);
+    if (found === null) return 'not_logged_in';
+    const target = (await this.liveOf(found.user.id)).find((session) => session.id === id);
+    if (target === undefined) return 'not_found';
+    const endedCurrent = target.id === found.session.id;
+    if (!(await this.end(found.user, target, endedCurrent ? 'logout' : 'revoked_by_user', context)))
+      return 'not_found';
+    return { endedCurrent };
+  }
+
+  /** Ends every session of the caller's account but the caller's; returns how many ended. */
+  async revokeOthers(
+    token: string | null | undefined,
+    context?: RequestContext,
+  ): Promise<number | 'not_logged_in'> {
+    const found = await this.validate(token);
+    if (found === null) return 'not_logged_in';
+    return this.endAllBut(found.user, found.session.id, 'revoked_by_user', context);
   }
 
   /** Whether `session` is live at `now` (see the module's guarantees). */
@@ -160,6 +275,16 @@ export class SessionManager {
       session.created_at > startedAfter &&
       session.last_seen_at > seenAfter
     );
+  }
+
+  private recordEnded(
+    user: AccountRef,
+    ids: readonly string[],
+    reason: SessionEndReason,
+    context: RequestContext | undefined,
+  ): void {
+    for (const sessionId of ids)
+      this.audit?.record({ type: 'session_ended', user, context, sessionId, reason });
   }
 
   private liveness(now: number): Liveness {

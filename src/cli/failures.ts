@@ -8,6 +8,7 @@ import {
   InvalidEmailError,
   PasswordPolicyError,
   UnknownEmailError,
+  UnknownSessionError,
   UserAlreadyExistsError,
 } from '../auth/errors.js';
 import { describeError } from '../describe-error.js';
@@ -26,6 +27,12 @@ export function describeFailure(error: unknown): Failure {
   if (error instanceof ConfigError) return { exitCode: EXIT.usage, message: error.message };
   if (error instanceof UnknownEmailError) {
     return { exitCode: EXIT.noSuchAccount, message: 'There is no account with that email.' };
+  }
+  if (error instanceof UnknownSessionError) {
+    return {
+      exitCode: EXIT.noSuchAccount,
+      message: 'That account has no live session with that id.',
+    };
   }
   if (error instanceof UserAlreadyExistsError) {
     return { exitCode: EXIT.refused, message: `${error.email} already has an account.` };

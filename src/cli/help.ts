@@ -8,7 +8,7 @@ const EXIT_CODES = `Exit codes:
   0  success
   1  unexpected failure (database unreachable, …)
   2  usage or configuration error
-  3  no such account
+  3  no such account (or no such session of it)
   4  refused (invalid email, password policy, email already registered)`;
 
 const ENVIRONMENT = `Settings come from the environment, as for the server (DATABASE_URL, BCRYPT_ROUNDS, …);

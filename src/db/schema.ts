@@ -78,6 +78,10 @@ export interface AuditEventsTable {
   email: string | null;
   ip: string | null;
   user_agent: string | null;
+  /** The public id of the session concerned (session_started, session_ended); never its token. */
+  session_id: string | null;
+  /** Why a session ended (session_ended). */
+  reason: string | null;
 }
 
 export interface Schema {

@@ -149,30 +149,44 @@ export class Sessions {
     return result.numDeletedRows === 1n;
   }
 
-  /** Ends every session of account `userId`; returns how many there were. */
-  async deleteAllOf(userId: number): Promise<number> {
+  /** Ends session `id` if it is one of account `userId`'s; returns whether it did. */
+  async deleteOneOf(userId: number, id: string): Promise<boolean> {
     const result = await run(() =>
-      this.kysely.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst(),
+      this.kysely
+        .deleteFrom('sessions')
+        .where('id', '=', id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst(),
     );
-    return Number(result.numDeletedRows);
+    return result.numDeletedRows === 1n;
   }
 
-  /** Ends every session of account `userId` but session `keepId`; returns how many ended. */
-  async deleteAllOfBut(userId: number, keepId: string): Promise<number> {
-    const result = await run(() =>
+  /** Ends every session of account `userId`; returns the public ids of those it ended. */
+  async deleteAllOf(userId: number): Promise<string[]> {
+    const rows = await run(() =>
+      this.kysely.deleteFrom('sessions').where('user_id', '=', userId).returning('id').execute(),
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Ends every session of account `userId` but session `keepId`; returns the ids it ended. */
+  async deleteAllOfBut(userId: number, keepId: string): Promise<string[]> {
+    const rows = await run(() =>
       this.kysely
         .deleteFrom('sessions')
         .where('user_id', '=', userId)
         .where('id', '<>', keepId)
-        .executeTakeFirst(),
+        .returning('id')
+        .execute(),
     );
-    return Number(result.numDeletedRows);
+    return rows.map((row) => row.id);
   }
 
   /**
    * Keeps account `userId` within `most` sessions, session `keepId` (the one just opened) among
    * them: in one statement, ends its dead sessions and, of the live others, all but the
-   * `most - 1` most recently seen. Returns how many ended. Concurrent calls never leave more
+   * `most - 1` most recently seen. Returns the public ids of the live sessions it ended (over
+   * the cap) and of the dead ones (swept), apart. Concurrent calls never leave more
    * than `most` live sessions.
    */
   async enforceCap(options: {
@@ -180,9 +194,9 @@ export class Sessions {
     keepId: string;
     most: number;
     liveness: Liveness;
-  }): Promise<number> {
+  }): Promise<{ overCap: string[]; dead: string[] }> {
     const { userId, keepId, most, liveness } = options;
-    const result = await run(() =>
+    const rows = await run(() =>
       this.kysely
         .deleteFrom('sessions')
         .where('user_id', '=', userId)
@@ -210,8 +224,16 @@ export class Sessions {
             ),
           ]),
         )
-        .executeTakeFirst(),
+        .returning(['id', 'expires_at', 'last_seen_at', 'created_at'])
+        .execute(),
     );
-    return Number(result.numDeletedRows);
+    const isDead = (row: (typeof rows)[number]) =>
+      row.expires_at <= liveness.now ||
+      row.last_seen_at <= liveness.seenAfter ||
+      row.created_at <= liveness.startedAfter;
+    return {
+      overCap: rows.filter((row) => !isDead(row)).map((row) => row.id),
+      dead: rows.filter(isDead).map((row) => row.id),
+    };
   }
 }

@@ -209,6 +209,25 @@ export type RefusalCode = keyof typeof REFUSALS;
 /** Every code, in the catalogue's order (the OpenAPI document's enum). */
 export const REFUSAL_CODES = Object.keys(REFUSALS) as readonly RefusalCode[];
 
+/**
+ * The JSON schema of every error answer: what went wrong, its stable code, and the request id to
+ * find it in the logs (only the course's exact `{"message": "email already registered"}` has
+ * neither).
+ */
+export const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['message'],
+  properties: {
+    message: { type: 'string' },
+    code: {
+      type: 'string',
+      enum: REFUSAL_CODES,
+      description: 'the refusal’s stable code (see the README’s table of codes)',
+    },
+    requestId: { type: 'string' },
+  },
+} as const;
+
 /** Whether `code` is one of the catalogue's. */
 export function isRefusalCode(code: string): code is RefusalCode {
   return Object.hasOwn(REFUSALS, code);

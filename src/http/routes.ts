@@ -9,7 +9,7 @@ import type { RateLimitedAction } from '../config.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import type { ActionRateLimits } from './rate-limits.js';
-import { Refusal, REFUSAL_CODES, type RefusalCode } from './refusals.js';
+import { ERROR_SCHEMA, Refusal, type RefusalCode } from './refusals.js';
 import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -48,23 +48,8 @@ const message = (...properties: string[]) =>
     properties: Object.fromEntries(properties.map((name) => [name, { type: 'string' }])),
   }) as const;
 
-/**
- * Every error answer: what went wrong, its stable code, and the request id to find it in the logs
- * (only the course's exact `{"message": "email already registered"}` has neither).
- */
-const ERROR = {
-  type: 'object',
-  required: ['message'],
-  properties: {
-    message: { type: 'string' },
-    code: {
-      type: 'string',
-      enum: REFUSAL_CODES,
-      description: 'the refusal’s stable code (see the README’s table of codes)',
-    },
-    requestId: { type: 'string' },
-  },
-} as const;
+/** Every error answer (see refusals.ts). */
+const ERROR = ERROR_SCHEMA;
 
 /** `responses`, plus the error answers any route may give. */
 const documented = <T extends object>(responses: T) =>

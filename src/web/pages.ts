@@ -6,6 +6,8 @@
  * the focus; `autocomplete` tells password managers which password is which.
  */
 import { maxLengthOf } from '../http/field-limits.js';
+import type { SessionView } from '../auth/sessions.js';
+import { devicesSection } from './devices.js';
 import { attributes, html, type Html, type HtmlValue } from './html.js';
 
 /** What a form shows again after a refusal: the values typed (never passwords) and the errors. */
@@ -22,6 +24,9 @@ export const NOTICES = {
   password_reset: 'Your password was changed. Log in with the new one.',
   password_changed: 'Your password was changed. Other sessions were ended.',
   deleted: 'Your account was deleted.',
+  session_ended: 'That session was ended: its device is logged out.',
+  session_gone: 'That session had already ended.',
+  others_ended: 'You are logged out everywhere else.',
 } as const;
 export type Notice = keyof typeof NOTICES;
 
@@ -212,6 +217,8 @@ export function accountPage(options: {
   change?: FormState;
   remove?: FormState;
   notice?: Notice;
+  /** The account's live sessions, for "Your devices". */
+  devices?: { readonly sessions: readonly SessionView[]; readonly at: Date };
 }): Html {
   const change = options.change ?? {};
   const remove = options.remove ?? {};
@@ -259,6 +266,10 @@ export function accountPage(options: {
         </p>
         ${form({ action: '/account/password', fields: changeFields, state: change, submit: 'Change password' })}
       </section>
+      ${
+        options.devices &&
+        devicesSection({ sessions: options.devices.sessions, now: options.devices.at })
+      }
       <section class="card danger-zone" aria-labelledby="delete-heading">
         <h2 id="delete-heading">Delete account</h2>
         <p class="lead">This removes your account for good. It cannot be undone.</p>

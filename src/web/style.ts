@@ -112,6 +112,14 @@ button.quiet:hover { background: var(--notice-paper); color: var(--accent-dark);
 .account-email { font-weight: 700; overflow-wrap: anywhere; }
 .danger-zone { border-color: #f1b8b2; }
 .danger-zone h2 { color: var(--danger); }
+.devices { list-style: none; margin: 0 0 1.25rem; padding: 0; }
+.device {
+  display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center; justify-content: space-between;
+  padding: 0.75rem 0; border-bottom: 1px solid #e4e7ec;
+}
+.device strong { display: block; }
+.device-details { color: var(--muted); font-size: 0.9375rem; overflow-wrap: anywhere; }
+.this-device { font-weight: 600; color: var(--accent-dark); }
 .more { margin-top: 1.25rem; color: var(--muted); }
 footer { text-align: center; color: var(--muted); font-size: 0.875rem; padding: 1rem 1.25rem 1.5rem; }
 .visually-hidden {

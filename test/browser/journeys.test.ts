@@ -11,6 +11,7 @@ import {
   browserProblem,
   DESKTOP,
   launchBrowser,
+  PHONE,
   screenshots,
 } from '../support/browser.js';
 import { freePort } from '../support/ports.js';
@@ -203,6 +204,44 @@ describe('web pages in a browser', { skip: problem }, () => {
     await page.getByText('Wrong email or password').first().waitFor();
     await logIn('dan@example.com', 'second password');
     await page.waitForURL(`${base}/account`);
+  });
+
+  test('your devices: "Log out everywhere else" logs the other browser out', async () => {
+    await freshPage();
+    await signUpByApi('fay@example.com', 'two devices here');
+    // The second device: a browser context of its own (its own cookies), as a phone.
+    const phone = await browser.newContext({
+      viewport: PHONE,
+      userAgent:
+        'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    });
+    after(() => phone.close());
+    const phonePage = await phone.newPage();
+    await phonePage.goto(`${base}/login`);
+    await phonePage.getByLabel('Email address').fill('fay@example.com');
+    await phonePage.getByLabel('Password', { exact: true }).fill('two devices here');
+    await phonePage.getByRole('button', { name: 'Log in' }).click();
+    await phonePage.waitForURL(`${base}/account`);
+
+    await logIn('fay@example.com', 'two devices here');
+    await page.waitForURL(`${base}/account`);
+    const devices = page.getByRole('region', { name: 'Your devices' });
+    await devices.getByText('This device').waitFor();
+    await devices.getByText('Safari on iOS', { exact: true }).waitFor();
+    const endPhone = page.getByRole('button', { name: /^End session on Safari on iOS/ });
+    assert.equal(await endPhone.count(), 1, 'a button named for the other device');
+    await check('account-devices');
+
+    await page.getByRole('button', { name: 'Log out everywhere else' }).click();
+    await page.waitForURL(`${base}/account?notice=others_ended`);
+    await page.getByText('You are logged out everywhere else').waitFor();
+    assert.equal(await devices.getByText('Safari on iOS', { exact: true }).count(), 0);
+    await check();
+
+    await phonePage.goto(`${base}/account`);
+    assert.equal(new URL(phonePage.url()).pathname, '/login', 'the phone is logged out');
+    await page.reload();
+    assert.equal(new URL(page.url()).pathname, '/account', 'this browser stays logged in');
   });
 
   test('delete account: the password is required, then the account is gone', async () => {

@@ -155,6 +155,60 @@ test('users revoke-sessions ends every session of the account', async () => {
   assert.equal((await bienvenue(['users', 'revoke-sessions', 'nobody@example.com'])).status, 3);
 });
 
+test('users show lists the live sessions; revoke-sessions --id ends that one only', async () => {
+  const FIREFOX =
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0';
+  const logins = await withAuth(env, async (auth) => {
+    const first = await auth.login('ada@example.com', NEW_PASSWORD, {
+      ip: '203.0.113.9',
+      userAgent: FIREFOX,
+    });
+    const second = await auth.login('ada@example.com', NEW_PASSWORD, { ip: '198.51.100.4' });
+    assert.ok(first.outcome === 'logged_in' && second.outcome === 'logged_in');
+    return [first.sessionId, second.sessionId];
+  });
+  const asJson = await bienvenue(['users', 'show', 'ada@example.com', '--json']);
+  assert.equal(asJson.status, 0, asJson.stderr);
+  const { sessions } = JSON.parse(asJson.stdout) as {
+    sessions: { id: string; ip: string | null; userAgent: string | null }[];
+  };
+  assert.deepEqual(sessions.map((session) => session.ip).sort(), ['198.51.100.4', '203.0.113.9']);
+  for (const token of logins) assert.ok(!asJson.stdout.includes(token), 'no token shown');
+  const text = await bienvenue(['users', 'show', 'ada@example.com']);
+  assert.match(text.stdout, /SESSION\s+CREATED\s+LAST SEEN\s+EXPIRES\s+IP\s+DEVICE/);
+  assert.match(text.stdout, /203\.0\.113\.9\s+Firefox on Windows\s+Mozilla/);
+  const firefox = sessions.find((session) => session.ip === '203.0.113.9');
+  assert.ok(firefox);
+  const unknown = await bienvenue(['users', 'revoke-sessions', 'ada@example.com', '--id', 'nope']);
+  assert.equal(unknown.status, 3);
+  assert.match(unknown.stderr, /no live session with that id/);
+  const one = await bienvenue(['users', 'revoke-sessions', 'ada@example.com', '--id', firefox.id]);
+  assert.equal(one.status, 0, one.stderr);
+  const [ended, kept] = await withAuth(env, async (auth) =>
+    Promise.all(logins.map((token) => auth.getUserFromSessionId(token))),
+  );
+  assert.equal(ended, null, 'that session ended');
+  assert.ok(kept, 'the other one stays');
+  const again = await bienvenue([
+    'users',
+    'revoke-sessions',
+    'ada@example.com',
+    '--id',
+    firefox.id,
+  ]);
+  assert.equal(again.status, 3, 'an ended session is no longer known');
+  const events = JSON.parse(
+    (await bienvenue(['events', '--type', 'session_ended', '--json'])).stdout,
+  ) as AuditEventView[];
+  assert.deepEqual(
+    events.filter((event) => event.sessionId === firefox.id).map((event) => event.reason),
+    ['revoked_by_operator'],
+  );
+  assert.equal((await bienvenue(['users', 'revoke-sessions', 'ada@example.com'])).status, 0);
+  const help = await bienvenue(['users', 'revoke-sessions', '--help']);
+  assert.match(help.stdout, /--id ID/);
+});
+
 test('users unlock lets a throttled account log in at once', async () => {
   // The clock stands still, so the wait the failures impose cannot run out by itself.
   const clock = new FakeClock(Date.now());
@@ -210,7 +264,7 @@ test("events lists the audit trail newest first, with the CLI's own actions", as
   ) as unknown[];
   assert.equal(limited.length, 1);
   const text = await bienvenue(['events', '--user', 'bob@example.com']);
-  assert.match(text.stdout, /account_unlocked\s+bob@example\.com\s+-\s+bienvenue-cli/);
+  assert.match(text.stdout, /account_unlocked\s+bob@example\.com\s+-\s+-\s+-\s+bienvenue-cli/);
   const badType = await bienvenue(['events', '--type', 'coffee_break']);
   assert.equal(badType.status, 2);
   assert.match(badType.stderr, /user_registered/);
@@ -265,6 +319,9 @@ test('no command prints a control character that came from a user agent, as text
   // The JSON is the same string, escaped: parsed, it is what the client sent.
   const events = JSON.parse(asJson?.stdout ?? '') as AuditEventView[];
   const malloryEvents = events.filter((event) => event.email === 'mallory@example.com');
-  assert.equal(malloryEvents.length, 2);
+  assert.deepEqual(
+    malloryEvents.map((event) => event.type),
+    ['login_succeeded', 'session_started', 'user_registered'],
+  );
   assert.ok(malloryEvents.every((event) => event.userAgent === userAgent));
 });

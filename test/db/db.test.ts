@@ -539,6 +539,7 @@ describe('migrateToLatest', () => {
         ['0004_partial_token_indexes', 'Success'],
         ['0005_email_keys', 'Success'],
         ['0006_sessions', 'Success'],
+        ['0007_audit_session_details', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);

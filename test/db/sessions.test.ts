@@ -79,18 +79,19 @@ describe('Sessions', () => {
       most: 3,
       liveness: { now: 500, seenAfter: 0, startedAfter: 0 },
     });
-    assert.equal(ended, 1);
+    assert.deepEqual(ended, { overCap: ['old'], dead: [] });
     assert.deepEqual(
       (await sessions.listOf(bob.id)).map((row) => row.id),
       ['new', 'recent', 'mid'],
     );
     // Idle ones (seen at or before `seenAfter`) end even under the cap; the kept one never does.
-    await sessions.enforceCap({
+    const swept = await sessions.enforceCap({
       userId: bob.id,
       keepId: 'mid',
       most: 10,
       liveness: { now: 500, seenAfter: 350, startedAfter: 0 },
     });
+    assert.deepEqual(swept, { overCap: [], dead: ['recent'] });
     assert.deepEqual(
       (await sessions.listOf(bob.id)).map((row) => row.id),
       ['new', 'mid'],
@@ -116,12 +117,14 @@ describe('Sessions', () => {
     await sessions.create(session(alice.id, 'alice'));
     assert.equal(await sessions.delete('digest-a'), true);
     assert.equal(await sessions.delete('digest-a'), false);
-    assert.equal(await sessions.deleteAllOfBut(bob.id, 'c'), 2);
+    assert.equal(await sessions.deleteOneOf(alice.id, 'b'), false, 'not another account’s');
+    assert.equal(await sessions.deleteOneOf(bob.id, 'b'), true);
+    assert.deepEqual(await sessions.deleteAllOfBut(bob.id, 'c'), ['d']);
     assert.deepEqual(
       (await sessions.listOf(bob.id)).map((row) => row.id),
       ['c'],
     );
-    assert.equal(await sessions.deleteAllOf(bob.id), 1);
+    assert.deepEqual(await sessions.deleteAllOf(bob.id), ['c']);
     await sessions.create(session(bob.id, 'e'));
     assert.equal(await db.deleteUser(bob.id), true);
     assert.equal(await sessions.findWithAccount('digest-e'), undefined);

@@ -27,6 +27,8 @@ const PAGE_ROUTES = [
   '/account',
   '/account/password',
   '/account/delete',
+  '/account/sessions/end',
+  '/account/sessions/end-others',
   '/forgot',
   '/reset',
 ];
@@ -143,7 +145,9 @@ test('the audit trail of a whole journey, with address and user agent, never a s
   assert.deepEqual(events.map((event) => event.type).reverse(), [
     'user_registered',
     'login_failed',
+    'session_started',
     'login_succeeded',
+    'session_ended',
     'logout',
     'password_reset_requested',
     'password_reset_completed',
@@ -169,7 +173,11 @@ describe('OpenAPI', () => {
     for (const request of requests) {
       const response = await app.inject(request);
       const url = (request.url as string).split('?')[0] ?? '';
-      const operation = document.paths[url]?.[String(request.method).toLowerCase()];
+      // A templated path (/profile/sessions/{id}) documents every URL it matches.
+      const path = Object.keys(document.paths).find((template) =>
+        new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(url),
+      );
+      const operation = document.paths[path ?? url]?.[String(request.method).toLowerCase()];
       assert.ok(operation, `${request.method} ${url} is documented`);
       const status = String(response.statusCode);
       const documentedAnswer =
@@ -207,7 +215,8 @@ describe('OpenAPI', () => {
         route.url !== '/openapi.json' &&
         !route.url.startsWith('/docs') &&
         !PAGE_ROUTES.includes(route.url) &&
-        document.paths[route.url]?.[route.method.toLowerCase()] === undefined,
+        document.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()] ===
+          undefined,
     );
     assert.deepEqual(undocumented, []);
     const routes = routesOf(app);
@@ -249,6 +258,11 @@ describe('OpenAPI', () => {
       { method: 'POST', url: '/sessions', ...formOf({ email: EMAIL, password: PASSWORD }) },
       { method: 'GET', url: '/profile', cookies: { session_id: sessionId } },
       { method: 'GET', url: '/profile' },
+      { method: 'GET', url: '/profile/sessions', cookies: { session_id: sessionId } },
+      { method: 'GET', url: '/profile/sessions' },
+      { method: 'DELETE', url: '/profile/sessions', cookies: { session_id: sessionId } },
+      { method: 'DELETE', url: '/profile/sessions/nope', cookies: { session_id: sessionId } },
+      { method: 'DELETE', url: '/profile/sessions/nope' },
       { method: 'POST', url: '/reset_password', ...formOf({ email: EMAIL }) },
       { method: 'GET', url: '/reset_password?token=x' },
       {

@@ -50,8 +50,16 @@ export const eventsCommand: Command = {
     }
     io.stdout.write(
       table(
-        ['AT', 'TYPE', 'EMAIL', 'IP', 'USER AGENT'],
-        events.map((event) => [event.at, event.type, event.email, event.ip, event.userAgent]),
+        ['AT', 'TYPE', 'EMAIL', 'IP', 'SESSION', 'REASON', 'USER AGENT'],
+        events.map((event) => [
+          event.at,
+          event.type,
+          event.email,
+          event.ip,
+          event.sessionId,
+          event.reason,
+          event.userAgent,
+        ]),
       ),
     );
   },

@@ -4,6 +4,8 @@
  * over HTTP and every change lands in the audit log as done by `bienvenue-cli`.
  */
 import type { AccountSummary } from '../../auth/admin.js';
+import { describeDevice } from '../../auth/devices.js';
+import type { SessionView } from '../../auth/sessions.js';
 import { UnknownEmailError, UserAlreadyExistsError } from '../../auth/errors.js';
 import {
   flag,
@@ -100,10 +102,35 @@ const show: Command = {
   options: { json: JSON_OPTION },
   async run({ positionals, values, io }) {
     const email = requiredEmail(positionals);
-    const user = await withService(io.env, ({ admin }) => admin.showUser(email));
-    io.stdout.write(flag(values, 'json') ? json(user) : describeAccount(user));
+    const { user, sessions } = await withService(io.env, async ({ admin }) => ({
+      user: await admin.showUser(email),
+      sessions: await admin.sessionsOf(email),
+    }));
+    if (flag(values, 'json')) {
+      io.stdout.write(json({ ...user, sessions }));
+      return;
+    }
+    io.stdout.write(describeAccount(user));
+    io.stdout.write('\n');
+    io.stdout.write(describeSessions(sessions));
   },
 };
+
+function describeSessions(sessions: readonly SessionView[]): string {
+  if (sessions.length === 0) return 'No live sessions.\n';
+  return table(
+    ['SESSION', 'CREATED', 'LAST SEEN', 'EXPIRES', 'IP', 'DEVICE', 'USER AGENT'],
+    sessions.map((session) => [
+      session.id,
+      session.createdAt.toISOString(),
+      session.lastSeenAt.toISOString(),
+      session.expiresAt.toISOString(),
+      session.ip,
+      describeDevice(session.userAgent),
+      session.userAgent,
+    ]),
+  );
+}
 
 function describeAccount(user: AccountSummary): string {
   return listing([
@@ -153,13 +180,27 @@ const setPassword: Command = {
 const revokeSessions: Command = {
   kind: 'command',
   name: 'revoke-sessions',
-  summary: 'end every session of an account, logging it out everywhere',
+  summary: 'end every session of an account (logging it out everywhere), or one with --id',
   arguments: ['EMAIL'],
-  options: {},
-  async run({ positionals, io }) {
+  options: {
+    id: {
+      type: 'string',
+      value: 'ID',
+      description: 'end only this session (an id from `bienvenue users show`)',
+    },
+  },
+  details: 'An --id that is not one of the account’s live sessions ends nothing (exit 3).',
+  async run({ positionals, values, io }) {
     const email = requiredEmail(positionals);
-    await withService(io.env, ({ admin }) => admin.revokeSessions(email, CLI_CONTEXT));
-    io.stdout.write(`Sessions of ${email} ended.\n`);
+    const id = typeof values.id === 'string' ? values.id : undefined;
+    const ended = await withService(io.env, ({ admin }) =>
+      admin.revokeSessions(email, { id, context: CLI_CONTEXT }),
+    );
+    io.stdout.write(
+      id === undefined
+        ? `Sessions of ${email} ended (${ended}).\n`
+        : `Session ${id} of ${email} ended.\n`,
+    );
   },
 };
 

@@ -1,6 +1,7 @@
 /**
- * The account pages: the signed-in user's account, changing its password and deleting it. Each
- * needs a live session; without one they redirect to the login page.
+ * The account pages: the signed-in user's account and its devices, ending sessions, changing the
+ * password and deleting the account. Each needs a live session; without one they redirect to the
+ * login page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PasswordPolicyError } from '../../auth/errors.js';
@@ -9,7 +10,7 @@ import { accountPage } from '../../web/pages.js';
 import { contextOf } from '../request-context.js';
 import { fieldProblems, fieldsOf, noticeOf, refusal, sendPage, type PageContext } from './kit.js';
 
-/** Registers GET /account and POST /account/password and /account/delete on `pages`. */
+/** Registers GET /account and the account page's forms on `pages`. */
 export function registerAccountPages(pages: FastifyInstance, context: PageContext): void {
   const { limited, hidden, seeOther } = context;
   const { auth, sessionCookie, passwordMinLength } = context.options;
@@ -28,29 +29,61 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
     return {
       sessionId,
       read: fieldsOf(request),
-      again: (status: number, errors: Record<string, string>) =>
-        sendPage(
+      again: async (status: number, errors: Record<string, string>) => {
+        const devices = await auth.listSessions(sessionId);
+        return sendPage(
           reply,
           status,
           accountPage({
             email: user.email,
             passwordMinLength,
+            ...(devices !== 'not_logged_in' && { devices }),
             ...(form === 'change' ? { change: { errors } } : { remove: { errors } }),
           }),
-        ),
+        );
+      },
     };
   };
 
   pages.get('/account', hidden, async (request, reply) => {
-    const user = await auth.getUserFromSessionId(sessionCookie.read(request));
-    if (user === null) return seeOther(reply, '/login');
+    const sessionId = sessionCookie.read(request);
+    const user = await auth.getUserFromSessionId(sessionId);
+    const devices = user === null ? 'not_logged_in' : await auth.listSessions(sessionId);
+    if (user === null || devices === 'not_logged_in') return seeOther(reply, '/login');
     const notice = noticeOf(request);
     return sendPage(
       reply,
       200,
-      accountPage({ email: user.email, passwordMinLength, ...(notice && { notice }) }),
+      accountPage({ email: user.email, passwordMinLength, devices, ...(notice && { notice }) }),
     );
   });
+
+  // Ends one session of the account, named by its public id (a hidden field of its button).
+  pages.post(
+    '/account/sessions/end',
+    { ...hidden, ...limited('account') },
+    async (request, reply) => {
+      const id = fieldsOf(request)('id');
+      const result = await auth.revokeSession(sessionCookie.read(request), id, contextOf(request));
+      if (result === 'not_logged_in') return seeOther(reply, '/login');
+      if (result === 'not_found') return seeOther(reply, '/account?notice=session_gone');
+      if (result.endedCurrent) {
+        sessionCookie.clear(reply);
+        return seeOther(reply, '/?notice=logged_out');
+      }
+      return seeOther(reply, '/account?notice=session_ended');
+    },
+  );
+
+  pages.post(
+    '/account/sessions/end-others',
+    { ...hidden, ...limited('account') },
+    async (request, reply) => {
+      const ended = await auth.revokeOtherSessions(sessionCookie.read(request), contextOf(request));
+      if (ended === 'not_logged_in') return seeOther(reply, '/login');
+      return seeOther(reply, '/account?notice=others_ended');
+    },
+  );
 
   pages.post('/account/password', { ...hidden, ...limited('account') }, async (request, reply) => {
     const form = await accountForm(request, reply, 'change');
