@@ -14,6 +14,7 @@ import { registerFormParsers, registerJsonParser } from './http/body-parsers.js'
 import { refuseCrossSiteRequests } from './http/csrf.js';
 import { handleClientError } from './http/client-errors.js';
 import { handleError, RateLimitedError } from './http/errors.js';
+import { Refusal } from './http/refusals.js';
 import { registerOpenApi, registerOperationRoutes, type Readiness } from './http/operations.js';
 import { registerPages } from './http/pages.js';
 import { actionRateLimits } from './http/rate-limits.js';
@@ -43,18 +44,6 @@ export interface AppDependencies {
   readonly readiness: Readiness;
   /** Where per-client request counts live; in this process's memory when absent. */
   readonly redis?: Redis;
-}
-
-export interface RouteEntry {
-  readonly method: string;
-  readonly url: string;
-}
-
-const registeredRoutes = new WeakMap<FastifyInstance, RouteEntry[]>();
-
-/** Every route `app` has, as registered (for checking the API's documentation against). */
-export function routesOf(app: FastifyInstance): readonly RouteEntry[] {
-  return registeredRoutes.get(app) ?? [];
 }
 
 /** Auth requests are a few short fields; anything larger is refused with 413. */
@@ -101,12 +90,6 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     },
   }) as unknown as FastifyInstance;
 
-  const routes: RouteEntry[] = [];
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
-  });
-  registeredRoutes.set(app, routes);
-
   await app.register(cookie);
   registerFormParsers(app, MAX_FORM_FIELDS);
   registerJsonParser(app);
@@ -136,9 +119,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     done(null, payload);
   });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ message: 'Not found', code: 'not_found', requestId: request.id }),
-  );
+  app.setNotFoundHandler((request, reply) => handleError(new Refusal('not_found'), request, reply));
 
   app.addHook('onResponse', (request, reply, done) => {
     metrics.httpRequestDuration.observe(

@@ -1,13 +1,16 @@
 /**
- * The Auth service's catalogue of refusals. They say what went wrong in the user's terms and know
- * nothing of HTTP; `http/errors.ts` maps each to a status code. An expected "no" (wrong password,
- * unknown session) is a return value, not one of these.
+ * The Auth service's refusals that are thrown. They say what went wrong in the user's terms, and
+ * each names its stable code (`refusal`), an entry of the catalogue in `http/refusals.ts`, which
+ * gives it its status; they know nothing of HTTP. An expected "no" (wrong password, unknown
+ * session) is a returned outcome, not one of these.
  */
 
 /** The database cannot serve now (raised by the data layer; part of this catalogue too). */
 export { DatabaseUnavailableError } from '../db/errors.js';
 
-export class AuthError extends Error {
+export abstract class AuthError extends Error {
+  /** The refusal's stable code (see `http/refusals.ts`). */
+  abstract readonly refusal: string;
   constructor(message: string) {
     super(message);
     this.name = new.target.name;
@@ -16,6 +19,7 @@ export class AuthError extends Error {
 
 /** `registerUser` with an email that already has an account. */
 export class UserAlreadyExistsError extends AuthError {
+  readonly refusal = 'email_taken';
   constructor(readonly email: string) {
     super(`User ${email} already exists`);
   }
@@ -30,6 +34,9 @@ export type EmailRefusalCode =
  * account because it mixes scripts or holds a character refused at sign-up.
  */
 export class InvalidEmailError extends AuthError {
+  get refusal(): EmailRefusalCode {
+    return this.code;
+  }
   constructor(
     message: string,
     readonly code: EmailRefusalCode = 'invalid_email',
@@ -39,10 +46,13 @@ export class InvalidEmailError extends AuthError {
 }
 
 /** A password that breaks the policy; the message says which rule. */
-export class PasswordPolicyError extends AuthError {}
+export class PasswordPolicyError extends AuthError {
+  readonly refusal = 'password_refused';
+}
 
 /** `getResetPasswordToken` for an email that has no account. */
 export class UnknownEmailError extends AuthError {
+  readonly refusal = 'unknown_email';
   constructor() {
     super('No user with that email');
   }
@@ -50,6 +60,7 @@ export class UnknownEmailError extends AuthError {
 
 /** A reset token that is malformed, unknown, expired, used, or not the given email's. */
 export class InvalidResetTokenError extends AuthError {
+  readonly refusal = 'invalid_reset_token';
   constructor() {
     super('Invalid or expired reset token');
   }
@@ -57,6 +68,7 @@ export class InvalidResetTokenError extends AuthError {
 
 /** Too many attempts: the caller must wait `retryAfterSeconds` before trying again. */
 export class TooManyAttemptsError extends AuthError {
+  readonly refusal = 'too_many_attempts';
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many attempts: try again in ${retryAfterSeconds} seconds`);
   }
@@ -67,6 +79,7 @@ export class TooManyAttemptsError extends AuthError {
  * retry in `retryAfterSeconds`. Nothing was done.
  */
 export class BusyError extends AuthError {
+  readonly refusal = 'busy';
   constructor(readonly retryAfterSeconds: number) {
     super('The service is busy: please retry shortly');
   }
@@ -74,6 +87,7 @@ export class BusyError extends AuthError {
 
 /** The client went away before the work it asked for began, so it was dropped undone. */
 export class RequestAbandonedError extends AuthError {
+  readonly refusal = 'client_gone';
   constructor() {
     super('The client closed the request before it was served');
   }
@@ -81,6 +95,7 @@ export class RequestAbandonedError extends AuthError {
 
 /** A session id that is not one of the account's live sessions (or of any account). */
 export class UnknownSessionError extends AuthError {
+  readonly refusal = 'not_found';
   constructor() {
     super('No such session');
   }
@@ -88,6 +103,7 @@ export class UnknownSessionError extends AuthError {
 
 /** A request that needs a live session came without one. */
 export class SessionRequiredError extends AuthError {
+  readonly refusal = 'session_required';
   constructor() {
     super('Forbidden');
   }

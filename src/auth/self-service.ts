@@ -4,15 +4,20 @@
  * is checked like a login: the same guarded check and per-email count (an attempt is counted
  * before the password is checked), the same audit events on failure. A password change ends every
  * session of the account but the one that made it, which carries on under a new token.
+ *
+ * It stands on the same lower pieces as logins ({@link Credentials}, {@link BackgroundWork}), not
+ * on the Auth service that exposes it, and hands out {@link Account} views, never rows.
  */
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
 import type { SessionRow, User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordChangedMessage } from '../mail/messages.js';
+import { accountOf, type Account } from './accounts.js';
 import type { AuditLog, RequestContext } from './audit.js';
+import type { BackgroundWork } from './background.js';
+import type { Credentials } from './credentials.js';
 import { emailKey } from './email.js';
-import type { GuardedCheck } from './guarded-check.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import type { SessionManager } from './sessions.js';
 
@@ -27,14 +32,12 @@ export interface SelfServiceDependencies {
   readonly passwordRules: PasswordRules;
   readonly audit: AuditLog;
   readonly sessions: SessionManager;
-  /** The guarded check that logins go through too, so both share one count per email. */
-  readonly passwordCheck: GuardedCheck;
+  /** The password checks logins go through too, so both share one count per email. */
+  readonly credentials: Credentials;
+  /** Where the notice email is sent from, off the caller's path. */
+  readonly background: BackgroundWork;
   /** Base of the links put in emails. */
   readonly publicUrl: string;
-  /** The account of `email`, as stored after the check, if `password` is its password. */
-  verify(email: string, password: string, signal?: AbortSignal): Promise<User | undefined>;
-  /** Runs `work` off the caller's path (awaited at shutdown); failures are logged. */
-  inBackground(work: () => Promise<void>, failure: string): void;
 }
 
 export class AccountSelfService {
@@ -51,7 +54,7 @@ export class AccountSelfService {
     sessionId: string | undefined,
     passwords: { readonly current: string; readonly new: string },
     context?: RequestContext,
-  ): Promise<{ user: User; sessionId: string } | SelfServiceRefusal> {
+  ): Promise<{ account: Account; sessionId: string } | SelfServiceRefusal> {
     const { db, hasher, clock, passwordRules, sessions } = this.deps;
     const confirmed = await this.confirmPassword(sessionId, passwords.current, context);
     if (typeof confirmed === 'string') return confirmed;
@@ -79,19 +82,20 @@ export class AccountSelfService {
       at: new Date(now),
       resetLink: `${this.deps.publicUrl}/forgot`,
     });
-    this.deps.inBackground(() => this.deps.mailer.send(message), 'password change email failed');
-    return { user: { ...user, hashed_password: hashedPassword }, sessionId: newSessionId };
+    this.deps.background.run(() => this.deps.mailer.send(message), 'password change email failed');
+    return { account: accountOf(user), sessionId: newSessionId };
   }
 
   /**
    * Deletes the account of live session `sessionId`, given its password; all its sessions end
-   * with it (its audit trail stays). Returns the deleted user. Throws {@link TooManyAttemptsError}.
+   * with it (its audit trail stays). Returns the deleted account. Throws
+   * {@link TooManyAttemptsError}.
    */
   async deleteAccount(
     sessionId: string | undefined,
     password: string,
     context?: RequestContext,
-  ): Promise<User | SelfServiceRefusal> {
+  ): Promise<Account | SelfServiceRefusal> {
     const confirmed = await this.confirmPassword(sessionId, password, context);
     if (typeof confirmed === 'string') return confirmed;
     const { user } = confirmed;
@@ -99,7 +103,7 @@ export class AccountSelfService {
     await this.deps.sessions.endAll(user, 'account_deleted', context);
     if (!(await this.deps.db.deleteUser(user.id))) return 'not_logged_in';
     this.deps.audit.record({ type: 'account_deleted', user, context });
-    return user;
+    return accountOf(user);
   }
 
   /**
@@ -111,14 +115,14 @@ export class AccountSelfService {
     password: string,
     context?: RequestContext,
   ): Promise<{ user: User; session: SessionRow } | SelfServiceRefusal> {
-    const { audit, passwordCheck } = this.deps;
+    const { audit, credentials } = this.deps;
     const found = await this.deps.sessions.validate(sessionId);
     if (found === null) return 'not_logged_in';
     const { user, session } = found;
     // Counted under the address's comparison key, as logins are.
-    const verified = await passwordCheck.attempt(
+    const verified = await credentials.check.attempt(
       emailKey(user.email),
-      () => this.deps.verify(user.email, password, context?.signal),
+      () => credentials.verify(user.email, password, context?.signal),
       context,
     );
     if (verified === undefined) {

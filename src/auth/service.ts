@@ -1,6 +1,9 @@
 /**
- * The Auth service: every rule about accounts, sessions and password resets lives here, and the
- * HTTP app (like any other front end) talks to this class only, never to the database.
+ * The Auth service: the one entry that front ends (the HTTP API, the pages, the CLI) talk to,
+ * never to the database. It is a thin facade over one module per concept: sign-up
+ * (registration.ts), the login flow (login.ts) over password checks (credentials.ts), sessions
+ * (sessions.ts), password reset (password-reset.ts), account self-service (self-service.ts) and
+ * background work (background.ts). It hands out views ({@link Account}), never table rows.
  *
  * Guarantees:
  * - Secrets at rest: passwords as bcrypt hashes; session ids and reset tokens as SHA-256 digests.
@@ -14,34 +17,27 @@
  * - Account self-service (changing the password, deleting the account) needs a live session and
  *   the current password, which is checked and throttled like a login.
  */
-import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
 import type { Throttles } from '../db/throttles.js';
-import { UniqueViolationError } from '../db/errors.js';
-import type { User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
-import { passwordResetMessage } from '../mail/messages.js';
-import { emailKey, parseEmail, signUpRefusal, storedEmail, type EmailAddress } from './email.js';
-import {
-  InvalidEmailError,
-  InvalidResetTokenError,
-  UnknownEmailError,
-  UserAlreadyExistsError,
-} from './errors.js';
+import { accountOf, type Account } from './accounts.js';
 import type { AuditLog, RequestContext } from './audit.js';
-import { GuardedCheck } from './guarded-check.js';
+import { BackgroundWork } from './background.js';
+import { Credentials, type ThrottlingSettings } from './credentials.js';
+import { parseEmail } from './email.js';
+import { LoginFlow, type LoginOutcome } from './login.js';
+import { PasswordReset } from './password-reset.js';
+import { normalizePassword, type PasswordHasher, type PasswordRules } from './passwords.js';
+import { Registration } from './registration.js';
 import { AccountSelfService } from './self-service.js';
-import {
-  normalizePassword,
-  unusablePasswordReason,
-  type PasswordHasher,
-  type PasswordRules,
-} from './passwords.js';
-import { LOGIN, RESET_EMAIL, RESET_EMAIL_COOLDOWN } from './rules.js';
 import type { SessionManager } from './sessions.js';
-import { digestToken, generateUuid, isUuid } from './tokens.js';
+
+export type { Account } from './accounts.js';
+export type { ThrottlingSettings } from './credentials.js';
+export type { LoginOutcome } from './login.js';
+export { MAX_PENDING_RESET_EMAILS, RESET_EMAIL_COOLDOWN_MS } from './password-reset.js';
 
 /** Durations in seconds. */
 export interface AuthSettings {
@@ -54,15 +50,6 @@ export interface AuthSettings {
   readonly publicUrl: string;
   /** Abuse protection; none when undefined. */
   readonly throttling?: ThrottlingSettings;
-}
-
-export interface ThrottlingSettings {
-  /** Consecutive failed logins of one email before each further attempt must wait. */
-  readonly loginAfter: number;
-  /** The longest such wait, in seconds (the backoff doubles up to it). */
-  readonly loginMaxDelaySeconds: number;
-  /** Reset emails one account may receive per window. */
-  readonly resetEmails: { readonly max: number; readonly windowSeconds: number };
 }
 
 export interface AuthDependencies {
@@ -81,73 +68,33 @@ export interface AuthDependencies {
   readonly backgroundDelayMs?: () => number;
 }
 
-/** Reset emails waiting to be sent at once; beyond this, requests are dropped (and logged). */
-export const MAX_PENDING_RESET_EMAILS = 100;
-/** With abuse protection on, an account gets at most one reset email in this time. */
-export const RESET_EMAIL_COOLDOWN_MS = 60 * 1000;
-/** The background work of a reset request starts after a random delay up to this long. */
-const MAX_RESET_DELAY_MS = 1000;
-
 export class Auth {
   private readonly db: DB;
   private readonly hasher: PasswordHasher;
-  private readonly clock: Clock;
-  private readonly mailer: Mailer;
-  private readonly logger: Logger;
-  private readonly settings: AuthSettings;
   private readonly sessions: SessionManager;
-  /** Compared against when an email is unknown, so that login costs the same either way. */
-  private readonly dummyHash: Promise<string>;
-  private readonly backgroundTasks = new Set<Promise<void>>();
-  private readonly backgroundDelayMs: () => number;
-  private readonly throttles: Throttles;
-  private readonly passwordRules: PasswordRules;
   private readonly audit: AuditLog;
-  /** Every password check of an account: logins and self-service confirmations. */
-  private readonly passwordCheck: GuardedCheck;
+  private readonly background: BackgroundWork;
+  private readonly credentials: Credentials;
+  private readonly registration: Registration;
+  private readonly loginFlow: LoginFlow;
+  private readonly reset: PasswordReset;
   private readonly selfService: AccountSelfService;
 
   constructor(dependencies: AuthDependencies) {
+    const { settings } = dependencies;
     ({
       db: this.db,
       hasher: this.hasher,
-      clock: this.clock,
-      mailer: this.mailer,
-      logger: this.logger,
-      settings: this.settings,
+      sessions: this.sessions,
+      audit: this.audit,
     } = dependencies);
-    this.throttles = dependencies.throttles;
-    this.passwordRules = dependencies.passwordRules;
-    this.audit = dependencies.audit;
-    this.sessions = dependencies.sessions;
-    const throttling = this.settings.throttling;
-    this.passwordCheck = new GuardedCheck({
-      throttles: this.throttles,
-      clock: this.clock,
-      kind: LOGIN,
-      settings: throttling && {
-        freeAttempts: throttling.loginAfter,
-        maxDelaySeconds: throttling.loginMaxDelaySeconds,
-      },
-      onRefused: async (address, context) => {
-        // Subjects are comparison keys (see login).
-        const user = await this.db.findUser({ email_key: address });
-        this.audit.record({ type: 'login_throttled', user, context });
-      },
-    });
-    this.selfService = new AccountSelfService({
-      ...dependencies,
-      passwordCheck: this.passwordCheck,
-      publicUrl: this.settings.publicUrl,
-      verify: async (email, password, signal) =>
-        (await this.authenticate(storedEmail(email), password, signal)).verified,
-      inBackground: (work, failure) => this.inBackground(work, failure),
-    });
-    this.backgroundDelayMs =
-      dependencies.backgroundDelayMs ?? (() => randomInt(MAX_RESET_DELAY_MS + 1));
-    this.dummyHash = this.hasher.hash(generateUuid());
-    // Surfaced when awaited; never an unhandled rejection meanwhile.
-    this.dummyHash.catch(() => undefined);
+    this.background = new BackgroundWork(dependencies.logger);
+    this.credentials = new Credentials({ ...dependencies, throttling: settings.throttling });
+    const shared = { ...dependencies, credentials: this.credentials, background: this.background };
+    this.registration = new Registration(dependencies);
+    this.loginFlow = new LoginFlow(shared);
+    this.reset = new PasswordReset({ ...shared, settings });
+    this.selfService = new AccountSelfService({ ...shared, publicUrl: settings.publicUrl });
   }
 
   /** A salted bcrypt hash of `password` (the course's `_hash_password`). */
@@ -155,41 +102,9 @@ export class Auth {
     return this.hasher.hash(normalizePassword(password));
   }
 
-  /**
-   * Creates an account. Throws {@link InvalidEmailError}, {@link PasswordPolicyError}, or
-   * {@link UserAlreadyExistsError} (also when a concurrent sign-up for the address won).
-   */
-  async registerUser(email: string, password: string, context?: RequestContext): Promise<User> {
-    const parsed = this.requireValidEmail(email);
-    const { address } = parsed;
-    const refusal = signUpRefusal(address);
-    if (refusal === 'email_mixed_scripts') {
-      throw new InvalidEmailError(
-        'The part before @ mixes letters of different scripts (such as Latin and Cyrillic)',
-        refusal,
-      );
-    }
-    if (refusal !== null) {
-      throw new InvalidEmailError(
-        'The email address holds a character that cannot be used (unassigned, private-use, blank or overlaid)',
-        refusal,
-      );
-    }
-    const acceptedPassword = await this.passwordRules.accept(password);
-    // Spares the bcrypt work for a taken address; the unique indexes still decide races.
-    if ((await this.db.findUserByEmail(parsed)) !== undefined) {
-      throw new UserAlreadyExistsError(address);
-    }
-    const hashedPassword = await this.hasher.hash(acceptedPassword, { signal: context?.signal });
-    let user: User;
-    try {
-      user = await this.db.addUser(address, hashedPassword, { emailKey: parsed.key });
-    } catch (error) {
-      if (error instanceof UniqueViolationError) throw new UserAlreadyExistsError(address);
-      throw error;
-    }
-    this.audit.record({ type: 'user_registered', user, context });
-    return user;
+  /** See {@link Registration.register}. */
+  registerUser(email: string, password: string, context?: RequestContext): Promise<Account> {
+    return this.registration.register(email, password, context);
   }
 
   /**
@@ -199,63 +114,19 @@ export class Auth {
    */
   async validLogin(email: string, password: string): Promise<boolean> {
     const parsed = parseEmail(email);
-    if (parsed === null) return (await this.authenticate(null, password)).verified !== undefined;
-    const verified = await this.passwordCheck.attempt(
+    if (parsed === null) {
+      return (await this.credentials.authenticate(null, password)).verified !== undefined;
+    }
+    const verified = await this.credentials.check.attempt(
       parsed.key,
-      async () => (await this.authenticate(parsed, password)).verified,
+      async () => (await this.credentials.authenticate(parsed, password)).verified,
     );
     return verified !== undefined;
   }
 
-  /**
-   * Checks the credentials and, when they are right, opens a new session, leaving the account's
-   * others alone (but for the least recently seen beyond `sessionsPerUser`). Returns the new
-   * session id, to be given to the client once, or null. With throttling on, attempts are counted per email (known or not, alike) before the password is
-   * checked, and after `loginAfter` of them each further attempt must wait, the wait doubling up
-   * to `loginMaxDelaySeconds`: during it this throws {@link TooManyAttemptsError} without checking
-   * the password (see {@link GuardedCheck}). A successful login or a completed reset clears the
-   * count. Throws {@link BusyError} when too many checks wait already, and
-   * {@link RequestAbandonedError} when `context.signal` aborted before the check began.
-   */
-  async login(
-    email: string,
-    password: string,
-    context?: RequestContext,
-  ): Promise<{ user: User; sessionId: string } | null> {
-    const parsed = parseEmail(email);
-    if (parsed === null) return this.refuseMalformedLogin(password, context);
-    // Counted per comparison key: look-alikes of an address share its count.
-    const address = parsed.key;
-    const session = await this.passwordCheck.attempt(
-      address,
-      async () => {
-        const { account, verified: user } = await this.authenticate(
-          parsed,
-          password,
-          context?.signal,
-        );
-        if (user === undefined) {
-          this.audit.record({ type: 'login_failed', user: account, context });
-          return undefined;
-        }
-        // Only while the password just verified is still the account's: a reset that completed
-        // during the comparison must not be outlived by a session opened with the old password.
-        const started = await this.sessions.start(user.id, {
-          whilePasswordIs: user.hashed_password,
-          context,
-          account: user,
-        });
-        if (started === null) {
-          this.audit.record({ type: 'login_failed', user, context });
-          return undefined;
-        }
-        return { user, sessionId: started.token };
-      },
-      context,
-    );
-    if (session === undefined) return null;
-    this.audit.record({ type: 'login_succeeded', user: session.user, context });
-    return session;
+  /** Logs in: see {@link LoginFlow.logIn} for its outcomes. */
+  login(email: string, password: string, context?: RequestContext): Promise<LoginOutcome> {
+    return this.loginFlow.logIn(email, password, context);
   }
 
   /**
@@ -270,9 +141,10 @@ export class Auth {
       : ((await this.sessions.start(user.id, { account: user }))?.token ?? null);
   }
 
-  /** The user whose live session `sessionId` is; null when absent, unknown or expired. */
-  async getUserFromSessionId(sessionId: string | null | undefined): Promise<User | null> {
-    return (await this.sessions.validate(sessionId))?.user ?? null;
+  /** The account whose live session `sessionId` is; null when absent, unknown or expired. */
+  async getUserFromSessionId(sessionId: string | null | undefined): Promise<Account | null> {
+    const found = await this.sessions.validate(sessionId);
+    return found === null ? null : accountOf(found.user);
   }
 
   /**
@@ -314,79 +186,23 @@ export class Auth {
     return this.sessions.revokeOthers(...args);
   }
 
-  /**
-   * Issues a new reset token for the account of `email` (replacing any earlier one) and returns it.
-   * Throws {@link UnknownEmailError} when there is no such account.
-   */
-  async getResetPasswordToken(email: string, context?: RequestContext): Promise<string> {
-    const parsed = parseEmail(email);
-    const user = parsed === null ? undefined : await this.db.findUserByEmail(parsed);
-    this.audit.record({ type: 'password_reset_requested', user, context });
-    if (user === undefined) throw new UnknownEmailError();
-    return this.issueResetToken(user.id);
+  /** See {@link PasswordReset.issueToken} (the course's `get_reset_password_token`). */
+  getResetPasswordToken(email: string, context?: RequestContext): Promise<string> {
+    return this.reset.issueToken(email, context);
   }
 
-  /**
-   * Emails a reset link to `email` if it has an account; does nothing otherwise. The work runs in
-   * the background after a random delay, so callers answer in the same time whether or not the
-   * account exists, and the work that follows does not line up with the answer; {@link drain}
-   * awaits it. With throttling on, an account gets at most one email per
-   * {@link RESET_EMAIL_COOLDOWN_MS} and `resetEmails.max` per window; at most
-   * {@link MAX_PENDING_RESET_EMAILS} wait at once. Throws {@link InvalidEmailError} for a
-   * malformed address; delivery failures are logged, never thrown.
-   */
+  /** See {@link PasswordReset.request}; {@link drain} awaits its background work. */
   requestPasswordReset(email: string, context?: RequestContext): void {
-    const address = this.requireValidEmail(email);
-    if (this.backgroundTasks.size >= MAX_PENDING_RESET_EMAILS) {
-      this.logger.warn('too many password reset emails waiting; this request was dropped');
-      return;
-    }
-    const task = new Promise((resolve) => setTimeout(resolve, this.backgroundDelayMs()))
-      .then(() => this.sendResetEmail(address, context))
-      .catch((error: unknown) => {
-        this.logger.error({ err: error }, 'password reset email failed');
-      });
-    this.backgroundTasks.add(task);
-    void task.finally(() => this.backgroundTasks.delete(task));
+    this.reset.request(email, context);
   }
 
-  /**
-   * Sets a new password with a reset token, then forgets the token and ends every session of the
-   * account (also one being opened with the old password meanwhile).
-   * With `email`, the token must also belong to that address. Throws
-   * {@link PasswordPolicyError} or {@link InvalidResetTokenError}; of concurrent uses of one token,
-   * exactly one succeeds.
-   */
-  async updatePassword(
+  /** See {@link PasswordReset.complete} (the course's `update_password`). */
+  updatePassword(
     resetToken: string,
     password: string,
     options: { email?: string; context?: RequestContext } = {},
   ): Promise<void> {
-    const acceptedPassword = await this.passwordRules.accept(password);
-    if (!isUuid(resetToken)) throw new InvalidResetTokenError();
-    const tokenDigest = digestToken(resetToken);
-    // Check before hashing, so a guessed token costs no bcrypt work; the update below re-checks.
-    const user = await this.db.findUser({ reset_token: tokenDigest });
-    const now = this.clock.now();
-    if (
-      user?.reset_token_expires_at == null ||
-      user.reset_token_expires_at <= now ||
-      (options.email !== undefined && parseEmail(options.email)?.key !== emailKey(user.email))
-    ) {
-      throw new InvalidResetTokenError();
-    }
-    const hashedPassword = await this.hasher.hash(acceptedPassword);
-    const consumed = await this.db.consumeResetToken({
-      userId: user.id,
-      tokenDigest,
-      hashedPassword,
-      now: this.clock.now(),
-    });
-    if (!consumed) throw new InvalidResetTokenError();
-    // After the new hash is in: a login that verified the old one can no longer open a session.
-    await this.sessions.endAll(user, 'password_reset', options.context);
-    await this.passwordCheck.clear(emailKey(user.email));
-    this.audit.record({ type: 'password_reset_completed', user, context: options.context });
+    return this.reset.complete(resetToken, password, options);
   }
 
   /** See {@link AccountSelfService.changePassword}. */
@@ -408,120 +224,7 @@ export class Auth {
    * graceful shutdown, and for tests.
    */
   async drain(): Promise<void> {
-    while (this.backgroundTasks.size > 0) await Promise.allSettled([...this.backgroundTasks]);
+    await this.background.drain();
     await this.audit.flush();
-  }
-
-  /** Runs `work` off the caller's path; {@link drain} awaits it, failures are logged. */
-  private inBackground(work: () => Promise<void>, failure: string): void {
-    const task = work().catch((error: unknown) => {
-      this.logger.error({ err: error }, failure);
-    });
-    this.backgroundTasks.add(task);
-    void task.finally(() => this.backgroundTasks.delete(task));
-  }
-
-  /**
-   * A login with an address that is not one: no account can match, so it is refused after the
-   * same password comparison as an unknown address, and recorded like one, but neither looked up
-   * nor counted (nothing is stored under it).
-   */
-  private async refuseMalformedLogin(password: string, context?: RequestContext): Promise<null> {
-    await this.authenticate(null, password, context?.signal);
-    this.audit.record({ type: 'login_failed', context });
-    return null;
-  }
-
-  /**
-   * The account of `email` if any, and it again as `verified` if `password` is its password. With
-   * no email (a malformed one), the dummy comparison alone, as for an unknown address.
-   */
-  private async authenticate(
-    email: EmailAddress | null,
-    password: string,
-    signal?: AbortSignal,
-  ): Promise<{ account?: User; verified?: User }> {
-    const candidate = normalizePassword(password);
-    const user = email === null ? undefined : await this.db.findUserByEmail(email);
-    // A password that could never have been set cannot match; refusing it costs no hash and is
-    // the same for every account, so it tells nothing.
-    if (unusablePasswordReason(candidate) !== null) return { account: user };
-    const hash = user?.hashed_password ?? (await this.dummyHash);
-    const matches = await this.hasher.verify(candidate, hash, { signal });
-    if (user === undefined || !matches) return { account: user };
-    if (this.hasher.needsRehash(user.hashed_password)) {
-      const upgraded = await this.hasher.hash(candidate, { signal });
-      // Never over a password changed meanwhile.
-      if (
-        await this.db.compareAndUpdateUser(
-          user.id,
-          { hashed_password: user.hashed_password },
-          { hashed_password: upgraded },
-        )
-      ) {
-        const upgradedUser = { ...user, hashed_password: upgraded };
-        return { account: upgradedUser, verified: upgradedUser };
-      }
-    }
-    return { account: user, verified: user };
-  }
-
-  private async issueResetToken(userId: number): Promise<string> {
-    const token = generateUuid();
-    await this.db.updateUser(userId, {
-      reset_token: digestToken(token),
-      reset_token_expires_at: this.clock.now() + this.settings.resetTokenTtl * 1000,
-    });
-    return token;
-  }
-
-  private async sendResetEmail(address: EmailAddress, context?: RequestContext): Promise<void> {
-    const user = await this.db.findUserByEmail(address);
-    this.audit.record({ type: 'password_reset_requested', user, context });
-    if (user === undefined) return;
-    const limit = this.settings.throttling?.resetEmails;
-    if (limit !== undefined) {
-      const now = this.clock.now();
-      // Each counter is one atomic upsert: of requests in parallel, exactly one is first. The
-      // minute's is counted first, so requests it refuses do not use up the longer limit.
-      const recent = await this.throttles.hit(
-        RESET_EMAIL_COOLDOWN,
-        user.email,
-        now,
-        RESET_EMAIL_COOLDOWN_MS,
-      );
-      if (recent.count > 1) {
-        this.logger.info(
-          { userId: user.id },
-          'password reset email skipped: one sent a minute ago',
-        );
-        return;
-      }
-      const counter = await this.throttles.hit(
-        RESET_EMAIL,
-        user.email,
-        now,
-        limit.windowSeconds * 1000,
-      );
-      if (counter.count > limit.max) {
-        this.logger.info({ userId: user.id }, 'password reset email skipped: limit reached');
-        return;
-      }
-    }
-    const token = await this.issueResetToken(user.id);
-    const link = `${this.settings.publicUrl}/reset_password?token=${token}`;
-    await this.mailer.send(
-      passwordResetMessage({
-        to: user.email,
-        link,
-        validMinutes: Math.round(this.settings.resetTokenTtl / 60),
-      }),
-    );
-  }
-
-  private requireValidEmail(email: string): EmailAddress {
-    const parsed = parseEmail(email);
-    if (parsed === null) throw new InvalidEmailError('Invalid email address');
-    return parsed;
   }
 }

@@ -32,13 +32,13 @@ export async function withService<T>(
 ): Promise<T> {
   const config = cliConfig(env);
   const logger = cliLogger(env, config);
-  // Loaded on demand: the HTTP stack takes a while to import, and help or config check need none.
-  const { createService } = await import('../compose.js');
+  // Loaded on demand: help and config check need no database. No HTTP app is built.
+  const { openService } = await import('../service.js');
   // No command sends email; the log mailer spares a warning about SMTP_URL on every run.
-  const { app, auth, admin } = await createService(config, logger, { mailer: logMailer(logger) });
+  const service = await openService(config, logger, { mailer: logMailer(logger) });
   try {
-    return await action({ auth, admin });
+    return await action({ auth: service.auth, admin: service.admin });
   } finally {
-    await app.close();
+    await service.close();
   }
 }

@@ -6,21 +6,16 @@
  */
 import { Busboy } from '@fastify/busboy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { CodedError } from './errors.js';
+import { Refusal, type RefusalCode } from './refusals.js';
 
 /** Field name to value, or to every value when the field was repeated. No prototype. */
 export type FormFields = Record<string, string | string[]>;
 
-/** A client error in a body's encoding; Fastify's error handler keeps its status. */
-export class MalformedBodyError extends Error implements CodedError {
+/** A client error in a body's encoding, a refusal of the catalogue. */
+export class MalformedBodyError extends Refusal {
   readonly code = 'BIENVENUE_MALFORMED_BODY';
-  constructor(
-    message: string,
-    /** The answer's stable `code`. */
-    readonly answerCode: string,
-    readonly statusCode = 400,
-  ) {
-    super(message);
+  constructor(message: string, refusal: RefusalCode) {
+    super(refusal, message);
     this.name = 'MalformedBodyError';
   }
 }
@@ -123,7 +118,7 @@ export function parseUrlencoded(body: string, maxFields: number): FormFields {
   for (const pair of body.split('&')) {
     if (pair === '') continue;
     count += 1;
-    if (count > maxFields) throw new MalformedBodyError('Too many fields', 'too_many_fields', 413);
+    if (count > maxFields) throw new MalformedBodyError('Too many fields', 'too_many_fields');
     const separator = pair.indexOf('=');
     const name = separator === -1 ? pair : pair.slice(0, separator);
     const value = separator === -1 ? '' : pair.slice(separator + 1);
@@ -165,7 +160,7 @@ export function parseMultipart(
       refusal ??= new MalformedBodyError('File uploads are not accepted', 'file_upload_refused');
     });
     const tooMany = () =>
-      (refusal ??= new MalformedBodyError('Too many fields', 'too_many_fields', 413));
+      (refusal ??= new MalformedBodyError('Too many fields', 'too_many_fields'));
     parser.on('fieldsLimit', tooMany);
     parser.on('partsLimit', tooMany);
     parser.on('error', () => {

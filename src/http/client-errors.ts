@@ -12,13 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { codeForStatus } from './errors.js';
-
-const MESSAGES: Readonly<Record<number, string>> = {
-  400: 'Malformed HTTP request',
-  408: 'The request was not received in time',
-  431: 'The request headers are too large',
-};
+import { answerOf, codeForStatus } from './errors.js';
 
 /** How long a refused client may take to read its answer before the socket is destroyed. */
 const LINGER_MS = 1000;
@@ -32,11 +26,7 @@ export function statusOfClientError(error: { code?: unknown }): number {
 
 /** The whole HTTP answer to a request the parser refused with `status`, as bytes to write. */
 export function clientErrorAnswer(status: number, requestId: string): string {
-  const body = JSON.stringify({
-    message: MESSAGES[status] ?? 'Bad request',
-    code: codeForStatus(status),
-    requestId,
-  });
+  const body = JSON.stringify(answerOf({ code: codeForStatus(status) }, requestId).body);
   return [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
     'Content-Type: application/json; charset=utf-8',

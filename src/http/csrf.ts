@@ -8,16 +8,15 @@
  * their form posts; `Sec-Fetch-Site: same-origin`, which no page can forge, then vouches for them.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { CodedError } from './errors.js';
+import { Refusal } from './refusals.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export class CrossSiteRequestError extends Error implements CodedError {
-  readonly statusCode = 403;
+/** The refusal `cross_site_request`. */
+export class CrossSiteRequestError extends Refusal {
   readonly code = 'BIENVENUE_CROSS_SITE';
-  readonly answerCode = 'cross_site_request';
   constructor() {
-    super('Cross-site request refused');
+    super('cross_site_request');
     this.name = 'CrossSiteRequestError';
   }
 }

@@ -1,50 +1,26 @@
 /**
- * The one place that turns errors into HTTP answers. Domain errors map through a table; client
- * errors raised by Fastify (bad JSON, wrong content type, oversized body, schema violations) keep
- * their 4xx status with a readable message; anything else is logged with the request id and
- * answered with a generic 500 that reveals nothing of the failure.
+ * The one place that turns errors into HTTP answers. Domain errors and the HTTP layer's own
+ * {@link Refusal}s name their entry of the catalogue (`refusals.ts`), which gives status, code and
+ * headers; client errors raised by Fastify (bad JSON, wrong content type, oversized body, schema
+ * violations) keep their 4xx status with a readable message; anything else is logged with the
+ * request id and answered with a generic 500 that reveals nothing of the failure.
  *
  * Every error body carries a stable snake_case `code` for programs (the message is for people and
  * may change), except the course's exact `{"message": "email already registered"}`.
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AuthError, DatabaseUnavailableError } from '../auth/errors.js';
 import {
-  AuthError,
-  BusyError,
-  DatabaseUnavailableError,
-  InvalidEmailError,
-  InvalidResetTokenError,
-  PasswordPolicyError,
-  RequestAbandonedError,
-  SessionRequiredError,
-  TooManyAttemptsError,
-  UnknownSessionError,
-  UnknownEmailError,
-  UserAlreadyExistsError,
-} from '../auth/errors.js';
-
-type AuthErrorClass = abstract new (...args: never[]) => AuthError;
-
-/**
- * Status and stable `code` of each domain error. Errors that tell the client to wait (429, 503)
- * also get Retry-After, from their `retryAfterSeconds`.
- */
-const DOMAIN_ERRORS: ReadonlyArray<readonly [AuthErrorClass, number, string]> = [
-  [InvalidEmailError, 400, 'invalid_email'],
-  [PasswordPolicyError, 400, 'password_refused'],
-  [UnknownEmailError, 403, 'unknown_email'],
-  [InvalidResetTokenError, 403, 'invalid_reset_token'],
-  [SessionRequiredError, 403, 'session_required'],
-  [UnknownSessionError, 404, 'not_found'],
-  [TooManyAttemptsError, 429, 'too_many_attempts'],
-  [BusyError, 503, 'busy'],
-  // The client is gone: nobody reads this answer; 499 (as proxies log it) keeps it out of 5xx.
-  [RequestAbandonedError, 499, 'client_gone'],
-];
+  isRefusalCode,
+  Refusal,
+  REFUSALS,
+  type RefusalCode,
+  type RefusalEntry,
+} from './refusals.js';
 
 /** Codes of Fastify's client errors that say more than their status. */
-const FASTIFY_CODES: Readonly<Record<string, string>> = {
+const FASTIFY_CODES: Readonly<Record<string, RefusalCode>> = {
   // Proto poisoning (a `__proto__` key) is refused with this one too.
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'empty_json_body',
@@ -54,13 +30,12 @@ const FASTIFY_CODES: Readonly<Record<string, string>> = {
 };
 
 /**
- * A request over its client's rate limit (raised by the rate-limit hook): 429 with code
- * `rate_limited`; the hook sets Retry-After itself.
+ * A request over its client's rate limit (raised by the rate-limit hook): `rate_limited`; the hook
+ * sets Retry-After itself.
  */
-export class RateLimitedError extends Error {
-  readonly statusCode = 429;
+export class RateLimitedError extends Refusal {
   constructor(readonly retryAfter: string) {
-    super(`Too many requests: try again in ${retryAfter}`);
+    super('rate_limited', `Too many requests: try again in ${retryAfter}`);
     this.name = 'RateLimitedError';
   }
 }
@@ -68,83 +43,80 @@ export class RateLimitedError extends Error {
 /** What a 503 tells clients to wait before retrying. */
 const RETRY_AFTER_SECONDS = 5;
 
+/** An error answer: its status, body and headers. */
 export interface ErrorAnswer {
   readonly status: number;
-  readonly body: { message: string; code?: string; requestId?: string };
+  readonly body: { message: string; code?: RefusalCode; requestId?: string };
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
- * The code of an answer with `status` when nothing more precise is known: the status's name in
- * snake_case (`bad_request`, `payload_too_large`, `too_many_requests`…).
+ * The catalogue's code of an answer with `status` when nothing more precise is known: the
+ * status's name in snake_case (`bad_request`, `request_timeout`…) where the catalogue has it.
  */
-export function codeForStatus(status: number): string {
-  const name = STATUS_CODES[status] ?? (status < 500 ? 'client error' : 'server error');
-  return name
+export function codeForStatus(status: number): RefusalCode {
+  const name = (STATUS_CODES[status] ?? '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_|_$/g, '');
+  return isRefusalCode(name) ? name : 'client_error';
 }
 
-/** An error of the HTTP layer that names its own code (body encodings, cross-site refusals). */
-export interface CodedError {
-  readonly statusCode: number;
-  readonly answerCode: string;
+/** What was refused, before it becomes an answer. */
+export interface Refused {
+  readonly code: RefusalCode;
+  readonly message?: string;
+  /** When the refusal's status is not the catalogue's (a generic client error). */
+  readonly status?: number;
+  readonly retryAfterSeconds?: number;
+}
+
+/** The refusal `error` stands for; `internal_error` for anything unexpected. */
+function refusalOf(error: unknown): Refused {
+  if (error instanceof DatabaseUnavailableError) {
+    return { code: 'service_unavailable', retryAfterSeconds: RETRY_AFTER_SECONDS };
+  }
+  if (error instanceof AuthError && isRefusalCode(error.refusal)) {
+    const wait = 'retryAfterSeconds' in error ? error.retryAfterSeconds : undefined;
+    return {
+      code: error.refusal,
+      message: error.message,
+      ...(typeof wait === 'number' && { retryAfterSeconds: wait }),
+    };
+  }
+  if (error instanceof Refusal) {
+    return {
+      code: error.refusal,
+      message: error.message,
+      ...(error.retryAfterSeconds !== undefined && { retryAfterSeconds: error.retryAfterSeconds }),
+    };
+  }
+  if (isFastifyError(error) && error.validation !== undefined) return describeValidation(error);
+  // Client errors raised by Fastify and its plugins (bad JSON, 413, 415…).
+  const status = clientErrorStatus(error);
+  if (status !== undefined) {
+    const known = isFastifyError(error) ? FASTIFY_CODES[error.code] : undefined;
+    const code = known ?? codeForStatus(status);
+    return { code, message: (error as Error).message, status };
+  }
+  return { code: 'internal_error' };
+}
+
+/** The answer to `refused` for the request `requestId`: the one mapping of refusals to HTTP. */
+export function answerOf(refused: Refused, requestId: string): ErrorAnswer {
+  const entry: RefusalEntry = REFUSALS[refused.code];
+  const status = refused.status ?? entry.status;
+  const message = refused.message ?? entry.message;
+  const retryAfter = entry.retryAfter && refused.retryAfterSeconds;
+  const headers: Record<string, string> = retryAfter ? { 'retry-after': String(retryAfter) } : {};
+  // The course's client expects this body exactly, so it alone carries no code nor request id.
+  if (entry.courseBody) return { status, body: { message: entry.message }, headers };
+  return { status, body: { message, code: refused.code, requestId }, headers };
 }
 
 /** What to answer for `error` thrown while serving `request`. */
 export function answerFor(error: unknown, request: FastifyRequest): ErrorAnswer {
-  // The course's client expects this body exactly, so it alone carries no request id.
-  if (error instanceof UserAlreadyExistsError) {
-    return { status: 400, body: { message: 'email already registered' } };
-  }
-  const requestId = request.id;
-  if (error instanceof DatabaseUnavailableError) {
-    return {
-      status: 503,
-      body: {
-        message: 'Service temporarily unavailable, please retry',
-        code: 'service_unavailable',
-        requestId,
-      },
-    };
-  }
-  if (error instanceof AuthError) {
-    for (const [errorClass, status, code] of DOMAIN_ERRORS) {
-      if (error instanceof errorClass) {
-        // An email refusal says which one (`email_mixed_scripts`…) in its own code.
-        const ownCode = error instanceof InvalidEmailError ? error.code : code;
-        return { status, body: { message: error.message, code: ownCode, requestId } };
-      }
-    }
-  }
-  if (error instanceof RateLimitedError) {
-    return { status: 429, body: { message: error.message, code: 'rate_limited', requestId } };
-  }
-  if (isFastifyError(error) && error.validation !== undefined) {
-    return { status: 400, body: { ...describeValidation(error), requestId } };
-  }
-  // Client errors raised by Fastify and its plugins (bad JSON, 413, 415, rate limits…).
-  const status = clientErrorStatus(error);
-  if (status !== undefined) {
-    const message = (error as Error).message;
-    return { status, body: { message, code: clientErrorCode(error, status), requestId } };
-  }
-  return {
-    status: 500,
-    body: { message: 'Internal server error', code: 'internal_error', requestId },
-  };
-}
-
-/** The code of a client error: its own, `malformed_json` for JSON syntax, else the status's. */
-function clientErrorCode(error: unknown, status: number): string {
-  if (error instanceof Error && 'answerCode' in error && typeof error.answerCode === 'string') {
-    return error.answerCode;
-  }
-  if (isFastifyError(error)) {
-    const code = FASTIFY_CODES[error.code];
-    if (code !== undefined) return code;
-  }
-  return codeForStatus(status);
+  return answerOf(refusalOf(error), request.id);
 }
 
 /** Sends an error answer; JSON by default, the web pages render it as a page. */
@@ -159,19 +131,17 @@ export function handleError(
   reply: FastifyReply,
   render: ErrorRenderer = sendJson,
 ): void {
-  const { status, body } = answerFor(error, request);
-  if (error instanceof BusyError) {
+  const answer = answerFor(error, request);
+  const { code } = answer.body;
+  if (code === 'busy') {
     request.log.warn('request refused: too many password checks waiting');
-    void reply.header('retry-after', String(error.retryAfterSeconds));
-  } else if (status === 503) {
+  } else if (code === 'service_unavailable') {
     request.log.warn({ err: error }, 'request failed: database unavailable');
-    void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-  } else if (status >= 500) {
+  } else if (answer.status >= 500) {
     request.log.error({ err: error }, 'request failed');
-  } else if (error instanceof TooManyAttemptsError) {
-    void reply.header('retry-after', String(error.retryAfterSeconds));
   }
-  render(reply.code(status), { status, body });
+  void reply.headers(answer.headers);
+  render(reply.code(answer.status), answer);
 }
 
 function clientErrorStatus(error: unknown): number | undefined {
@@ -187,7 +157,7 @@ function isFastifyError(error: unknown): error is FastifyError {
 }
 
 /** A sentence about the first schema violation, in terms of form fields, and its code. */
-function describeValidation(error: FastifyError): { message: string; code: string } {
+function describeValidation(error: FastifyError): { message: string; code: RefusalCode } {
   const [first] = error.validation ?? [];
   if (first === undefined) return { message: 'Invalid request', code: 'invalid_request' };
   const field = first.instancePath.replace(/^\//, '');

@@ -3,11 +3,13 @@
  * are JSON. Handlers only translate between HTTP and the Auth service: every rule lives there.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Auth } from '../auth/service.js';
+import type { SelfServiceRefusal } from '../auth/self-service.js';
+import type { Auth, LoginOutcome } from '../auth/service.js';
 import type { RateLimitedAction } from '../config.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import type { ActionRateLimits } from './rate-limits.js';
+import { ERROR_SCHEMA, Refusal, type RefusalCode } from './refusals.js';
 import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -46,19 +48,8 @@ const message = (...properties: string[]) =>
     properties: Object.fromEntries(properties.map((name) => [name, { type: 'string' }])),
   }) as const;
 
-/**
- * Every error answer: what went wrong, its stable code, and the request id to find it in the logs
- * (only the course's exact `{"message": "email already registered"}` has neither).
- */
-const ERROR = {
-  type: 'object',
-  required: ['message'],
-  properties: {
-    message: { type: 'string' },
-    code: { type: 'string', description: 'stable snake_case code, such as missing_field' },
-    requestId: { type: 'string' },
-  },
-} as const;
+/** Every error answer (see refusals.ts). */
+const ERROR = ERROR_SCHEMA;
 
 /** `responses`, plus the error answers any route may give. */
 const documented = <T extends object>(responses: T) =>
@@ -66,6 +57,26 @@ const documented = <T extends object>(responses: T) =>
     '4xx': typeof ERROR;
     '5xx': typeof ERROR;
   };
+
+/** The API's answer to each way a login fails (the pages have their own). */
+function refusalOfLogin(login: Exclude<LoginOutcome, { outcome: 'logged_in' }>): Refusal {
+  switch (login.outcome) {
+    case 'refused':
+      return new Refusal('invalid_credentials');
+    case 'throttled':
+      return new Refusal(
+        'too_many_attempts',
+        `Too many attempts: try again in ${login.retryAfterSeconds} seconds`,
+        login.retryAfterSeconds,
+      );
+  }
+}
+
+/** The API's answer to each refusal of account self-service. */
+const SELF_SERVICE_REFUSALS = {
+  not_logged_in: 'session_required',
+  wrong_password: 'wrong_password',
+} as const satisfies Record<SelfServiceRefusal, RefusalCode>;
 
 interface Credentials {
   Body: { email: string; password: string };
@@ -113,20 +124,14 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       },
     },
     async (request, reply) => {
-      const session = await auth.login(
+      const login = await auth.login(
         request.body.email,
         request.body.password,
         contextOf(request, reply),
       );
-      if (session === null) {
-        return reply.code(401).send({
-          message: 'wrong email or password',
-          code: 'invalid_credentials',
-          requestId: request.id,
-        });
-      }
-      sessionCookie.set(reply, session.sessionId);
-      return { email: session.user.email, message: 'logged in' };
+      if (login.outcome !== 'logged_in') throw refusalOfLogin(login);
+      sessionCookie.set(reply, login.sessionId);
+      return { email: login.account.email, message: 'logged in' };
     },
   );
 
@@ -141,9 +146,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
     async (request, reply) => {
       if (!(await auth.logout(sessionCookie.read(request), contextOf(request))))
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
+        throw new Refusal('session_required');
       sessionCookie.clear(reply);
       return reply.redirect('/', 302);
     },
@@ -152,12 +155,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   app.get(
     '/profile',
     { schema: { response: documented({ 200: message('email'), 403: ERROR }) } },
-    async (request, reply) => {
+    async (request) => {
       const user = await auth.getUserFromSessionId(sessionCookie.read(request));
-      if (user === null)
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
+      if (user === null) throw new Refusal('session_required');
       return { email: user.email };
     },
   );
@@ -245,18 +245,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         { current: request.body.current_password, new: request.body.new_password },
         contextOf(request, reply),
       );
-      if (result === 'not_logged_in') {
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
-      }
-      if (result === 'wrong_password') {
-        return reply
-          .code(401)
-          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
-      }
+      if (typeof result === 'string') throw new Refusal(SELF_SERVICE_REFUSALS[result]);
       sessionCookie.set(reply, result.sessionId);
-      return { email: result.user.email, message: 'password changed' };
+      return { email: result.account.email, message: 'password changed' };
     },
   );
 
@@ -276,16 +267,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         request.body.password,
         contextOf(request, reply),
       );
-      if (result === 'not_logged_in') {
-        return reply
-          .code(403)
-          .send({ message: 'Forbidden', code: 'session_required', requestId: request.id });
-      }
-      if (result === 'wrong_password') {
-        return reply
-          .code(401)
-          .send({ message: 'wrong password', code: 'wrong_password', requestId: request.id });
-      }
+      if (typeof result === 'string') throw new Refusal(SELF_SERVICE_REFUSALS[result]);
       sessionCookie.clear(reply);
       return { email: result.email, message: 'account deleted' };
     },

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SessionRequiredError, UnknownSessionError } from '../auth/errors.js';
 import type { Auth } from '../auth/service.js';
+import { ERROR_SCHEMA } from './refusals.js';
 import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -15,15 +16,7 @@ export interface SessionRouteOptions {
   readonly sessionCookie: SessionCookie;
 }
 
-const ERROR = {
-  type: 'object',
-  required: ['message'],
-  properties: {
-    message: { type: 'string' },
-    code: { type: 'string', description: 'stable snake_case code, such as not_found' },
-    requestId: { type: 'string' },
-  },
-} as const;
+const ERROR = ERROR_SCHEMA;
 
 const TIME = { type: 'string', format: 'date-time' } as const;
 const NULLABLE_TEXT = { type: ['string', 'null'] } as const;

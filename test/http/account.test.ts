@@ -114,7 +114,7 @@ describe('PUT /profile/password', () => {
     assert.deepEqual(statuses, [401, 401, 429]);
   });
 
-  test('a cross-site request is refused', async () => {
+  test('a cross-site request is refused and leaves the password and the session unchanged', async () => {
     const { app } = await startTestService();
     const sessionId = await signUpAndLogIn(app, EMAIL, PASSWORD);
     const response = await app.inject({
@@ -125,6 +125,58 @@ describe('PUT /profile/password', () => {
       payload: { current_password: PASSWORD, new_password: NEW_PASSWORD },
     });
     assert.equal(response.statusCode, 403);
+    assert.equal(response.json<{ code: string }>().code, 'cross_site_request');
+    assert.equal(sessionCookie(response), undefined, 'no new cookie');
+    assert.equal((await profile(app, sessionId)).statusCode, 200, 'the session lives on');
+    const logIn = (password: string) =>
+      submit(app, 'POST', '/sessions', { email: EMAIL, password });
+    assert.equal((await logIn(NEW_PASSWORD)).statusCode, 401, 'the new password was not set');
+    assert.equal((await logIn(PASSWORD)).statusCode, 200, 'the old one still works');
+  });
+
+  test('a refused field leaves the account and its sessions as they were', async () => {
+    const { app } = await startTestService();
+    const sessionId = await signUpAndLogIn(app, EMAIL, PASSWORD);
+    const other = sessionCookie(
+      await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD }),
+    );
+    assert.ok(other !== undefined);
+    const refusals = [
+      await changePassword(app, sessionId, {
+        current_password: PASSWORD,
+        new_password: 'x'.repeat(5000),
+      }),
+      await changePassword(app, sessionId, { current_password: PASSWORD }),
+      await app.inject({
+        method: 'PUT',
+        url: '/profile/password',
+        cookies: { session_id: sessionId },
+        payload: { current_password: PASSWORD, new_password: [NEW_PASSWORD, NEW_PASSWORD] },
+      }),
+      await app.inject({
+        method: 'DELETE',
+        url: '/profile',
+        cookies: { session_id: sessionId },
+        payload: { password: '' },
+      }),
+    ];
+    assert.deepEqual(
+      refusals.map((response) => [response.statusCode, response.json<{ code: string }>().code]),
+      [
+        [400, 'field_too_long'],
+        [400, 'missing_field'],
+        [400, 'field_not_text'],
+        [400, 'empty_field'],
+      ],
+    );
+    for (const response of refusals) assert.equal(sessionCookie(response), undefined);
+    for (const session of [sessionId, other]) {
+      assert.equal((await profile(app, session)).statusCode, 200, 'every session lives on');
+    }
+    const logIn = (password: string) =>
+      submit(app, 'POST', '/sessions', { email: EMAIL, password });
+    assert.equal((await logIn(NEW_PASSWORD)).statusCode, 401);
+    assert.equal((await logIn(PASSWORD)).statusCode, 200, 'the account and its password stay');
   });
 });
 

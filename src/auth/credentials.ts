@@ -1,0 +1,115 @@
+/**
+ * Checking a password against an account: the one lower piece that logins and account
+ * self-service share.
+ *
+ * Guarantees:
+ * - A check costs one bcrypt comparison whether or not the account exists (an unknown or
+ *   malformed address is compared against a dummy hash), so neither the answer nor its time tells.
+ * - Every check of an account goes through one {@link GuardedCheck}: one count per address key,
+ *   counted before the password is checked, throttled with backoff when abuse protection is on.
+ * - A hash made at another cost is upgraded after a successful check, never over a password
+ *   changed meanwhile.
+ */
+import type { Clock } from '../clock.js';
+import type { DB } from '../db/db.js';
+import type { User } from '../db/schema.js';
+import type { Throttles } from '../db/throttles.js';
+import type { AuditLog } from './audit.js';
+import { storedEmail, type EmailAddress } from './email.js';
+import { GuardedCheck } from './guarded-check.js';
+import { normalizePassword, unusablePasswordReason, type PasswordHasher } from './passwords.js';
+import { LOGIN } from './rules.js';
+import { generateUuid } from './tokens.js';
+
+export interface ThrottlingSettings {
+  /** Consecutive failed logins of one email before each further attempt must wait. */
+  readonly loginAfter: number;
+  /** The longest such wait, in seconds (the backoff doubles up to it). */
+  readonly loginMaxDelaySeconds: number;
+  /** Reset emails one account may receive per window. */
+  readonly resetEmails: { readonly max: number; readonly windowSeconds: number };
+}
+
+export interface CredentialsDependencies {
+  readonly db: DB;
+  readonly hasher: PasswordHasher;
+  readonly clock: Clock;
+  readonly throttles: Throttles;
+  readonly audit: AuditLog;
+  /** Abuse protection; none when undefined. */
+  readonly throttling?: ThrottlingSettings | undefined;
+}
+
+/** What a check found: the account of the address if any, and it again if the password is its. */
+export interface Authentication {
+  readonly account?: User;
+  readonly verified?: User;
+}
+
+export class Credentials {
+  /** Every password check of an account: logins and self-service confirmations. */
+  readonly check: GuardedCheck;
+  /** Compared against when an email is unknown, so that a check costs the same either way. */
+  private readonly dummyHash: Promise<string>;
+
+  constructor(private readonly deps: CredentialsDependencies) {
+    const { throttling } = deps;
+    this.check = new GuardedCheck({
+      throttles: deps.throttles,
+      clock: deps.clock,
+      kind: LOGIN,
+      settings: throttling && {
+        freeAttempts: throttling.loginAfter,
+        maxDelaySeconds: throttling.loginMaxDelaySeconds,
+      },
+      onRefused: async (address, context) => {
+        // Subjects are comparison keys (see LoginFlow).
+        const user = await deps.db.findUser({ email_key: address });
+        deps.audit.record({ type: 'login_throttled', user, context });
+      },
+    });
+    this.dummyHash = deps.hasher.hash(generateUuid());
+    // Surfaced when awaited; never an unhandled rejection meanwhile.
+    this.dummyHash.catch(() => undefined);
+  }
+
+  /** The account stored under `email` (as stored, already normalized) if `password` is its. */
+  async verify(email: string, password: string, signal?: AbortSignal): Promise<User | undefined> {
+    return (await this.authenticate(storedEmail(email), password, signal)).verified;
+  }
+
+  /**
+   * The account of `email` if any, and it again as `verified` if `password` is its password. With
+   * no email (a malformed one), the dummy comparison alone, as for an unknown address.
+   */
+  async authenticate(
+    email: EmailAddress | null,
+    password: string,
+    signal?: AbortSignal,
+  ): Promise<Authentication> {
+    const { db, hasher } = this.deps;
+    const candidate = normalizePassword(password);
+    const user = email === null ? undefined : await db.findUserByEmail(email);
+    // A password that could never have been set cannot match; refusing it costs no hash and is
+    // the same for every account, so it tells nothing.
+    if (unusablePasswordReason(candidate) !== null) return { account: user };
+    const hash = user?.hashed_password ?? (await this.dummyHash);
+    const matches = await hasher.verify(candidate, hash, { signal });
+    if (user === undefined || !matches) return { account: user };
+    if (hasher.needsRehash(user.hashed_password)) {
+      const upgraded = await hasher.hash(candidate, { signal });
+      // Never over a password changed meanwhile.
+      if (
+        await db.compareAndUpdateUser(
+          user.id,
+          { hashed_password: user.hashed_password },
+          { hashed_password: upgraded },
+        )
+      ) {
+        const upgradedUser = { ...user, hashed_password: upgraded };
+        return { account: upgradedUser, verified: upgradedUser };
+      }
+    }
+    return { account: user, verified: user };
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Logging in, as a flow with named outcomes: each front end (the API, the pages) translates
+ * every outcome once, and a new step (a second factor) is a new outcome, not a new exception.
+ *
+ * Guarantees:
+ * - The credentials are checked by {@link Credentials}: the same cost for an unknown, malformed or
+ *   known address, one count per address key. While that address is throttled the outcome is
+ *   `throttled`, and the password is not checked.
+ * - A new session opens only while the password just verified is still the account's, and
+ *   leaves the account's other sessions alone (but for the cap, see auth/sessions.ts).
+ * - Every attempt is audited: `login_succeeded`, `login_failed` or `login_throttled`.
+ */
+import { accountOf, type Account } from './accounts.js';
+import type { AuditLog, RequestContext } from './audit.js';
+import type { Credentials } from './credentials.js';
+import { parseEmail } from './email.js';
+import { TooManyAttemptsError } from './errors.js';
+import type { SessionManager } from './sessions.js';
+
+/**
+ * How a login ended: a new session (its token, to be given to the client once), refused (wrong
+ * or unknown email or password, alike), or throttled (wait `retryAfterSeconds`). A second factor
+ * will add `second_factor_needed`.
+ */
+export type LoginOutcome =
+  | { readonly outcome: 'logged_in'; readonly account: Account; readonly sessionId: string }
+  | { readonly outcome: 'refused' }
+  | { readonly outcome: 'throttled'; readonly retryAfterSeconds: number };
+
+export interface LoginDependencies {
+  readonly credentials: Credentials;
+  readonly sessions: SessionManager;
+  readonly audit: AuditLog;
+}
+
+const REFUSED: LoginOutcome = { outcome: 'refused' };
+
+export class LoginFlow {
+  constructor(private readonly deps: LoginDependencies) {}
+
+  /**
+   * Checks the credentials and, when they are right, opens a new session. Throws
+   * {@link BusyError} when too many checks wait already, and {@link RequestAbandonedError} when
+   * `context.signal` aborted before the check began: the service could not serve, which is no
+   * outcome of the login.
+   */
+  async logIn(email: string, password: string, context?: RequestContext): Promise<LoginOutcome> {
+    const { credentials, sessions, audit } = this.deps;
+    const parsed = parseEmail(email);
+    if (parsed === null) {
+      // No account can match: refused after the same comparison as an unknown address, and
+      // recorded like one, but neither looked up nor counted (nothing is stored under it).
+      await credentials.authenticate(null, password, context?.signal);
+      audit.record({ type: 'login_failed', context });
+      return REFUSED;
+    }
+    let session: { account: Account; sessionId: string } | undefined;
+    try {
+      // Counted per comparison key: look-alikes of an address share its count. A check that
+      // returns undefined failed, and stays counted.
+      session = await credentials.check.attempt(
+        parsed.key,
+        async () => {
+          const { account, verified: user } = await credentials.authenticate(
+            parsed,
+            password,
+            context?.signal,
+          );
+          if (user === undefined) {
+            audit.record({ type: 'login_failed', user: account, context });
+            return undefined;
+          }
+          // Only while the password just verified is still the account's: a reset that completed
+          // during the comparison must not be outlived by a session opened with the old password.
+          const started = await sessions.start(user.id, {
+            whilePasswordIs: user.hashed_password,
+            context,
+            account: user,
+          });
+          if (started === null) {
+            audit.record({ type: 'login_failed', user, context });
+            return undefined;
+          }
+          return { account: accountOf(user), sessionId: started.token };
+        },
+        context,
+      );
+    } catch (error) {
+      if (error instanceof TooManyAttemptsError) {
+        return { outcome: 'throttled', retryAfterSeconds: error.retryAfterSeconds };
+      }
+      throw error;
+    }
+    if (session === undefined) return REFUSED;
+    audit.record({ type: 'login_succeeded', user: session.account, context });
+    return { outcome: 'logged_in', ...session };
+  }
+}

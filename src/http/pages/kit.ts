@@ -1,0 +1,122 @@
+/**
+ * What the page modules share: their security headers, reading a form's fields, and showing a
+ * refusal of the Auth service next to the field it concerns.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InvalidEmailError,
+  InvalidResetTokenError,
+  PasswordPolicyError,
+  TooManyAttemptsError,
+  UserAlreadyExistsError,
+} from '../../auth/errors.js';
+import type { Auth } from '../../auth/service.js';
+import type { RateLimitedAction } from '../../config.js';
+import type { Html } from '../../web/html.js';
+import { NOTICES, type Notice } from '../../web/pages.js';
+import { answerFor } from '../errors.js';
+import { maxLengthOf } from '../field-limits.js';
+import type { ActionRateLimits } from '../rate-limits.js';
+import type { SessionCookie } from '../session-cookie.js';
+
+export interface PageOptions {
+  readonly auth: Auth;
+  readonly publicUrl: string;
+  /** Reads, sets and clears the session cookie. */
+  readonly sessionCookie: SessionCookie;
+  readonly passwordMinLength: number;
+  readonly resetTokenTtl: number;
+  readonly rateLimits?: ActionRateLimits;
+}
+
+/** What every page module works with. */
+export interface PageContext {
+  readonly options: PageOptions;
+  /** Route options that apply the per-client limit of `action`, if limits are on. */
+  readonly limited: (action: RateLimitedAction) => object;
+  /** Route options of a page: left out of the API's document. */
+  readonly hidden: { readonly schema: { readonly hide: true } };
+  /** Redirects after a successful post. */
+  readonly seeOther: (reply: FastifyReply, location: string) => FastifyReply;
+}
+
+/**
+ * No script at all, nothing from elsewhere, no framing; forms post only here. `no-referrer`: the
+ * reset page's URL holds a token.
+ */
+const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+export function setPageHeaders(reply: FastifyReply): void {
+  void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+  void reply.header('referrer-policy', 'no-referrer');
+  void reply.header('x-frame-options', 'DENY');
+}
+
+/** True when the client asks for HTML (a browser); API clients do not. */
+export function acceptsHtml(request: FastifyRequest): boolean {
+  return request.headers.accept?.includes('text/html') ?? false;
+}
+
+/** Answers with `page` and the pages' security headers. */
+export function sendPage(reply: FastifyReply, status: number, page: Html): FastifyReply {
+  setPageHeaders(reply);
+  return reply.code(status).type('text/html; charset=utf-8').send(page.text);
+}
+
+export function noticeOf(request: FastifyRequest): Notice | undefined {
+  const { notice } = request.query as { notice?: unknown };
+  return typeof notice === 'string' && Object.hasOwn(NOTICES, notice)
+    ? (notice as Notice)
+    : undefined;
+}
+
+/** A form's text fields; anything absent, repeated or not text reads as empty. */
+export function fieldsOf(request: FastifyRequest): (name: string) => string {
+  const body: unknown = request.body;
+  const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
+  return (name) => {
+    const value = Object.hasOwn(record, name) ? record[name] : undefined;
+    return typeof value === 'string' ? value : '';
+  };
+}
+
+/**
+ * Errors for the fields left empty, in the words of each field (`messages`), and for those longer
+ * than the API allows them (field-limits.ts).
+ */
+export function fieldProblems(
+  read: (name: string) => string,
+  messages: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(messages).flatMap(([name, message]) => {
+      const value = read(name);
+      if (value === '') return [[name, message]];
+      const most = maxLengthOf(name);
+      return value.length > most ? [[name, `This is too long: at most ${most} characters`]] : [];
+    }),
+  );
+}
+
+/**
+ * The status and form errors for a refusal of the Auth service, `fieldOf` placing it on a field
+ * (or on the form as a whole); anything a form cannot show is thrown on to the error page.
+ */
+export function refusal(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  fieldOf: (error: Error) => string,
+): { status: number; errors: Record<string, string> } {
+  const shown =
+    error instanceof InvalidEmailError ||
+    error instanceof PasswordPolicyError ||
+    error instanceof UserAlreadyExistsError ||
+    error instanceof InvalidResetTokenError ||
+    error instanceof TooManyAttemptsError;
+  if (!shown) throw error;
+  const answer = answerFor(error, request);
+  void reply.headers(answer.headers);
+  return { status: answer.status, errors: { [fieldOf(error)]: error.message } };
+}

@@ -1,0 +1,186 @@
+/**
+ * Opens one Bienvenue service from its configuration, without any HTTP: database (migrated),
+ * metrics, audit log, mailer, the Auth service and account administration, with one `close` that
+ * drains background work, writes pending audit events and releases the mailer and the database.
+ * The CLI uses it as it is; `compose.ts` builds the HTTP app on top. Tests pass their own clock,
+ * mailer or hasher.
+ */
+import type { Logger } from 'pino';
+import { AccountAdmin } from './auth/admin.js';
+import { AuditLog } from './auth/audit.js';
+import { pwnedPasswordsCheck } from './auth/breaches.js';
+import {
+  bcryptHasher,
+  limitConcurrency,
+  PasswordRules,
+  type PasswordHasher,
+} from './auth/passwords.js';
+import { Auth, type ThrottlingSettings } from './auth/service.js';
+import { SessionManager } from './auth/sessions.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { AuditEvents } from './db/audit-events.js';
+import { openDatabase, type Database } from './db/connection.js';
+import { DB } from './db/db.js';
+import { migrateToLatest, pendingMigrations } from './db/migrations.js';
+import { Sessions } from './db/sessions.js';
+import { probeStorage } from './db/storage-health.js';
+import { Throttles } from './db/throttles.js';
+import { describeError } from './describe-error.js';
+import type { Readiness, ReadinessReport } from './http/operations.js';
+import { MailHealth } from './mail/health.js';
+import { logMailer, smtpMailer, type Mailer } from './mail/mailer.js';
+import { createMetrics, timedHasher, type Metrics } from './metrics.js';
+
+/** An open service: what front ends use, and how to close it. */
+export interface OpenService {
+  readonly auth: Auth;
+  readonly admin: AccountAdmin;
+  readonly metrics: Metrics;
+  /** Whether the service can serve (for `/readyz`). */
+  readonly readiness: Readiness;
+  /**
+   * Finishes background work, writes pending audit events, then closes the mailer and the
+   * database. Call it once, after the last use.
+   */
+  close(): Promise<void>;
+}
+
+export interface ServiceOverrides {
+  readonly clock?: Clock;
+  readonly mailer?: Mailer;
+  readonly hasher?: PasswordHasher;
+  readonly backgroundDelayMs?: () => number;
+  /** An already opened database, used instead of opening DATABASE_URL's (and closed likewise). */
+  readonly database?: Database;
+}
+
+/** Opens and migrates the database and wires the service on it. */
+export async function openService(
+  config: Config,
+  logger: Logger,
+  overrides: ServiceOverrides = {},
+): Promise<OpenService> {
+  const clock = overrides.clock ?? systemClock;
+  const database =
+    overrides.database ??
+    openDatabase(config.databaseUrl, {
+      poolSize: config.databasePoolSize,
+      onConnectionError: (error) => {
+        logger.warn({ err: error }, 'a pooled database connection failed; it will be replaced');
+      },
+      clock,
+    });
+  try {
+    await migrateToLatest(database, { log: logger });
+  } catch (error) {
+    await database.kysely.destroy();
+    throw error;
+  }
+  const metrics = createMetrics(database);
+  const hasher = limitConcurrency(
+    timedHasher(overrides.hasher ?? bcryptHasher(config.bcryptRounds), metrics),
+    config.hashConcurrency,
+  );
+  const auditEvents = new AuditEvents(database.kysely);
+  const audit = new AuditLog(auditEvents, {
+    clock,
+    logger,
+    retentionDays: config.auditRetentionDays,
+    onEvent: (type) => metrics.authEvents.inc({ type }),
+  });
+  const passwordRules = new PasswordRules(
+    config.passwordMinLength,
+    config.hibp ? pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) : undefined,
+  );
+  const db = new DB(database, clock);
+  const sessions = new SessionManager(new Sessions(database), clock, config, audit);
+  const throttles = new Throttles(database.kysely);
+  const mailHealth = new MailHealth(clock, () => metrics.mailFailures.inc());
+  const mailer = mailHealth.watch(overrides.mailer ?? createMailer(config, logger));
+  const auth = new Auth({
+    db,
+    sessions,
+    throttles,
+    hasher,
+    passwordRules,
+    audit,
+    clock,
+    mailer,
+    logger,
+    settings: { ...config, throttling: throttlingSettings(config) },
+    ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
+  });
+  const admin = new AccountAdmin({
+    db,
+    throttles,
+    auditEvents,
+    audit,
+    hasher,
+    passwordRules,
+    clock,
+    sessions,
+  });
+  return {
+    auth,
+    admin,
+    metrics,
+    readiness: () => readiness(database, mailHealth),
+    async close() {
+      await auth.drain();
+      await audit.close();
+      mailer.close();
+      await database.kysely.destroy();
+    },
+  };
+}
+
+/**
+ * Ready when the database answers, every migration is applied and writes are not failing with a
+ * storage error (while they are, a probe write finds out whether space is back). Failing mail is
+ * reported but leaves the service ready: logins and sessions do not need it.
+ */
+async function readiness(database: Database, mailHealth: MailHealth): Promise<ReadinessReport> {
+  const mailFailure = mailHealth.failure;
+  const mail = mailFailure && {
+    mail: { status: 'failing' as const, ...mailFailure, since: isoTime(mailFailure.since) },
+  };
+  try {
+    const pending = await pendingMigrations(database);
+    if (pending.length > 0) {
+      return { ready: false, reason: `migrations not applied: ${pending.join(', ')}`, ...mail };
+    }
+  } catch (error) {
+    return { ready: false, reason: `database unreachable: ${describeError(error)}`, ...mail };
+  }
+  if (database.storage.failure !== undefined) await probeStorage(database);
+  const storageFailure = database.storage.failure;
+  if (storageFailure !== undefined) {
+    const since = isoTime(storageFailure.since);
+    return {
+      ready: false,
+      reason: `database writes failing since ${since}: ${storageFailure.reason}`,
+      ...mail,
+    };
+  }
+  return { ready: true, ...mail };
+}
+
+function isoTime(epochMilliseconds: number): string {
+  return new Date(epochMilliseconds).toISOString();
+}
+
+function throttlingSettings(config: Config): ThrottlingSettings | undefined {
+  if (!config.rateLimit) return undefined;
+  return {
+    loginAfter: config.loginThrottleAfter,
+    loginMaxDelaySeconds: config.loginThrottleMaxDelay,
+    resetEmails: config.resetEmailLimit,
+  };
+}
+
+function createMailer(config: Config, logger: Logger): Mailer {
+  if (config.smtpUrl !== undefined) return smtpMailer(config.smtpUrl, config.mailFrom);
+  logger.warn('SMTP_URL is not set: password reset emails will be written to the log, not sent');
+  return logMailer(logger);
+}
