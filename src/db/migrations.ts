@@ -451,6 +451,20 @@ export async function migrateToLatest(
   database: Database,
   options: MigrationOptions = {},
 ): Promise<MigrationResultSet> {
+  const result = await (await migratorFor(database, options)).migrateToLatest();
+  if (result.error !== undefined) {
+    throw new Error(`Database migration failed: ${describeError(result.error)}`, {
+      cause: result.error,
+    });
+  }
+  return result;
+}
+
+/** Kysely's migrator over this service's migrations for `database`. */
+export async function migratorFor(
+  database: Database,
+  options: MigrationOptions = {},
+): Promise<Migrator> {
   const db = database.kysely as AnyDb;
   // PostgreSQL: keep the bookkeeping tables in the schema the users table goes to (the first of
   // the search path), not wherever another schema of the database happens to have them.
@@ -459,18 +473,11 @@ export async function migrateToLatest(
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]
           ?.schema
       : undefined;
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider: { getMigrations: () => Promise.resolve(migrations(database.engine, options)) },
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const result = await migrator.migrateToLatest();
-  if (result.error !== undefined) {
-    throw new Error(`Database migration failed: ${describeError(result.error)}`, {
-      cause: result.error,
-    });
-  }
-  return result;
 }
 
 /** Names of the migrations not yet applied to the database (all of them on an empty one). */
