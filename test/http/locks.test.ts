@@ -13,7 +13,7 @@ import { migrateToLatest } from '../../src/db/migrations.js';
 import { inspectableDatabase, TEST_ENGINE } from '../support/databases.js';
 import { startTestService, submit } from '../support/service.js';
 
-/** The event loop's design target is 100 ms per wait; this machine is loaded, hence the margin. */
+/** The event loop's design target is 100 ms per wait; a busy test machine needs the margin. */
 const LONGEST_LOOP_GAP_MS = 300;
 
 interface HeldLock {
