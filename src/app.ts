@@ -90,7 +90,9 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     },
   }) as unknown as FastifyInstance;
 
-  await app.register(cookie);
+  // Only for writing cookies: the session cookie is read from the raw header (session-cookie.ts),
+  // so parsing every request's cookies in a hook would be work on each session check for nothing.
+  await app.register(cookie, { hook: false });
   registerFormParsers(app, MAX_FORM_FIELDS);
   registerJsonParser(app);
   refuseCrossSiteRequests(app, config.publicUrl);
@@ -147,7 +149,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     passwordMinLength: config.passwordMinLength,
     ...(rateLimits && { rateLimits }),
   });
-  registerSessionRoutes(app, { auth, sessionCookie });
+  registerSessionRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
   await registerPages(app, {
     auth,
     publicUrl: config.publicUrl,

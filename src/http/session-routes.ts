@@ -9,11 +9,14 @@ import { SessionRequiredError, UnknownSessionError } from '../auth/errors.js';
 import type { Auth } from '../auth/service.js';
 import { ERROR_SCHEMA } from './refusals.js';
 import { contextOf } from './request-context.js';
+import type { ActionRateLimits } from './rate-limits.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface SessionRouteOptions {
   readonly auth: Auth;
   readonly sessionCookie: SessionCookie;
+  /** Per-client limits; the writes spend the account actions' budget, as the page's forms do. */
+  readonly rateLimits?: ActionRateLimits;
 }
 
 const ERROR = ERROR_SCHEMA;
@@ -39,7 +42,8 @@ const errors = { 403: ERROR, '4xx': ERROR, '5xx': ERROR } as const;
 
 /** Registers GET and DELETE /profile/sessions and DELETE /profile/sessions/{id}. */
 export function registerSessionRoutes(app: FastifyInstance, options: SessionRouteOptions): void {
-  const { auth, sessionCookie } = options;
+  const { auth, sessionCookie, rateLimits } = options;
+  const limited = rateLimits?.account ?? {};
 
   app.get(
     '/profile/sessions',
@@ -76,6 +80,7 @@ export function registerSessionRoutes(app: FastifyInstance, options: SessionRout
   app.delete<{ Params: { id: string } }>(
     '/profile/sessions/:id',
     {
+      ...limited,
       schema: {
         summary:
           'End one session of the account (the caller’s own too: that logs out and clears the cookie)',
@@ -112,6 +117,7 @@ export function registerSessionRoutes(app: FastifyInstance, options: SessionRout
   app.delete(
     '/profile/sessions',
     {
+      ...limited,
       schema: {
         summary: 'End every session of the account but the caller’s',
         response: {

@@ -81,6 +81,10 @@ const ACTIONS: Record<string, Record<string, Door>> = {
     'POST /account/delete': send('POST', '/account/delete', () => ({ password: 'a password' }))(
       'page',
     ),
+    'DELETE /profile/sessions': send('DELETE', '/profile/sessions', () => ({}))('api'),
+    'POST /account/sessions/end-others': send('POST', '/account/sessions/end-others', () => ({}))(
+      'page',
+    ),
   },
 };
 
