@@ -38,6 +38,7 @@ export interface AppDependencies {
     | 'resetTokenTtl'
     | 'requestTimeout'
     | 'sessionCookieName'
+    | 'cookieDomain'
   >;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -140,6 +141,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   const sessionCookie = new SessionCookie({
     name: config.sessionCookieName,
     publicUrl: config.publicUrl,
+    domain: config.cookieDomain,
     maxAgeSeconds: config.sessionTtl,
   });
   registerRoutes(app, {

@@ -3,8 +3,15 @@
  * handed on as a frozen, typed object. A bad value stops the start with a message that names every
  * bad variable at once, not just the first one found.
  */
-import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
+import {
+  maskUrlPassword,
+  parseCookieDomain,
+  parseEmailDomains,
+  parsePublicUrl,
+  parseTrustProxy,
+  sessionCookieNameProblem,
+} from './config-values.js';
 
 /** The validated settings of one Bienvenue process. Durations are in seconds. */
 export interface Config {
@@ -59,6 +66,19 @@ export interface Config {
   readonly requestTimeout: number;
   /** Name of the session cookie; a `__Host-` name only with an https PUBLIC_URL. */
   readonly sessionCookieName: string;
+  /**
+   * The session cookie's Domain, so that every host under it receives the cookie (forward auth);
+   * a host-only cookie when undefined. PUBLIC_URL's host is this domain or under it.
+   */
+  readonly cookieDomain: string | undefined;
+  /** The YAML file of access rules for forward auth; every host needs a login when undefined. */
+  readonly accessRulesFile: string | undefined;
+  /** Whether anyone may sign up (`open`), or only invited accounts exist (`closed`). */
+  readonly signup: 'open' | 'closed';
+  /** The only email domains that may sign up (ASCII, lower case); any when undefined. */
+  readonly signupEmailDomains: readonly string[] | undefined;
+  /** How long an invitation's set-password link works. */
+  readonly inviteTtl: number;
 }
 
 export interface RateLimit {
@@ -117,6 +137,8 @@ export const DEFAULTS = {
   METRICS_HOST: '127.0.0.1',
   REQUEST_TIMEOUT: 30,
   SESSION_COOKIE_NAME: 'session_id',
+  SIGNUP: 'open',
+  INVITE_TTL: 7 * 24 * 3600,
 } as const;
 
 /** Parses and validates the environment; throws a {@link ConfigError} listing every problem. */
@@ -236,11 +258,25 @@ export function loadConfig(env: Environment): Config {
   const metricsHost = read('METRICS_HOST') ?? DEFAULTS.METRICS_HOST;
   // No request may hold a connection longer than this, whatever its client does.
   const requestTimeout = integer('REQUEST_TIMEOUT', DEFAULTS.REQUEST_TIMEOUT, 1, 30);
+  const cookieDomain = parseCookieDomain(read('COOKIE_DOMAIN'), publicUrl, problems);
   const sessionCookieName = read('SESSION_COOKIE_NAME') ?? DEFAULTS.SESSION_COOKIE_NAME;
-  const cookieNameProblem = sessionCookieNameProblem(sessionCookieName, publicUrl);
+  const cookieNameProblem = sessionCookieNameProblem(sessionCookieName, publicUrl, cookieDomain);
   if (cookieNameProblem !== undefined) {
     problems.push(`SESSION_COOKIE_NAME=${sessionCookieName}: ${cookieNameProblem}`);
   }
+
+  const accessRulesFile = read('ACCESS_RULES_FILE');
+  const signupRaw = read('SIGNUP')?.toLowerCase() ?? DEFAULTS.SIGNUP;
+  if (signupRaw !== 'open' && signupRaw !== 'closed') {
+    problems.push(`SIGNUP=${signupRaw}: expected open or closed`);
+  }
+  const signup = signupRaw === 'closed' ? 'closed' : 'open';
+  const signupEmailDomains = parseEmailDomains(
+    'SIGNUP_EMAIL_DOMAINS',
+    read('SIGNUP_EMAIL_DOMAINS'),
+    problems,
+  );
+  const inviteTtl = integer('INVITE_TTL', DEFAULTS.INVITE_TTL, 60, 90 * 24 * 3600);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -275,72 +311,12 @@ export function loadConfig(env: Environment): Config {
     metricsHost,
     requestTimeout,
     sessionCookieName,
+    cookieDomain,
+    accessRulesFile,
+    signup,
+    signupEmailDomains,
+    inviteTtl,
   });
-}
-
-/**
- * What is wrong with `name` as the session cookie's name, if anything: it must be an RFC 6265
- * token, and a `__Host-` or `__Secure-` name (browsers compare these prefixes without regard to
- * case) is only honoured on a Secure cookie, hence an https PUBLIC_URL. `__Host-` moreover needs
- * `Path=/` and no `Domain`, which the session cookie always has (there is no domain setting).
- */
-function sessionCookieNameProblem(name: string, publicUrl: string): string | undefined {
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    return "expected a cookie name: letters, digits and !#$%&'*+-.^_`|~";
-  }
-  if (/^__(host|secure)-/i.test(name) && !publicUrl.startsWith('https:')) {
-    return 'a __Host- or __Secure- cookie must be Secure, which needs an https PUBLIC_URL';
-  }
-  return undefined;
-}
-
-function parsePublicUrl(raw: string, problems: string[]): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    problems.push(`PUBLIC_URL=${raw}: expected an absolute http(s) URL`);
-    return raw;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(`PUBLIC_URL=${raw}: expected an http or https URL`);
-  } else if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    problems.push(`PUBLIC_URL=${raw}: must not carry credentials, a query or a fragment`);
-  }
-  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-/** The names `TRUST_PROXY` may use for ranges, as the proxy-address matcher knows them. */
-const TRUST_PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
-
-/**
- * `TRUST_PROXY` checked entry by entry: each is an IP address, a CIDR range with a prefix length
- * the address family allows (1 to 32, or 1 to 128), or a keyword. A bare number is refused: it
- * would be read as an address (`1` is 0.0.0.1), and a hop count cannot tell a proxy from a client
- * that connects directly.
- */
-function parseTrustProxy(raw: string | undefined, problems: string[]): string | undefined {
-  if (raw === undefined) return undefined;
-  const entries = raw.split(',').map((entry) => entry.trim());
-  const bad = entries.filter((entry) => !isTrustedProxyEntry(entry));
-  if (bad.length > 0) {
-    const shown = bad.map((entry) => JSON.stringify(entry)).join(', ');
-    problems.push(
-      `TRUST_PROXY=${raw}: expected comma-separated IP addresses, CIDR ranges (like 10.0.0.0/8) or ${TRUST_PROXY_KEYWORDS.join(', ')}; not ${shown}`,
-    );
-    return undefined;
-  }
-  return entries.join(', ');
-}
-
-function isTrustedProxyEntry(entry: string): boolean {
-  if (TRUST_PROXY_KEYWORDS.includes(entry)) return true;
-  const [address = '', prefix, ...rest] = entry.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  const length = /^\d{1,3}$/.test(prefix) ? Number(prefix) : NaN;
-  return length >= 1 && length <= (family === 4 ? 32 : 128);
 }
 
 /** The settings with secrets masked, for printing. */
@@ -351,9 +327,4 @@ export function describeConfig(config: Config): Record<string, unknown> {
     smtpUrl: config.smtpUrl === undefined ? undefined : maskUrlPassword(config.smtpUrl),
     redisUrl: config.redisUrl === undefined ? undefined : maskUrlPassword(config.redisUrl),
   };
-}
-
-/** `url` with the password of its user-info part replaced by `***`. */
-function maskUrlPassword(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }

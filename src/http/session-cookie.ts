@@ -1,7 +1,10 @@
 /**
  * The session cookie (`session_id` unless SESSION_COOKIE_NAME says otherwise): HttpOnly (no script
- * can read it), SameSite=Lax (not sent on cross-site sub-requests), Path=/, never a Domain, and
- * Secure whenever the service is reached over https, so a `__Host-` name is honoured by browsers.
+ * can read it), SameSite=Lax (not sent on cross-site sub-requests), Path=/, and Secure whenever
+ * the service is reached over https, so a `__Host-` name is honoured by browsers. It is host-only
+ * unless COOKIE_DOMAIN is set: then it carries `Domain=`, so that every host under that domain
+ * receives it (the apps behind forward auth), and setting or clearing it also clears a host-only
+ * cookie of the same name left from before, which would otherwise be sent beside it.
  *
  * Reading it is the one way any route learns a request's session. A request that carries the
  * cookie more than once has no session at all: a sibling subdomain can set a second cookie of the
@@ -16,6 +19,8 @@ export interface SessionCookieSettings {
   /** The cookie's name; config.ts checks it (a token, `__Host-` only over https). */
   readonly name: string;
   readonly publicUrl: string;
+  /** The cookie's Domain; host-only when undefined. */
+  readonly domain?: string | undefined;
   /** How long a browser keeps the cookie. */
   readonly maxAgeSeconds: number;
 }
@@ -24,17 +29,22 @@ export interface SessionCookieSettings {
 export class SessionCookie {
   readonly name: string;
   readonly #options: CookieSerializeOptions;
+  /** With a Domain, the host-only cookie of the same name, to be cleared. */
+  readonly #hostOnly: CookieSerializeOptions | undefined;
   readonly #maxAgeSeconds: number;
 
   constructor(settings: SessionCookieSettings) {
     this.name = settings.name;
     this.#maxAgeSeconds = settings.maxAgeSeconds;
-    this.#options = {
+    const hostOnly: CookieSerializeOptions = {
       httpOnly: true,
       sameSite: 'lax',
       path: '/',
       secure: settings.publicUrl.startsWith('https:'),
     };
+    const { domain } = settings;
+    this.#options = domain === undefined ? hostOnly : { ...hostOnly, domain };
+    this.#hostOnly = domain === undefined ? undefined : hostOnly;
   }
 
   /**
@@ -55,10 +65,12 @@ export class SessionCookie {
   }
 
   set(reply: FastifyReply, sessionId: string): void {
+    if (this.#hostOnly !== undefined) void reply.clearCookie(this.name, this.#hostOnly);
     void reply.setCookie(this.name, sessionId, { ...this.#options, maxAge: this.#maxAgeSeconds });
   }
 
   clear(reply: FastifyReply): void {
+    if (this.#hostOnly !== undefined) void reply.clearCookie(this.name, this.#hostOnly);
     void reply.clearCookie(this.name, this.#options);
   }
 }

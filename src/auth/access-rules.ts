@@ -1,0 +1,92 @@
+/**
+ * Who may pass forward auth to which host. Rules are tried in order and the first whose host
+ * pattern matches the request's host decides; with none matching, the default policy does. A
+ * policy admits everyone, any logged-in account, or listed accounts and email domains.
+ *
+ * Hosts are compared in ASCII lower case without a port; `*.example.com` matches every name under
+ * example.com (not example.com itself). Accounts are compared by their email key (auth/email.ts),
+ * so a listed address admits its look-alikes exactly as login treats them as one account.
+ */
+
+/** What a rule requires of the request's account. */
+export type Policy =
+  | { readonly kind: 'everyone' }
+  | { readonly kind: 'logged_in' }
+  | {
+      readonly kind: 'accounts';
+      /** Email keys of the accounts admitted. */
+      readonly emails: readonly string[];
+      /** Email domains (ASCII, lower case) whose accounts are admitted. */
+      readonly domains: readonly string[];
+    };
+
+export interface AccessRule {
+  /** `app.example.com`, or `*.example.com` for every name under example.com. */
+  readonly host: string;
+  readonly policy: Policy;
+}
+
+/** What forward auth does with a request: let it through, ask for a login, or refuse it. */
+export type AccessDecision = 'pass' | 'login_required' | 'denied';
+
+/** The account a request comes with, as the rules compare it. */
+export interface RuleSubject {
+  /** The account's email key (auth/email.ts `emailKey`). */
+  readonly emailKey: string;
+}
+
+export class AccessRules {
+  /** No rules: every host needs a login, as with no ACCESS_RULES_FILE. */
+  static readonly LOGGED_IN = new AccessRules({ kind: 'logged_in' }, []);
+
+  constructor(
+    readonly defaultPolicy: Policy,
+    readonly rules: readonly AccessRule[],
+  ) {}
+
+  /** The policy for `host` (a host name, any case, with or without a port). */
+  policyFor(host: string): Policy {
+    const name = hostName(host);
+    for (const rule of this.rules) {
+      if (hostMatches(rule.host, name)) return rule.policy;
+    }
+    return this.defaultPolicy;
+  }
+
+  /** What to do with a request for `host` coming with `subject` (null: no live session). */
+  decide(host: string, subject: RuleSubject | null): AccessDecision {
+    return decide(this.policyFor(host), subject);
+  }
+
+  /** Whether some host admits any logged-in account (a risk while anyone may sign up). */
+  admitsAnyAccount(): boolean {
+    return [this.defaultPolicy, ...this.rules.map((rule) => rule.policy)].some(
+      (policy) => policy.kind === 'logged_in',
+    );
+  }
+}
+
+export function decide(policy: Policy, subject: RuleSubject | null): AccessDecision {
+  if (policy.kind === 'everyone') return 'pass';
+  if (subject === null) return 'login_required';
+  if (policy.kind === 'logged_in') return 'pass';
+  const at = subject.emailKey.lastIndexOf('@');
+  const domain = subject.emailKey.slice(at + 1);
+  return policy.emails.includes(subject.emailKey) || policy.domains.includes(domain)
+    ? 'pass'
+    : 'denied';
+}
+
+/** `host` in lower case, without a port or the trailing dot of a fully qualified name. */
+export function hostName(host: string): string {
+  const lower = host.trim().toLowerCase();
+  const withoutPort = lower.startsWith('[')
+    ? lower.slice(0, lower.indexOf(']') + 1)
+    : lower.replace(/:\d*$/, '');
+  return withoutPort.replace(/\.$/, '');
+}
+
+function hostMatches(pattern: string, name: string): boolean {
+  if (pattern.startsWith('*.')) return name.endsWith(pattern.slice(1));
+  return pattern === name;
+}
