@@ -8,6 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { AccessRulesSource } from './auth/access-rules.js';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
 import { registerFormParsers, registerJsonParser } from './http/body-parsers.js';
@@ -43,6 +44,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
+  /** Who may pass forward auth to which host; every host needs a login when absent. */
+  readonly accessRules?: AccessRulesSource;
   /** Where per-client request counts live; in this process's memory when absent. */
   readonly redis?: Redis;
 }

@@ -21,13 +21,16 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node 
 import { AccessRules, type AccessRule, type Policy } from './access-rules.js';
 import { accountsPolicy, hostPattern } from './access-rules-values.js';
 
-/** Why a rules file was refused; `problems` has one `FILE:LINE: fault` line per fault. */
+/**
+ * Why a rules file was refused; `problems` has one `FILE:LINE: fault` line per fault (`FILE:
+ * fault` for a file that cannot be read), and the message lists them all.
+ */
 export class AccessRulesFileError extends Error {
   constructor(
     readonly file: string,
     readonly problems: readonly string[],
   ) {
-    super(problems.join('\n'));
+    super(`Invalid access rules:\n  ${problems.join('\n  ')}`);
     this.name = 'AccessRulesFileError';
   }
 }
