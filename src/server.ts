@@ -17,9 +17,18 @@ import { serveMetrics } from './metrics.js';
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function runServer(config: Config, logger: Logger): Promise<void> {
-  const { app, metrics, accessRules } = await createService(config, logger);
-  // Listened to from now on: Node's default for SIGHUP is to exit.
-  process.on('SIGHUP', () => reloadAccessRules(accessRules, config, logger));
+  const built = createService(config, logger);
+  // Listened to before the service is built, since Node's default for SIGHUP is to exit; one that
+  // comes meanwhile is answered once it is built (the file may have changed since it was read).
+  process.on('SIGHUP', () => {
+    built
+      .then(
+        (service) => reloadAccessRules(service.accessRules, config, logger),
+        () => undefined, // the failed start is reported by the caller
+      )
+      .catch((error: unknown) => logger.error({ err: error }, 'access rules not reloaded'));
+  });
+  const { app, metrics } = await built;
   const connections = trackConnections(app.server);
   await app.listen({ port: config.port, host: config.host });
   let metricsServer: Server | undefined;
@@ -60,7 +69,7 @@ export async function runServer(config: Config, logger: Logger): Promise<void> {
  * Reads the access rules file again: a good file replaces the rules in force (and is checked
  * for the open sign-up risk, as at start); a bad one is logged, and the rules in force stay.
  */
-export function reloadAccessRules(
+function reloadAccessRules(
   accessRules: ReloadableAccessRules,
   config: Config,
   logger: Logger,
