@@ -8,11 +8,12 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { AccessRulesSource } from './auth/access-rules.js';
+import { AccessRules, type AccessRulesSource } from './auth/access-rules.js';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
 import { registerFormParsers, registerJsonParser } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
+import { registerForwardAuth } from './http/forward-auth.js';
 import { handleClientError } from './http/client-errors.js';
 import { handleError, RateLimitedError } from './http/errors.js';
 import { Refusal } from './http/refusals.js';
@@ -152,12 +153,20 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     sessionCookie,
     resetTokenInResponse: config.resetTokenInResponse,
     passwordMinLength: config.passwordMinLength,
+    redirectTargets: { publicUrl: config.publicUrl, cookieDomain: config.cookieDomain },
     ...(rateLimits && { rateLimits }),
   });
   registerSessionRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
+  registerForwardAuth(app, {
+    auth,
+    sessionCookie,
+    accessRules: dependencies.accessRules ?? { current: () => AccessRules.LOGGED_IN },
+    publicUrl: config.publicUrl,
+  });
   await registerPages(app, {
     auth,
     publicUrl: config.publicUrl,
+    cookieDomain: config.cookieDomain,
     sessionCookie,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,
