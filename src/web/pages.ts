@@ -17,16 +17,31 @@ import { html, type Html } from './html.js';
 
 export { NOTICES, type FormState, type Notice } from './components.js';
 
-export function welcomePage(notice?: Notice): Html {
+/** What the sign-in pages show of the sign-up policy: with sign-up closed, no sign-up link. */
+export interface SignUpOffer {
+  readonly signUpOpen: boolean;
+}
+
+export function welcomePage(offer: SignUpOffer, notice?: Notice): Html {
   return layout({
     title: 'Welcome',
     body: html`<div class="card">
       ${noticeBox(notice)}
       <h1>Bienvenue</h1>
-      <p class="lead">One account, kept safe. Log in to manage it, or create one in a minute.</p>
+      <p class="lead">
+        ${
+          offer.signUpOpen
+            ? 'One account, kept safe. Log in to manage it, or create one in a minute.'
+            : 'One account, kept safe. Log in to manage it; accounts are created by invitation.'
+        }
+      </p>
       <div class="actions">
         <a class="button" href="/login">Log in</a>
-        <a class="button secondary" href="/signup">Create an account</a>
+        ${
+          offer.signUpOpen
+            ? html`<a class="button secondary" href="/signup">Create an account</a>`
+            : ''
+        }
       </div>
       <p class="more"><a href="/forgot">Forgot your password?</a></p>
     </div>`,
@@ -57,7 +72,24 @@ export function signUpPage(state: FormState, options: { passwordMinLength: numbe
   });
 }
 
-export function logInPage(state: FormState, notice?: Notice): Html {
+/** Where GET /signup leads while sign-up is closed (and what a refused sign-up form gets). */
+export function signUpClosedPage(): Html {
+  return layout({
+    title: 'Sign-up is closed',
+    body: html`<div class="card">
+      <h1>Sign-up is closed</h1>
+      <div class="alert" role="alert">
+        <p>
+          New accounts are created by invitation only. If you were invited, open the link in the
+          invitation email to choose your password.
+        </p>
+      </div>
+      <p class="more">Already have an account? <a href="/login">Log in</a></p>
+    </div>`,
+  });
+}
+
+export function logInPage(state: FormState, offer: SignUpOffer, notice?: Notice): Html {
   const fields: FieldSpec[] = [
     { form: 'login', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
     {
@@ -81,7 +113,11 @@ export function logInPage(state: FormState, notice?: Notice): Html {
         submit: 'Log in',
         after: html`<a href="/forgot">Forgot your password?</a>`,
       })}
-      <p class="more">No account yet? <a href="/signup">Create one</a></p>
+      ${
+        offer.signUpOpen
+          ? html`<p class="more">No account yet? <a href="/signup">Create one</a></p>`
+          : ''
+      }
     </div>`,
   });
 }

@@ -7,6 +7,7 @@ import {
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
+  SignUpDomainNotAllowedError,
   TooManyAttemptsError,
   UserAlreadyExistsError,
 } from '../../auth/errors.js';
@@ -113,6 +114,7 @@ export function refusal(
     error instanceof InvalidEmailError ||
     error instanceof PasswordPolicyError ||
     error instanceof UserAlreadyExistsError ||
+    error instanceof SignUpDomainNotAllowedError ||
     error instanceof InvalidResetTokenError ||
     error instanceof TooManyAttemptsError;
   if (!shown) throw error;

@@ -1,17 +1,37 @@
 /**
  * The sign-in pages: the welcome page, sign-up, login and logout. A login's outcomes are
- * translated here for browsers, as routes.ts translates them for the API.
+ * translated here for browsers, as routes.ts translates them for the API. While sign-up is
+ * closed, no page links to the sign-up form, and the form's page says sign-up is closed.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PasswordPolicyError, UserAlreadyExistsError } from '../../auth/errors.js';
-import { logInPage, signUpPage, welcomePage } from '../../web/pages.js';
-import { answerOf } from '../errors.js';
+import {
+  PasswordPolicyError,
+  SignUpClosedError,
+  UserAlreadyExistsError,
+} from '../../auth/errors.js';
+import type { Auth } from '../../auth/service.js';
+import {
+  logInPage,
+  signUpClosedPage,
+  signUpPage,
+  welcomePage,
+  type SignUpOffer,
+} from '../../web/pages.js';
+import { answerFor, answerOf } from '../errors.js';
 import { contextOf } from '../request-context.js';
 import { fieldProblems, fieldsOf, noticeOf, refusal, sendPage, type PageContext } from './kit.js';
 
 /** The welcome page, for GET / from a browser. */
-export function sendWelcomePage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendPage(reply, 200, welcomePage(noticeOf(request)));
+export function sendWelcomePage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  auth: Auth,
+): FastifyReply {
+  return sendPage(reply, 200, welcomePage(offerOf(auth), noticeOf(request)));
+}
+
+function offerOf(auth: Auth): SignUpOffer {
+  return { signUpOpen: auth.signUpOpen };
 }
 
 /** Registers GET and POST /signup and /login, and POST /logout, on `pages`. */
@@ -19,10 +39,20 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
   const { limited, hidden, seeOther } = context;
   const { auth, sessionCookie, passwordMinLength } = context.options;
 
+  const offer = offerOf(auth);
+
   pages.get('/signup', hidden, (_request, reply) =>
-    sendPage(reply, 200, signUpPage({}, { passwordMinLength })),
+    auth.signUpOpen
+      ? sendPage(reply, 200, signUpPage({}, { passwordMinLength }))
+      : sendPage(reply, 200, signUpClosedPage()),
   );
   pages.post('/signup', { ...hidden, ...limited('signUp') }, async (request, reply) => {
+    const closed = () => {
+      const answer = answerFor(new SignUpClosedError(), request);
+      return sendPage(reply, answer.status, signUpClosedPage());
+    };
+    // Closed: the same answer whatever the form holds, before any field is read.
+    if (!auth.signUpOpen) return closed();
     const read = fieldsOf(request);
     const values = { email: read('email') };
     const problems = fieldProblems(read, {
@@ -35,6 +65,7 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
     try {
       await auth.registerUser(read('email'), read('password'), contextOf(request, reply));
     } catch (error) {
+      if (error instanceof SignUpClosedError) return closed();
       const { status, errors } = refusal(error, request, reply, (refused) =>
         refused instanceof PasswordPolicyError ? 'password' : 'email',
       );
@@ -47,7 +78,7 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
   });
 
   pages.get('/login', hidden, (request, reply) =>
-    sendPage(reply, 200, logInPage({}, noticeOf(request))),
+    sendPage(reply, 200, logInPage({}, offer, noticeOf(request))),
   );
   pages.post('/login', { ...hidden, ...limited('login') }, async (request, reply) => {
     const read = fieldsOf(request);
@@ -57,21 +88,21 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
       password: 'Enter your password',
     });
     if (Object.keys(problems).length > 0) {
-      return sendPage(reply, 400, logInPage({ values, errors: problems }));
+      return sendPage(reply, 400, logInPage({ values, errors: problems }, offer));
     }
     const login = await auth.login(read('email'), read('password'), contextOf(request, reply));
     switch (login.outcome) {
       case 'refused': {
         const errors = { password: 'Wrong email or password' };
         const { status } = answerOf({ code: 'invalid_credentials' }, request.id);
-        return sendPage(reply, status, logInPage({ values, errors }));
+        return sendPage(reply, status, logInPage({ values, errors }, offer));
       }
       case 'throttled': {
         const wait = login.retryAfterSeconds;
         const answer = answerOf({ code: 'too_many_attempts', retryAfterSeconds: wait }, request.id);
         void reply.headers(answer.headers);
         const errors = { form: `Too many attempts: try again in ${wait} seconds` };
-        return sendPage(reply, answer.status, logInPage({ values, errors }));
+        return sendPage(reply, answer.status, logInPage({ values, errors }, offer));
       }
       case 'logged_in':
         sessionCookie.set(reply, login.sessionId);
