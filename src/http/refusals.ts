@@ -31,14 +31,12 @@ export const REFUSALS = {
   signup_closed: {
     status: 403,
     message: 'Sign-up is closed',
-    meaning:
-      'sign-up while `SIGNUP=closed`: accounts come by invitation (`bienvenue users invite`)',
+    meaning: 'sign-up while `SIGNUP=closed` (accounts come by `bienvenue users invite`)',
   },
   signup_domain_not_allowed: {
     status: 403,
     message: 'Sign-up is not open to this email domain',
-    meaning:
-      'sign-up with an address outside `SIGNUP_EMAIL_DOMAINS`, whether or not it has an account',
+    meaning: 'sign-up outside `SIGNUP_EMAIL_DOMAINS`, whether or not the address has an account',
   },
   invalid_email: {
     status: 400,
