@@ -40,12 +40,23 @@ export interface InvitationDependencies {
   };
 }
 
+/** The invitation email could not be sent; the account made for it was removed again. */
+export class InvitationNotSentError extends Error {
+  constructor(
+    readonly email: string,
+    cause: unknown,
+  ) {
+    super(`The invitation email to ${email} could not be sent, so no account was kept`, { cause });
+    this.name = 'InvitationNotSentError';
+  }
+}
+
 export class Invitations {
   constructor(private readonly deps: InvitationDependencies) {}
 
   /**
    * Creates the account of `email` without a password and emails it the link to set one. Throws
-   * {@link InvalidEmailError}, {@link UserAlreadyExistsError}, or the mailer's failure.
+   * {@link InvalidEmailError}, {@link UserAlreadyExistsError}, or {@link InvitationNotSentError} (its cause the mailer's).
    */
   async invite(email: string, context?: RequestContext): Promise<Account> {
     const { db, clock, mailer, audit, settings } = this.deps;
@@ -75,7 +86,7 @@ export class Invitations {
     } catch (error) {
       // Nobody has the link: the account is of no use, and a repeated invitation must not find it.
       await db.deleteUser(user.id);
-      throw error;
+      throw new InvitationNotSentError(user.email, error);
     }
     audit.record({ type: 'account_invited', user, context });
     return accountOf(user);

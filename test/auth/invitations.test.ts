@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { UserAlreadyExistsError } from '../../src/auth/errors.js';
+import { InvitationNotSentError } from '../../src/auth/invitations.js';
 import { NO_PASSWORD } from '../../src/auth/passwords.js';
 import type { MailMessage, Mailer } from '../../src/mail/mailer.js';
 import { inspectableDatabase } from '../support/databases.js';
@@ -95,7 +96,11 @@ describe('inviteUser', () => {
       close: () => undefined,
     };
     const { auth, admin } = await startTestService({}, { mailer });
-    await assert.rejects(auth.inviteUser(EMAIL), /SMTP refused/);
+    await assert.rejects(auth.inviteUser(EMAIL), (error: unknown) => {
+      assert.ok(error instanceof InvitationNotSentError);
+      assert.match((error.cause as Error).message, /SMTP refused/);
+      return true;
+    });
     assert.deepEqual(await admin.listUsers({ limit: 10, offset: 0 }), []);
     failing = false;
     await auth.inviteUser(EMAIL);
