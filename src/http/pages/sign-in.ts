@@ -17,7 +17,7 @@ import {
   welcomePage,
   type SignUpOffer,
 } from '../../web/pages.js';
-import { answerFor, answerOf } from '../errors.js';
+import { answerOf } from '../errors.js';
 import { contextOf } from '../request-context.js';
 import { fieldProblems, fieldsOf, noticeOf, refusal, sendPage, type PageContext } from './kit.js';
 
@@ -38,7 +38,6 @@ function offerOf(auth: Auth): SignUpOffer {
 export function registerSignInPages(pages: FastifyInstance, context: PageContext): void {
   const { limited, hidden, seeOther } = context;
   const { auth, sessionCookie, passwordMinLength } = context.options;
-
   const offer = offerOf(auth);
 
   pages.get('/signup', hidden, (_request, reply) =>
@@ -47,10 +46,8 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
       : sendPage(reply, 200, signUpClosedPage()),
   );
   pages.post('/signup', { ...hidden, ...limited('signUp') }, async (request, reply) => {
-    const closed = () => {
-      const answer = answerFor(new SignUpClosedError(), request);
-      return sendPage(reply, answer.status, signUpClosedPage());
-    };
+    const closed = () =>
+      sendPage(reply, answerOf({ code: 'signup_closed' }, request.id).status, signUpClosedPage());
     // Closed: the same answer whatever the form holds, before any field is read.
     if (!auth.signUpOpen) return closed();
     const read = fieldsOf(request);
