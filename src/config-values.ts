@@ -81,7 +81,7 @@ export function parseCookieDomain(
  * domain name has, which the URL host parser would otherwise cut at or drop (`/`, `:`, `*`…).
  */
 function asciiDomain(name: string): string {
-  return /[\x00-\x2c\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/.test(name)
+  return /[^A-Za-z0-9.\-\u0080-\u{10FFFF}]/u.test(name)
     ? ''
     : domainToASCII(name.toLowerCase());
 }

@@ -12,6 +12,7 @@ import type { NewAuditEvent } from '../db/schema.js';
 
 export const AUDIT_EVENT_TYPES = [
   'user_registered',
+  'account_invited',
   'login_succeeded',
   'login_failed',
   'login_throttled',

@@ -7,6 +7,8 @@
  *   malformed address is compared against a dummy hash), so neither the answer nor its time tells.
  * - Every check of an account goes through one {@link GuardedCheck}: one count per address key,
  *   counted before the password is checked, throttled with backoff when abuse protection is on.
+ * - An account with no password yet (`NO_PASSWORD`, passwords.ts) is checked like an unknown one:
+ *   one comparison against the dummy hash, and never verified.
  * - A hash made at another cost is upgraded after a successful check, never over a password
  *   changed meanwhile.
  */
@@ -17,7 +19,12 @@ import type { Throttles } from '../db/throttles.js';
 import type { AuditLog } from './audit.js';
 import { storedEmail, type EmailAddress } from './email.js';
 import { GuardedCheck } from './guarded-check.js';
-import { normalizePassword, unusablePasswordReason, type PasswordHasher } from './passwords.js';
+import {
+  hasPassword,
+  normalizePassword,
+  unusablePasswordReason,
+  type PasswordHasher,
+} from './passwords.js';
 import { LOGIN } from './rules.js';
 import { generateUuid } from './tokens.js';
 
@@ -93,23 +100,26 @@ export class Credentials {
     // A password that could never have been set cannot match; refusing it costs no hash and is
     // the same for every account, so it tells nothing.
     if (unusablePasswordReason(candidate) !== null) return { account: user };
-    const hash = user?.hashed_password ?? (await this.dummyHash);
+    // An account without a password (invited, not yet set) is compared against the dummy hash
+    // too: refused at the same cost as a wrong password, and its marker never reaches bcrypt.
+    const stored = user !== undefined && hasPassword(user.hashed_password) ? user : undefined;
+    const hash = stored?.hashed_password ?? (await this.dummyHash);
     const matches = await hasher.verify(candidate, hash, { signal });
-    if (user === undefined || !matches) return { account: user };
-    if (hasher.needsRehash(user.hashed_password)) {
+    if (stored === undefined || !matches) return { account: user };
+    if (hasher.needsRehash(stored.hashed_password)) {
       const upgraded = await hasher.hash(candidate, { signal });
       // Never over a password changed meanwhile.
       if (
         await db.compareAndUpdateUser(
-          user.id,
-          { hashed_password: user.hashed_password },
+          stored.id,
+          { hashed_password: stored.hashed_password },
           { hashed_password: upgraded },
         )
       ) {
-        const upgradedUser = { ...user, hashed_password: upgraded };
+        const upgradedUser = { ...stored, hashed_password: upgraded };
         return { account: upgradedUser, verified: upgradedUser };
       }
     }
-    return { account: user, verified: user };
+    return { account: stored, verified: stored };
   }
 }

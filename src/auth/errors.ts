@@ -25,6 +25,25 @@ export class UserAlreadyExistsError extends AuthError {
   }
 }
 
+/** A sign-up while SIGNUP=closed: accounts come only from the operator (`bienvenue users invite`). */
+export class SignUpClosedError extends AuthError {
+  readonly refusal = 'signup_closed';
+  constructor() {
+    super('Sign-up is closed: accounts are created by invitation only');
+  }
+}
+
+/**
+ * A sign-up whose address is outside SIGNUP_EMAIL_DOMAINS; thrown before the address is looked
+ * up, so it is the same whether or not the address has an account.
+ */
+export class SignUpDomainNotAllowedError extends AuthError {
+  readonly refusal = 'signup_domain_not_allowed';
+  constructor() {
+    super('Sign-up is not open to addresses of this domain');
+  }
+}
+
 /** Why an email address is refused, as a stable code (`code` in the JSON of the answer). */
 export type EmailRefusalCode =
   'invalid_email' | 'email_mixed_scripts' | 'email_disallowed_character';

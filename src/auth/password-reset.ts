@@ -9,6 +9,8 @@
  * - With abuse protection on, an account gets at most one reset email per
  *   {@link RESET_EMAIL_COOLDOWN_MS} and `resetEmails.max` per window; at most
  *   {@link MAX_PENDING_RESET_EMAILS} wait at once.
+ * - An invitation's token (invitations.ts) is one of these, with its own lifetime: completing it
+ *   sets the invited account's first password.
  * - A completed reset ends every session of the account and lifts its login throttling.
  */
 import { randomInt } from 'node:crypto';
@@ -35,6 +37,27 @@ export const MAX_PENDING_RESET_EMAILS = 100;
 export const RESET_EMAIL_COOLDOWN_MS = 60 * 1000;
 /** The background work of a reset request starts after a random delay up to this long. */
 const MAX_RESET_DELAY_MS = 1000;
+
+/** A new reset token (sent once), its digest (stored) and when it stops working. */
+export interface NewResetToken {
+  readonly token: string;
+  readonly digest: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * A fresh reset token valid `ttlSeconds` from now: password resets use RESET_TOKEN_TTL,
+ * invitations INVITE_TTL; both are completed by {@link PasswordReset.complete}.
+ */
+export function newResetToken(clock: Clock, ttlSeconds: number): NewResetToken {
+  const token = generateUuid();
+  return { token, digest: digestToken(token), expiresAt: clock.now() + ttlSeconds * 1000 };
+}
+
+/** The link an email carries to the page that takes a reset token. */
+export function resetLink(publicUrl: string, token: string): string {
+  return `${publicUrl}/reset_password?token=${token}`;
+}
 
 export interface PasswordResetDependencies {
   readonly db: DB;
@@ -134,10 +157,13 @@ export class PasswordReset {
   }
 
   private async newToken(userId: number): Promise<string> {
-    const token = generateUuid();
+    const { token, digest, expiresAt } = newResetToken(
+      this.deps.clock,
+      this.deps.settings.resetTokenTtl,
+    );
     await this.deps.db.updateUser(userId, {
-      reset_token: digestToken(token),
-      reset_token_expires_at: this.deps.clock.now() + this.deps.settings.resetTokenTtl * 1000,
+      reset_token: digest,
+      reset_token_expires_at: expiresAt,
     });
     return token;
   }
@@ -173,7 +199,7 @@ export class PasswordReset {
     await this.deps.mailer.send(
       passwordResetMessage({
         to: user.email,
-        link: `${settings.publicUrl}/reset_password?token=${token}`,
+        link: resetLink(settings.publicUrl, token),
         validMinutes: Math.round(settings.resetTokenTtl / 60),
       }),
     );

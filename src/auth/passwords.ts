@@ -10,6 +10,18 @@ import { BusyError, PasswordPolicyError, RequestAbandonedError } from './errors.
 /** bcrypt's input limit, in UTF-8 bytes. */
 export const BCRYPT_MAX_BYTES = 72;
 
+/**
+ * What an account that has no password yet (an invited one) holds in place of a hash. No hasher
+ * makes a value starting with `!` (bcrypt's begin with `$`), so it can never verify; callers
+ * check {@link hasPassword} and never hand it to a hasher.
+ */
+export const NO_PASSWORD = '!no-password';
+
+/** False for {@link NO_PASSWORD} (and anything else starting with `!`): there is nothing to check. */
+export function hasPassword(hashedPassword: string): boolean {
+  return !hashedPassword.startsWith('!');
+}
+
 /** What a caller may say about one hashing operation. */
 export interface HashOptions {
   /** Aborted once nobody waits for the result: work not yet started is then dropped. */

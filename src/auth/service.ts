@@ -1,7 +1,7 @@
 /**
  * The Auth service: the one entry that front ends (the HTTP API, the pages, the CLI) talk to,
  * never to the database. It is a thin facade over one module per concept: sign-up
- * (registration.ts), the login flow (login.ts) over password checks (credentials.ts), sessions
+ * (registration.ts), invitations (invitations.ts), the login flow (login.ts) over password checks (credentials.ts), sessions
  * (sessions.ts), password reset (password-reset.ts), account self-service (self-service.ts) and
  * background work (background.ts). It hands out views ({@link Account}), never table rows.
  *
@@ -13,7 +13,12 @@
  * - An account has up to `sessionsPerUser` sessions (auth/sessions.ts): each login opens one more
  *   and leaves the others alone, but for the least recently seen beyond the cap. Logout ends the
  *   caller's own session; a password reset or the account's deletion ends all of them.
- * - A reset token works once, for its own account, until `resetTokenTtl` has passed.
+ * - A reset token works once, for its own account, until `resetTokenTtl` has passed (an
+ *   invitation's, until `inviteTtl`).
+ * - Sign-up follows the policy (SIGNUP, SIGNUP_EMAIL_DOMAINS, see registration.ts); accounts the
+ *   operator adds or invites do not.
+ * - An invited account has no password until its holder sets one through the emailed link; until
+ *   then a login with it is refused like a wrong password, at the same cost.
  * - Account self-service (changing the password, deleting the account) needs a live session and
  *   the current password, which is checked and throttled like a login.
  */
@@ -31,7 +36,8 @@ import { emailKey, parseEmail } from './email.js';
 import { LoginFlow, type LoginOutcome } from './login.js';
 import { PasswordReset } from './password-reset.js';
 import { normalizePassword, type PasswordHasher, type PasswordRules } from './passwords.js';
-import { Registration } from './registration.js';
+import { Invitations } from './invitations.js';
+import { Registration, type SignUpPolicy } from './registration.js';
 import { AccountSelfService } from './self-service.js';
 import type { SessionManager } from './sessions.js';
 
@@ -41,12 +47,14 @@ export type { LoginOutcome } from './login.js';
 export { MAX_PENDING_RESET_EMAILS, RESET_EMAIL_COOLDOWN_MS } from './password-reset.js';
 
 /** Durations in seconds. */
-export interface AuthSettings {
+export interface AuthSettings extends SignUpPolicy {
   readonly sessionTtl: number;
   readonly sessionIdleTtl: number;
   /** Most sessions one account holds at once. */
   readonly sessionsPerUser: number;
   readonly resetTokenTtl: number;
+  /** How long an invitation's link works. */
+  readonly inviteTtl: number;
   /** Base of the links put in emails; never taken from a request. */
   readonly publicUrl: string;
   /** Abuse protection; none when undefined. */
@@ -77,6 +85,7 @@ export class Auth {
   private readonly background: BackgroundWork;
   private readonly credentials: Credentials;
   private readonly registration: Registration;
+  private readonly invitations: Invitations;
   private readonly loginFlow: LoginFlow;
   private readonly reset: PasswordReset;
   private readonly selfService: AccountSelfService;
@@ -92,7 +101,8 @@ export class Auth {
     this.background = new BackgroundWork(dependencies.logger);
     this.credentials = new Credentials({ ...dependencies, throttling: settings.throttling });
     const shared = { ...dependencies, credentials: this.credentials, background: this.background };
-    this.registration = new Registration(dependencies);
+    this.registration = new Registration({ ...dependencies, policy: settings });
+    this.invitations = new Invitations({ ...dependencies, settings });
     this.loginFlow = new LoginFlow(shared);
     this.reset = new PasswordReset({ ...shared, settings });
     this.selfService = new AccountSelfService({ ...shared, publicUrl: settings.publicUrl });
@@ -103,9 +113,24 @@ export class Auth {
     return this.hasher.hash(normalizePassword(password));
   }
 
-  /** See {@link Registration.register}. */
+  /** See {@link Registration.register}: a sign-up, under the sign-up policy. */
   registerUser(email: string, password: string, context?: RequestContext): Promise<Account> {
     return this.registration.register(email, password, context);
+  }
+
+  /** Whether anyone may sign up (SIGNUP=open); the pages hide their sign-up links otherwise. */
+  get signUpOpen(): boolean {
+    return this.registration.open;
+  }
+
+  /** See {@link Registration.add}: an account the operator creates, whatever the policy. */
+  addUser(email: string, password: string, context?: RequestContext): Promise<Account> {
+    return this.registration.add(email, password, context);
+  }
+
+  /** See {@link Invitations.invite}. */
+  inviteUser(email: string, context?: RequestContext): Promise<Account> {
+    return this.invitations.invite(email, context);
   }
 
   /**

@@ -25,17 +25,25 @@ export function cliLogger(env: Environment, config: Config): Logger {
   return createLogger(level, pino.destination(2));
 }
 
-/** Runs `action` with the Auth service and account administration, then closes the service. */
+/**
+ * Runs `action` with the Auth service and account administration, then closes the service. With
+ * `sendsMail`, emails go out as the server sends them (SMTP_URL, or the log when it is unset).
+ */
 export async function withService<T>(
   env: Environment,
   action: (service: { auth: Auth; admin: AccountAdmin }) => Promise<T>,
+  options: { sendsMail?: boolean } = {},
 ): Promise<T> {
   const config = cliConfig(env);
   const logger = cliLogger(env, config);
   // Loaded on demand: help and config check need no database. No HTTP app is built.
   const { openService } = await import('../service.js');
-  // No command sends email; the log mailer spares a warning about SMTP_URL on every run.
-  const service = await openService(config, logger, { mailer: logMailer(logger) });
+  // Commands that send no email use the log mailer: it spares a warning about SMTP_URL.
+  const service = await openService(
+    config,
+    logger,
+    options.sendsMail === true ? {} : { mailer: logMailer(logger) },
+  );
   try {
     return await action({ auth: service.auth, admin: service.admin });
   } finally {

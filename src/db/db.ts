@@ -27,14 +27,16 @@ export class DB {
   /**
    * Inserts a user and returns the stored row; a taken email or comparison key throws
    * {@link UniqueViolationError}. `emailKey` defaults to the email's own comparison key (the
-   * course's `add_user(email, hashed_password)` takes no key).
+   * course's `add_user(email, hashed_password)` takes no key). With `resetToken`, the account is
+   * stored with that reset token already set (an invitation), in the same statement.
    */
   async addUser(
     email: string,
     hashedPassword: string,
-    options: { emailKey?: string } = {},
+    options: { emailKey?: string; resetToken?: { digest: string; expiresAt: number } } = {},
   ): Promise<User> {
     const now = this.clock.now();
+    const { resetToken } = options;
     return run(() =>
       this.kysely
         .insertInto('users')
@@ -42,6 +44,10 @@ export class DB {
           email,
           email_key: options.emailKey ?? emailKey(email),
           hashed_password: hashedPassword,
+          ...(resetToken && {
+            reset_token: resetToken.digest,
+            reset_token_expires_at: resetToken.expiresAt,
+          }),
           created_at: now,
           updated_at: now,
         })

@@ -144,7 +144,7 @@ function originalRequest(request: FastifyRequest): OriginalRequest | string {
     return 'The proxy must send X-Original-URL (or X-Original-URI), once, as an absolute URL';
   }
   if (!/^https?:\/\//i.test(url)) {
-    return 'X-Original-URL must be an absolute http(s) URL, like $scheme://$http_host$request_uri';
+    return 'X-Original-URL must be an absolute http(s) URL, like $scheme://$host:$server_port$request_uri';
   }
   const host = url.slice(url.indexOf('//') + 2).split(/[/?#]/, 1)[0] ?? '';
   return withMethod(parseOriginal(url, host), request, 'x-original-method');

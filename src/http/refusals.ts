@@ -28,6 +28,16 @@ export const REFUSALS = {
     meaning: 'sign-up with an email that has an account; the course’s exact body, without `code`',
     courseBody: true,
   },
+  signup_closed: {
+    status: 403,
+    message: 'Sign-up is closed',
+    meaning: 'sign-up while `SIGNUP=closed` (accounts come by `bienvenue users invite`)',
+  },
+  signup_domain_not_allowed: {
+    status: 403,
+    message: 'Sign-up is not open to this email domain',
+    meaning: 'sign-up outside `SIGNUP_EMAIL_DOMAINS`, whether or not the address has an account',
+  },
   invalid_email: {
     status: 400,
     message: 'Invalid email address',

@@ -3,6 +3,7 @@
  * are JSON. Handlers only translate between HTTP and the Auth service: every rule lives there.
  */
 import type { FastifyInstance } from 'fastify';
+import { SignUpClosedError } from '../auth/errors.js';
 import type { SelfServiceRefusal } from '../auth/self-service.js';
 import type { Auth, LoginOutcome } from '../auth/service.js';
 import type { RateLimitedAction } from '../config.js';
@@ -95,13 +96,17 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     '/',
     { schema: { response: documented({ 200: message('message') }) } },
     (request, reply) =>
-      acceptsHtml(request) ? sendWelcomePage(request, reply) : { message: 'Bienvenue' },
+      acceptsHtml(request) ? sendWelcomePage(request, reply, auth) : { message: 'Bienvenue' },
   );
 
   app.post<Credentials>(
     '/users',
     {
       ...limited('signUp'),
+      // Closed: refused before the fields are checked, whatever they hold.
+      preValidation: (_request, _reply, done) => {
+        done(auth.signUpOpen ? undefined : new SignUpClosedError());
+      },
       schema: {
         body: bodyWith('email', 'password'),
         response: documented({ 200: message('email', 'message') }),

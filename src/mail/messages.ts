@@ -46,3 +46,35 @@ export function passwordChangedMessage(options: {
     ].join('\n'),
   };
 }
+
+/** Invites the holder of `to` to the account made for them: set a password to start. */
+export function invitationMessage(options: {
+  to: string;
+  link: string;
+  validSeconds: number;
+}): MailMessage {
+  const { to, link, validSeconds } = options;
+  return {
+    to,
+    subject: 'You are invited: set your password',
+    text: [
+      'You are invited to an account registered with this address. It has no password yet.',
+      '',
+      `To choose your password and start using it, open this link within ${duration(validSeconds)}:`,
+      '',
+      link,
+      '',
+      'The link works once. If you did not expect this invitation, ignore this email: nobody can log',
+      'in to the account until a password is chosen through this link.',
+      '',
+    ].join('\n'),
+  };
+}
+
+/** `seconds` in words, never longer than it is: "7 days", "36 hours", "90 minutes". */
+export function duration(seconds: number): string {
+  const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;
+  if (seconds >= 86_400 && seconds % 86_400 === 0) return plural(seconds / 86_400, 'day');
+  if (seconds >= 3600 && seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
+  return plural(Math.max(1, Math.floor(seconds / 60)), 'minute');
+}

@@ -167,3 +167,11 @@ export function withRedirectTarget(path: string, rd: string | undefined): string
 /** The hidden field that carries `rd` through a form's post, if there is one. */
 export const redirectTargetField = (rd: string | undefined): Record<string, string> =>
   rd === undefined ? {} : { rd };
+
+/**
+ * `rd`, on the pages that take it: where a login should lead afterwards. It has passed
+ * safeRedirectTarget; links between these pages and their forms carry it on.
+ */
+export interface CarriesRedirectTarget {
+  readonly rd?: string | undefined;
+}

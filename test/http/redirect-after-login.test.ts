@@ -52,6 +52,27 @@ async function withAccount(env: Record<string, string> = FORWARD_AUTH) {
 }
 
 describe('rd on the login page', () => {
+  test("the login page's form-action lets its post lead on to rd's origin, and no further", async () => {
+    const { app } = await withAccount();
+    const formAction = (response: LightMyRequestResponse) =>
+      /form-action ([^;]*)/.exec(String(response.headers['content-security-policy']))?.[1];
+    // Browsers apply form-action to the redirect after the post: without the origin, the
+    // login's 303 to another host is blocked and the browser stays on the login page.
+    assert.equal(
+      formAction(await page(app, withRd('/login', TARGET))),
+      "'self' https://app.example.com",
+    );
+    assert.equal(formAction(await page(app, '/login')), "'self'");
+    assert.equal(formAction(await page(app, withRd('/login', 'https://evil.test/'))), "'self'");
+    const refused = await pagePost(
+      app,
+      '/login',
+      fields({ email: EMAIL, password: 'wrong', rd: TARGET }),
+    );
+    assert.equal(formAction(refused), "'self' https://app.example.com");
+    assert.equal(formAction(await page(app, withRd('/signup', TARGET))), "'self'");
+  });
+
   test('a safe rd goes into the form and the links, and the login leads there', async () => {
     const { app } = await withAccount();
     const login = await page(app, withRd('/login', TARGET));

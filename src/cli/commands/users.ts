@@ -31,13 +31,17 @@ function requiredEmail(positionals: readonly string[]): string {
   return positionals[0] ?? '';
 }
 
+/** Why the operator's commands work while sign-up is closed or limited to some domains. */
+const POLICY_DETAILS = `The sign-up policy (SIGNUP, SIGNUP_EMAIL_DOMAINS) binds sign-ups over HTTP, not this
+command: it works with sign-up closed, for any domain.`;
+
 const add: Command = {
   kind: 'command',
   name: 'add',
   summary: 'create an account (the password policy applies)',
   arguments: ['EMAIL'],
   options: { 'password-stdin': PASSWORD_STDIN },
-  details: PASSWORD_DETAILS,
+  details: `${PASSWORD_DETAILS}\n\n${POLICY_DETAILS}`,
   async run({ positionals, values, io }) {
     const email = requiredEmail(positionals);
     const source = passwordSource(io, flag(values, 'password-stdin'));
@@ -49,9 +53,33 @@ const add: Command = {
       });
       if (existing !== undefined) throw new UserAlreadyExistsError(existing.email);
       const password = await readNewPassword(io, source);
-      const user = await auth.registerUser(email, password, CLI_CONTEXT);
+      const user = await auth.addUser(email, password, CLI_CONTEXT);
       io.stdout.write(`Added ${user.email} (id ${user.id}).\n`);
     });
+  },
+};
+
+const invite: Command = {
+  kind: 'command',
+  name: 'invite',
+  summary: 'create an account without a password and email it a link to set one',
+  arguments: ['EMAIL'],
+  options: {},
+  details: `The link works once, for INVITE_TTL seconds (default 7 days), and leads to the page where a
+reset link leads. Until a password is set there, logins with the account are refused like a
+wrong password. The email goes out through SMTP_URL; without it, it is written to the log
+(standard error). An address that already has an account is refused (exit 4) and nothing is
+sent; if the email cannot be sent, the account is removed again (exit 1), so the invitation
+can be repeated. An expired invitation is renewed with "Forgot your password?" on the login
+page, like any reset.
+
+${POLICY_DETAILS}`,
+  async run({ positionals, io }) {
+    const email = requiredEmail(positionals);
+    const user = await withService(io.env, ({ auth }) => auth.inviteUser(email, CLI_CONTEXT), {
+      sendsMail: true,
+    });
+    io.stdout.write(`Invited ${user.email} (id ${user.id}): a link to set a password was sent.\n`);
   },
 };
 
@@ -222,5 +250,5 @@ export const usersGroup: CommandGroup = {
   kind: 'group',
   name: 'users',
   summary: 'Manage accounts.',
-  commands: [add, list, show, remove, setPassword, revokeSessions, unlock],
+  commands: [add, invite, list, show, remove, setPassword, revokeSessions, unlock],
 };

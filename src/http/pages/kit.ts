@@ -7,6 +7,7 @@ import {
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
+  SignUpDomainNotAllowedError,
   TooManyAttemptsError,
   UserAlreadyExistsError,
 } from '../../auth/errors.js';
@@ -45,14 +46,30 @@ export interface PageContext {
 }
 
 /**
- * No script at all, nothing from elsewhere, no framing; forms post only here. `no-referrer`: the
- * reset page's URL holds a token.
+ * No script at all, nothing from elsewhere, no framing; forms post only here (and the login form
+ * may lead on to its `rd`: see {@link allowFormToLeadTo}). `no-referrer`: the reset page's URL
+ * holds a token.
  */
-const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+function contentSecurityPolicy(formAction: string): string {
+  return `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'`;
+}
+
+/** Origins a page's form may lead to beyond the service's own, by reply. */
+const formDestinations = new WeakMap<FastifyReply, string>();
+
+/**
+ * Lets the form of the page `reply` answers with lead to `target` (a URL safeRedirectTarget
+ * accepted): browsers apply `form-action` to the redirects that follow a form's post too, so a
+ * login whose answer sends the browser on to another host needs that host's origin there.
+ */
+export function allowFormToLeadTo(reply: FastifyReply, target: string | undefined): void {
+  if (target !== undefined) formDestinations.set(reply, new URL(target).origin);
+}
 
 export function setPageHeaders(reply: FastifyReply): void {
-  void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+  const destination = formDestinations.get(reply);
+  const formAction = destination === undefined ? "'self'" : `'self' ${destination}`;
+  void reply.header('content-security-policy', contentSecurityPolicy(formAction));
   void reply.header('referrer-policy', 'no-referrer');
   void reply.header('x-frame-options', 'DENY');
 }
@@ -122,6 +139,7 @@ export function refusal(
     error instanceof InvalidEmailError ||
     error instanceof PasswordPolicyError ||
     error instanceof UserAlreadyExistsError ||
+    error instanceof SignUpDomainNotAllowedError ||
     error instanceof InvalidResetTokenError ||
     error instanceof TooManyAttemptsError;
   if (!shown) throw error;

@@ -1,18 +1,31 @@
 /**
  * The sign-in pages: the welcome page, sign-up, login and logout. A login's outcomes are
- * translated here for browsers, as routes.ts translates them for the API.
+ * translated here for browsers, as routes.ts translates them for the API. While sign-up is
+ * closed, no page links to the sign-up form, and the form's page says sign-up is closed.
  *
  * Sign-up and login carry `rd` (where forward auth sent the browser from) from their URL into
  * their form and on to each other; a login then leads there instead of to /account. Only a value
  * safeRedirectTarget accepts is ever carried or followed; any other is dropped unseen.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { PasswordPolicyError, UserAlreadyExistsError } from '../../auth/errors.js';
+import {
+  PasswordPolicyError,
+  SignUpClosedError,
+  UserAlreadyExistsError,
+} from '../../auth/errors.js';
+import type { Auth } from '../../auth/service.js';
 import { withRedirectTarget } from '../../web/components.js';
-import { logInPage, signUpPage, welcomePage } from '../../web/pages.js';
+import {
+  logInPage,
+  signUpClosedPage,
+  signUpPage,
+  welcomePage,
+  type SignUpOffer,
+} from '../../web/pages.js';
 import { answerOf } from '../errors.js';
 import { contextOf } from '../request-context.js';
 import {
+  allowFormToLeadTo,
   fieldProblems,
   fieldsOf,
   noticeOf,
@@ -23,20 +36,35 @@ import {
 } from './kit.js';
 
 /** The welcome page, for GET / from a browser. */
-export function sendWelcomePage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendPage(reply, 200, welcomePage(noticeOf(request)));
+export function sendWelcomePage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  auth: Auth,
+): FastifyReply {
+  return sendPage(reply, 200, welcomePage(offerOf(auth), noticeOf(request)));
+}
+
+function offerOf(auth: Auth): SignUpOffer {
+  return { signUpOpen: auth.signUpOpen };
 }
 
 /** Registers GET and POST /signup and /login, and POST /logout, on `pages`. */
 export function registerSignInPages(pages: FastifyInstance, context: PageContext): void {
   const { limited, hidden, seeOther, redirectTarget } = context;
   const { auth, sessionCookie, passwordMinLength } = context.options;
+  const offer = offerOf(auth);
 
   pages.get('/signup', hidden, (request, reply) => {
     const rd = redirectTarget(queriedRedirectTarget(request));
-    return sendPage(reply, 200, signUpPage({}, { passwordMinLength, rd }));
+    return auth.signUpOpen
+      ? sendPage(reply, 200, signUpPage({}, { passwordMinLength, rd }))
+      : sendPage(reply, 200, signUpClosedPage({ rd }));
   });
   pages.post('/signup', { ...hidden, ...limited('signUp') }, async (request, reply) => {
+    const closed = () =>
+      sendPage(reply, answerOf({ code: 'signup_closed' }, request.id).status, signUpClosedPage());
+    // Closed: the same answer whatever the form holds, before any field is read.
+    if (!auth.signUpOpen) return closed();
     const read = fieldsOf(request);
     const rd = redirectTarget(read('rd'));
     const values = { email: read('email') };
@@ -54,6 +82,7 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
     try {
       await auth.registerUser(read('email'), read('password'), contextOf(request, reply));
     } catch (error) {
+      if (error instanceof SignUpClosedError) return closed();
       const { status, errors } = refusal(error, request, reply, (refused) =>
         refused instanceof PasswordPolicyError ? 'password' : 'email',
       );
@@ -67,32 +96,34 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
 
   pages.get('/login', hidden, (request, reply) => {
     const rd = redirectTarget(queriedRedirectTarget(request));
-    return sendPage(reply, 200, logInPage({}, { notice: noticeOf(request), rd }));
+    allowFormToLeadTo(reply, rd);
+    return sendPage(reply, 200, logInPage({}, { offer, notice: noticeOf(request), rd }));
   });
   pages.post('/login', { ...hidden, ...limited('login') }, async (request, reply) => {
     const read = fieldsOf(request);
     const rd = redirectTarget(read('rd'));
+    allowFormToLeadTo(reply, rd);
     const values = { email: read('email') };
     const problems = fieldProblems(read, {
       email: 'Enter your email address',
       password: 'Enter your password',
     });
     if (Object.keys(problems).length > 0) {
-      return sendPage(reply, 400, logInPage({ values, errors: problems }, { rd }));
+      return sendPage(reply, 400, logInPage({ values, errors: problems }, { offer, rd }));
     }
     const login = await auth.login(read('email'), read('password'), contextOf(request, reply));
     switch (login.outcome) {
       case 'refused': {
         const errors = { password: 'Wrong email or password' };
         const { status } = answerOf({ code: 'invalid_credentials' }, request.id);
-        return sendPage(reply, status, logInPage({ values, errors }, { rd }));
+        return sendPage(reply, status, logInPage({ values, errors }, { offer, rd }));
       }
       case 'throttled': {
         const wait = login.retryAfterSeconds;
         const answer = answerOf({ code: 'too_many_attempts', retryAfterSeconds: wait }, request.id);
         void reply.headers(answer.headers);
         const errors = { form: `Too many attempts: try again in ${wait} seconds` };
-        return sendPage(reply, answer.status, logInPage({ values, errors }, { rd }));
+        return sendPage(reply, answer.status, logInPage({ values, errors }, { offer, rd }));
       }
       case 'logged_in':
         sessionCookie.set(reply, login.sessionId);
