@@ -4,7 +4,7 @@
  *
  * For each engine (SQLite in a temporary folder; PostgreSQL too when reachable) it starts the real
  * service (`node dist/src/main.js`, RATE_LIMIT=off) and drives it with autocannon: session checks
- * (GET /profile with a valid cookie), logins, sign-ups (unique emails), a mix (9 session checks to
+ * (GET /profile with a valid cookie), forward-auth checks (GET /auth/forward, as Caddy asks), logins, sign-ups (unique emails), a mix (9 session checks to
  * 1 login), and session checks during a saturating login storm; then the session check again with
  * 1,000 and with 1,000,000 users in the database, and with 10,000 accounts all signed in, holding
  * one session each or five each (every session of 100 of them checked). It also times the start to
@@ -281,6 +281,24 @@ function profileRequests(sessionIds: string[]): Request[] {
   }));
 }
 
+/**
+ * A forward-auth check (`GET /auth/forward`, as Caddy asks it) for each of `sessionIds`: the
+ * session check plus the access rules, with the original request in `X-Forwarded-*`.
+ */
+function forwardAuthRequests(sessionIds: string[]): Request[] {
+  return sessionIds.map((sessionId) => ({
+    method: 'GET',
+    path: '/auth/forward',
+    headers: {
+      cookie: `session_id=${sessionId}`,
+      'x-forwarded-method': 'GET',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'app.example.com',
+      'x-forwarded-uri': '/dashboard?tab=1',
+    },
+  }));
+}
+
 async function signUp(url: string, email: string): Promise<void> {
   const response = await fetch(`${url}/users`, {
     method: 'POST',
@@ -481,6 +499,7 @@ interface EngineFigures {
   startMs: number;
   hello: Run;
   sessionCheck: Run;
+  forwardAuth: Run;
   login: Run;
   signUp: Run;
   mixed: Run;
@@ -500,15 +519,14 @@ for (const engine of engines) {
 
   // As many signed-in users as connections (seeded, as signing each in would take a hash), each
   // connection cycling through all their sessions; and one account for the logins.
-  const profiles = profileRequests(
-    (
-      await seed(
-        database.url,
-        { users: connections, signedIn: connections, sessionsEach: 1 },
-        hashOfPassword,
-      )
-    ).flat(),
-  );
+  const sessionIds = (
+    await seed(
+      database.url,
+      { users: connections, signedIn: connections, sessionsEach: 1 },
+      hashOfPassword,
+    )
+  ).flat();
+  const profiles = profileRequests(sessionIds);
   await signUp(server.url, 'storm@example.com');
   const stormLogin: Request = {
     method: 'POST',
@@ -544,6 +562,11 @@ for (const engine of engines) {
   );
   const helloRun = record(engine, 'bare Fastify hello', ...helloMeasured);
   const sessionCheck = record(engine, 'session check', ...checkMeasured);
+  const forwardAuth = await measure(
+    'forward-auth check',
+    forwardAuthRequests(sessionIds),
+    connections,
+  );
   const loginRun = await measure('login', [stormLogin], loginConnections);
   const signUpRun = await measure('sign-up', [uniqueSignUp], loginConnections);
   const mixed = await measure(
@@ -639,6 +662,7 @@ for (const engine of engines) {
     startMs: Math.round(server.startMs),
     hello: helloRun,
     sessionCheck,
+    forwardAuth,
     login: loginRun,
     signUp: signUpRun,
     mixed,

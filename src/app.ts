@@ -8,10 +8,12 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { AccessRules, type AccessRulesSource } from './auth/access-rules.js';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
 import { registerFormParsers, registerJsonParser } from './http/body-parsers.js';
 import { refuseCrossSiteRequests } from './http/csrf.js';
+import { registerForwardAuth } from './http/forward-auth.js';
 import { handleClientError } from './http/client-errors.js';
 import { handleError, RateLimitedError } from './http/errors.js';
 import { Refusal } from './http/refusals.js';
@@ -43,6 +45,8 @@ export interface AppDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly readiness: Readiness;
+  /** Who may pass forward auth to which host; every host needs a login when absent. */
+  readonly accessRules?: AccessRulesSource;
   /** Where per-client request counts live; in this process's memory when absent. */
   readonly redis?: Redis;
 }
@@ -152,6 +156,12 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     ...(rateLimits && { rateLimits }),
   });
   registerSessionRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
+  registerForwardAuth(app, {
+    auth,
+    sessionCookie,
+    accessRules: dependencies.accessRules ?? { current: () => AccessRules.LOGGED_IN },
+    publicUrl: config.publicUrl,
+  });
   await registerPages(app, {
     auth,
     publicUrl: config.publicUrl,

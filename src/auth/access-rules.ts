@@ -90,3 +90,8 @@ function hostMatches(pattern: string, name: string): boolean {
   if (pattern.startsWith('*.')) return name.endsWith(pattern.slice(1));
   return pattern === name;
 }
+
+/** The rules in force: read at start, and replaced by a reload (SIGHUP) that reads a good file. */
+export interface AccessRulesSource {
+  current(): AccessRules;
+}

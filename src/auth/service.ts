@@ -23,10 +23,11 @@ import type { DB } from '../db/db.js';
 import type { Throttles } from '../db/throttles.js';
 import type { Mailer } from '../mail/mailer.js';
 import { accountOf, type Account } from './accounts.js';
+import type { AccessDecision, AccessRules } from './access-rules.js';
 import type { AuditLog, RequestContext } from './audit.js';
 import { BackgroundWork } from './background.js';
 import { Credentials, type ThrottlingSettings } from './credentials.js';
-import { parseEmail } from './email.js';
+import { emailKey, parseEmail } from './email.js';
 import { LoginFlow, type LoginOutcome } from './login.js';
 import { PasswordReset } from './password-reset.js';
 import { normalizePassword, type PasswordHasher, type PasswordRules } from './passwords.js';
@@ -145,6 +146,22 @@ export class Auth {
   async getUserFromSessionId(sessionId: string | null | undefined): Promise<Account | null> {
     const found = await this.sessions.validate(sessionId);
     return found === null ? null : accountOf(found.user);
+  }
+
+  /**
+   * Whether the request for `host` that comes with session `sessionId` may pass, by `rules`
+   * (forward auth), and the session's account when it is live. One session check.
+   */
+  async checkAccess(
+    sessionId: string | null | undefined,
+    host: string,
+    rules: AccessRules,
+  ): Promise<{ decision: AccessDecision; account: Account | null }> {
+    const found = await this.sessions.validate(sessionId);
+    if (found === null) return { decision: rules.decide(host, null), account: null };
+    const { user } = found;
+    const key = user.email_key ?? emailKey(user.email);
+    return { decision: rules.decide(host, { emailKey: key }), account: accountOf(user) };
   }
 
   /**

@@ -6,11 +6,21 @@
  *
  * The web pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` with
  * their form posts; `Sec-Fetch-Site: same-origin`, which no page can forge, then vouches for them.
+ *
+ * Forward auth's endpoints are exempt (route config `asksForAnotherRequest`): they change nothing,
+ * and the browser headers they receive are those of the app's request, which the proxy relays.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Refusal } from './refusals.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A forward-auth endpoint: its request is about another one, which the proxy relays. */
+    asksForAnotherRequest?: boolean;
+  }
+}
 
 /** The refusal `cross_site_request`. */
 export class CrossSiteRequestError extends Refusal {
@@ -24,6 +34,10 @@ export class CrossSiteRequestError extends Refusal {
 export function refuseCrossSiteRequests(app: FastifyInstance, publicUrl: string): void {
   const ownOrigin = new URL(publicUrl).origin;
   app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.config.asksForAnotherRequest === true) {
+      done();
+      return;
+    }
     const { origin } = request.headers;
     const site = request.headers['sec-fetch-site'];
     const originAccepted =

@@ -61,7 +61,13 @@ export const REFUSALS = {
   session_required: {
     status: 403,
     message: 'Forbidden',
-    meaning: 'no live session (the `session_id` cookie is missing, unknown or expired)',
+    meaning:
+      'no live session (the `session_id` cookie is missing, unknown or expired); 401 from forward auth',
+  },
+  access_denied: {
+    status: 403,
+    message: 'This account may not use this host',
+    meaning: 'forward auth: logged in, but the access rules leave this account out of the host',
   },
   unknown_email: {
     status: 403,
@@ -103,6 +109,11 @@ export const REFUSALS = {
     meaning: 'a state-changing request a browser marks as cross-site',
   },
   not_found: { status: 404, message: 'Not found', meaning: 'no such route' },
+  forward_headers_missing: {
+    status: 400,
+    message: 'The proxy did not say which request it asks about',
+    meaning: 'forward auth without the original request’s headers, or with malformed ones',
+  },
   missing_field: { status: 400, message: 'Missing field', meaning: 'a required field is absent' },
   field_not_text: {
     status: 400,

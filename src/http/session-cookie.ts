@@ -3,8 +3,9 @@
  * can read it), SameSite=Lax (not sent on cross-site sub-requests), Path=/, and Secure whenever
  * the service is reached over https, so a `__Host-` name is honoured by browsers. It is host-only
  * unless COOKIE_DOMAIN is set: then it carries `Domain=`, so that every host under that domain
- * receives it (the apps behind forward auth), and setting or clearing it also clears a host-only
- * cookie of the same name left from before, which would otherwise be sent beside it.
+ * receives it (the apps behind forward auth), and setting it for a request that carries the cookie,
+ * or clearing it, also clears a host-only cookie of the same name left from before, which would
+ * otherwise be sent beside it (and a cookie sent twice is no session).
  *
  * Reading it is the one way any route learns a request's session. A request that carries the
  * cookie more than once has no session at all: a sibling subdomain can set a second cookie of the
@@ -65,8 +66,10 @@ export class SessionCookie {
   }
 
   set(reply: FastifyReply, sessionId: string): void {
-    if (this.#hostOnly !== undefined) void reply.clearCookie(this.name, this.#hostOnly);
     void reply.setCookie(this.name, sessionId, { ...this.#options, maxAge: this.#maxAgeSeconds });
+    // Only a request that carries the cookie can hold a host-only one from before.
+    const carried = reply.request.headers.cookie?.includes(`${this.name}=`) ?? false;
+    if (this.#hostOnly !== undefined && carried) void reply.clearCookie(this.name, this.#hostOnly);
   }
 
   clear(reply: FastifyReply): void {

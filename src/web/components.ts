@@ -38,8 +38,18 @@ export interface FieldSpec {
   readonly hint?: string;
 }
 
-/** The page around `body`: title, stylesheet, skip link, header and footer. */
-export function layout(options: { title: string; body: HtmlValue; hasErrors?: boolean }): Html {
+/**
+ * The page around `body`: title, stylesheet, skip link, header and footer. `base` is the
+ * service's address for a page shown at another host's (forward auth's refusal); relative by
+ * default.
+ */
+export function layout(options: {
+  title: string;
+  body: HtmlValue;
+  hasErrors?: boolean;
+  base?: string;
+}): Html {
+  const base = options.base ?? '';
   const title = `${options.hasErrors === true ? 'Error: ' : ''}${options.title} · Bienvenue`;
   return html`<!doctype html>
     <html lang="en">
@@ -47,12 +57,12 @@ export function layout(options: { title: string; body: HtmlValue; hasErrors?: bo
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title}</title>
-        <link rel="stylesheet" href="/style.css" />
+        <link rel="stylesheet" href="${base}/style.css" />
         <link rel="icon" href="data:," />
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>
-        <header class="site"><a class="brand" href="/">Bienvenue</a></header>
+        <header class="site"><a class="brand" href="${base}/">Bienvenue</a></header>
         <main id="main">${options.body}</main>
         <footer>Bienvenue · your account, your data</footer>
       </body>

@@ -1,0 +1,213 @@
+/**
+ * Forward auth: a reverse proxy asks, before each request to an app it protects, whether that
+ * request may pass. Two endpoints, one per kind of proxy, differ only in where they read the
+ * original request and in how they send a browser to the login page:
+ *
+ * - `/auth/forward` (Caddy `forward_auth`, Traefik `ForwardAuth`, HAProxy) reads the
+ *   `X-Forwarded-Method`, `-Proto`, `-Host` and `-Uri` headers, and redirects browsers (302);
+ * - `/auth/request` (nginx `auth_request`, which turns any status but 2xx, 401 and 403 into a 500)
+ *   reads `X-Original-URL` (or its alias `X-Original-URI`) and `X-Original-Method`, and answers
+ *   browsers 401 with the `Location` for the proxy's configuration to redirect to.
+ *
+ * Each reads its own family only, so a header a client slipped past the proxy cannot choose the
+ * host that the rules judge. Answers: 200 with the identity headers (`Remote-User`,
+ * `Remote-Email`, `Remote-User-Id`) when the rules let the request pass; 401 `session_required`
+ * when a login is needed; 403 `access_denied` when the account may not use the host. No answer
+ * sets a cookie, and none may be cached (the service's `Cache-Control: no-store`).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AccessRulesSource } from '../auth/access-rules.js';
+import type { Account } from '../auth/service.js';
+import type { Auth } from '../auth/service.js';
+import { accessDeniedPage } from '../web/forward-pages.js';
+import type { Html } from '../web/html.js';
+import { answerOf } from './errors.js';
+import { setPageHeaders } from './pages/kit.js';
+import type { SessionCookie } from './session-cookie.js';
+
+export interface ForwardAuthOptions {
+  readonly auth: Auth;
+  readonly sessionCookie: SessionCookie;
+  readonly accessRules: AccessRulesSource;
+  readonly publicUrl: string;
+}
+
+/** The request a proxy asks about. */
+interface OriginalRequest {
+  readonly method: string;
+  /** The absolute URL, as parsed. */
+  readonly url: URL;
+}
+
+/** Headers the service sets for the app; a proxy's configuration must drop client-sent ones. */
+export const IDENTITY_HEADERS = ['Remote-User', 'Remote-Email', 'Remote-User-Id'] as const;
+
+/** Longest original URL read; longer ones are refused (proxies' own limits are near 8 KiB). */
+const MAX_URL_LENGTH = 8192;
+
+export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOptions): void {
+  const { auth, sessionCookie, accessRules, publicUrl } = options;
+  const route = { schema: { hide: true }, config: { asksForAnotherRequest: true } };
+
+  const answer = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    original: OriginalRequest | string,
+    loginStatus: 302 | 401,
+  ) => {
+    if (typeof original === 'string') {
+      return refuse(request, reply, 'forward_headers_missing', 400, original);
+    }
+    const host = original.url.host;
+    const { decision, account } = await auth.checkAccess(
+      sessionCookie.read(request),
+      host,
+      accessRules.current(),
+    );
+    if (decision === 'pass') {
+      if (account !== null) void reply.headers(identityHeaders(account));
+      return reply.code(200).send();
+    }
+    const browser = isBrowserNavigation(request, original.method);
+    if (decision === 'login_required') {
+      if (!browser) return refuse(request, reply, 'session_required', 401);
+      const location = `${publicUrl}/login?rd=${encodeURIComponent(original.url.href)}`;
+      void reply.header('location', location);
+      return loginStatus === 302
+        ? reply.code(302).send()
+        : refuse(request, reply, 'session_required', 401);
+    }
+    if (browser && account !== null) {
+      const switchUrl = `${publicUrl}/login?rd=${encodeURIComponent(original.url.href)}`;
+      const page = accessDeniedPage({ email: account.email, host, publicUrl, switchUrl });
+      return sendDeniedPage(reply, page, publicUrl);
+    }
+    return refuse(request, reply, 'access_denied', 403);
+  };
+
+  // Bodies are never read: the proxy asks about the request, it does not forward it.
+  void app.register((scope, _options, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, next) => next(null, undefined));
+    scope.all('/auth/forward', route, (request, reply) =>
+      answer(request, reply, forwardedRequest(request), 302),
+    );
+    scope.all('/auth/request', route, (request, reply) =>
+      answer(request, reply, originalRequest(request), 401),
+    );
+    done();
+  });
+}
+
+function refuse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: 'session_required' | 'access_denied' | 'forward_headers_missing',
+  status: number,
+  message?: string,
+) {
+  const answer = answerOf({ code, status, ...(message !== undefined && { message }) }, request.id);
+  return reply.code(answer.status).send(answer.body);
+}
+
+/**
+ * The page a browser sees when its account may not use the host: shown at the app's address, so
+ * its stylesheet and links are the service's own, by absolute URL.
+ */
+function sendDeniedPage(reply: FastifyReply, page: Html, publicUrl: string) {
+  setPageHeaders(reply);
+  const origin = new URL(publicUrl).origin;
+  void reply.header(
+    'content-security-policy',
+    `default-src 'none'; style-src ${origin}; img-src data:; form-action 'none'; frame-ancestors 'none'; base-uri 'none'`,
+  );
+  return reply.code(403).type('text/html; charset=utf-8').send(page.text);
+}
+
+/** The original request from `X-Forwarded-*`; a string saying what is wrong when it cannot. */
+function forwardedRequest(request: FastifyRequest): OriginalRequest | string {
+  const proto = single(request, 'x-forwarded-proto')?.toLowerCase();
+  const host = single(request, 'x-forwarded-host');
+  const uri = single(request, 'x-forwarded-uri');
+  if (proto === undefined || host === undefined || uri === undefined) {
+    return 'The proxy must send X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri, once each';
+  }
+  if (proto !== 'http' && proto !== 'https') return 'X-Forwarded-Proto must be http or https';
+  if (!uri.startsWith('/')) return 'X-Forwarded-Uri must be a path, starting with /';
+  return withMethod(parseOriginal(`${proto}://${host}${uri}`, host), request, 'x-forwarded-method');
+}
+
+/** The original request from `X-Original-URL` (or `X-Original-URI`) and `X-Original-Method`. */
+function originalRequest(request: FastifyRequest): OriginalRequest | string {
+  const url = single(request, 'x-original-url') ?? single(request, 'x-original-uri');
+  if (url === undefined) {
+    return 'The proxy must send X-Original-URL (or X-Original-URI), once, as an absolute URL';
+  }
+  if (!/^https?:\/\//i.test(url)) {
+    return 'X-Original-URL must be an absolute http(s) URL, like $scheme://$http_host$request_uri';
+  }
+  const host = url.slice(url.indexOf('//') + 2).split(/[/?#]/, 1)[0] ?? '';
+  return withMethod(parseOriginal(url, host), request, 'x-original-method');
+}
+
+/**
+ * `text` parsed as the original URL, whose host part is `host`: refused with anything the parser
+ * could read differently from the proxy (user info, a path or query sign in the host, white space
+ * or backslashes anywhere).
+ */
+function parseOriginal(text: string, host: string): URL | string {
+  if (text.length > MAX_URL_LENGTH) return 'The original URL is too long';
+  // The URL parser drops tabs and newlines and reads `\` as `/`: refuse them rather than guess.
+  if (/[\s\\]/.test(text) || host === '' || /[@/?#\s\\]/.test(host)) {
+    return 'The original URL or host is malformed';
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'The original URL is malformed';
+  }
+  if (url.username !== '' || url.password !== '') return 'The original URL is malformed';
+  return url;
+}
+
+function withMethod(
+  url: URL | string,
+  request: FastifyRequest,
+  header: 'x-forwarded-method' | 'x-original-method',
+): OriginalRequest | string {
+  if (typeof url === 'string') return url;
+  const method = (single(request, header) ?? request.method).toUpperCase();
+  if (!/^[A-Z]{1,20}$/.test(method)) return `${header} must be an HTTP method`;
+  return { method, url };
+}
+
+/** A header given once; undefined when absent or repeated (proxies send each once). */
+function single(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  if (typeof value !== 'string') return undefined;
+  // Node joins repeated headers of these names with ", "; none of them may hold one.
+  return value === '' || value.includes(', ') ? undefined : value;
+}
+
+/**
+ * A browser navigating to a page: GET or HEAD, asking for HTML, not a script's request. Anything
+ * else (an API call, a fetch) is answered 401, never redirected to a login page it cannot use.
+ */
+function isBrowserNavigation(request: FastifyRequest, method: string): boolean {
+  return (
+    (method === 'GET' || method === 'HEAD') &&
+    (request.headers.accept?.includes('text/html') ?? false) &&
+    request.headers['x-requested-with']?.toString().toLowerCase() !== 'xmlhttprequest'
+  );
+}
+
+/**
+ * The headers that tell the app who the user is. Header values are ASCII: a character outside
+ * printable ASCII, and `%` itself, is percent-encoded as UTF-8, so an address like `josé@…`
+ * arrives as `jos%C3%A9@…` and every ASCII address unchanged.
+ */
+function identityHeaders(account: Account): Record<string, string> {
+  const email = account.email.replace(/[^\x21-\x24\x26-\x7e]/gu, encodeURIComponent);
+  return { 'remote-user': email, 'remote-email': email, 'remote-user-id': String(account.id) };
+}
