@@ -2,57 +2,35 @@
  * Forward auth through the real proxies: for each of nginx and Caddy, the documented
  * configuration (docs/proxy/) in front of Bienvenue (a real process) and an app that echoes the
  * headers it receives. Hosts under bienvenue.test resolve to loopback: Chromium maps them, and
- * the other requests go to the proxy's port with the Host they name.
- *
- * Hosts: auth.* is Bienvenue; app.* needs any login (the default rule); public.* is open to
- * everyone; admin.* admits only ADMIN.
+ * the other requests go to the proxy's port with the Host they name. The hosts, accounts and
+ * rules are in support/proxy-journeys.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { browserProblem, launchBrowser } from '../support/browser.js';
-import { freePort } from '../support/ports.js';
-import { proxyProblem, startProxy, type ProxyKind, type RunningProxy } from '../support/proxies.js';
+import { proxyProblem, type ProxyKind } from '../support/proxies.js';
+import { cookiePair, proxied, TEST_DOMAIN, type ProxiedAnswer } from '../support/protected-app.js';
 import {
-  cookiePair,
-  proxied,
-  startBienvenueBehindProxy,
-  startEchoApp,
-  TEST_DOMAIN,
-  type EchoApp,
-  type ProxiedAnswer,
-} from '../support/protected-app.js';
+  ADMIN,
+  ADMIN_HOST,
+  APP,
+  AUTH,
+  BOB,
+  browserFlags,
+  PUBLIC,
+  SPOOFED,
+  startJourneySetUp,
+  type JourneySetUp,
+} from '../support/proxy-journeys.js';
 import { openSocket } from '../support/raw-http.js';
-
-const AUTH = `auth.${TEST_DOMAIN}`;
-const APP = `app.${TEST_DOMAIN}`;
-const PUBLIC = `public.${TEST_DOMAIN}`;
-const ADMIN_HOST = `admin.${TEST_DOMAIN}`;
-const BOB = { email: `bob@${TEST_DOMAIN}`, password: 'correct horse battery' };
-const ADMIN = { email: `admin@${TEST_DOMAIN}`, password: 'admin horse battery' };
-
-const RULES = `default: logged_in
-rules:
-  - host: ${PUBLIC}
-    policy: everyone
-  - host: ${ADMIN_HOST}
-    policy: [${ADMIN.email}]
-`;
-
-/** What a client slips in, hoping the app takes it for the proxy's word. */
-const SPOOFED = {
-  'Remote-User': ADMIN.email,
-  'Remote-Email': ADMIN.email,
-  'Remote-User-Id': 'spoofed-id',
-  Remote_User: ADMIN.email,
-  'Remote-Name': 'Admin',
-  'Remote-Groups': 'admins',
-};
 
 // Journeys that need work landing on main: the access rules file read at start, and the login
 // page leading to rd. Remove these marks when it has landed.
 const UNTIL_RULES = { todo: 'needs ACCESS_RULES_FILE read at start' };
-const UNTIL_RD = { todo: 'needs the login page to lead to rd' };
+const UNTIL_RD = {
+  todo: "needs the login page to lead to rd, and its CSP form-action to allow rd's origin",
+};
 
 const JSON_CALL = { accept: 'application/json' };
 const PAGE_LOAD = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
@@ -68,51 +46,11 @@ for (const [name, problem] of Object.entries(problems)) {
   process.stdout.write(`\n!!! Proxy tests with ${name} SKIPPED: ${problem}\n\n`);
 }
 
-/** One proxy, its Bienvenue and its app, for the whole file. */
-async function start(kind: ProxyKind) {
-  const port = await freePort();
-  const app = await startEchoApp();
-  const bienvenue = await startBienvenueBehindProxy({
-    proxyPort: port,
-    authHost: AUTH,
-    rules: RULES,
-  });
-  const proxy = await startProxy(kind, {
-    port,
-    authHost: AUTH,
-    appHosts: [APP, PUBLIC, ADMIN_HOST],
-    bienvenuePort: bienvenue.port,
-    appPort: app.port,
-  });
-  for (const account of [BOB, ADMIN]) {
-    const signUp = await proxied(port, AUTH, '/users', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(account).toString(),
-    });
-    assert.equal(signUp.status, 200, signUp.body);
-  }
-  return { port, app, proxy };
-}
-
 const KINDS = ['nginx', 'caddy'] as const;
-const setUps = new Map<ProxyKind, Awaited<ReturnType<typeof start>>>();
-for (const kind of KINDS) if (problems[kind] === undefined) setUps.set(kind, await start(kind));
+const setUps = new Map<ProxyKind, JourneySetUp>();
+for (const kind of KINDS)
+  if (problems[kind] === undefined) setUps.set(kind, await startJourneySetUp(kind));
 
-/**
- * Chromium resolves the test hosts to loopback, and takes their plain-HTTP origins for the
- * HTTPS ones users have: only to a secure origin does it send Sec-Fetch-Site, which vouches for
- * the login form's post (see http/csrf.ts).
- */
-function browserFlags(ports: readonly number[]): string[] {
-  const origins = ports.flatMap((port) =>
-    [AUTH, APP, PUBLIC, ADMIN_HOST].map((host) => `http://${host}:${port}`),
-  );
-  return [
-    `--host-resolver-rules=MAP *.${TEST_DOMAIN} 127.0.0.1`,
-    `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
-  ];
-}
 const browser: Browser | undefined =
   problems.chromium === undefined
     ? await launchBrowser(browserFlags([...setUps.values()].map((setUp) => setUp.port)))
@@ -123,7 +61,7 @@ for (const kind of KINDS) {
   const started = setUps.get(kind);
 
   describe(`forward auth through ${kind}`, { skip: problem }, () => {
-    const { port, app } = started ?? ({} as { port: number; app: EchoApp; proxy: RunningProxy });
+    const { port, app } = started ?? ({} as JourneySetUp);
     const origin = (host: string) => `http://${host}:${port}`;
     const get = (host: string, path: string, headers: Record<string, string> = {}) =>
       proxied(port, host, path, { headers });
