@@ -203,6 +203,22 @@ for (const kind of KINDS) {
       },
     );
 
+    test("a request's method, URL and body reach the app whole past the check", async () => {
+      const cookie = await logIn(BOB);
+      const body = JSON.stringify({ note: 'x'.repeat(100_000) });
+      const before = app.seen.length;
+      const answer = await proxied(port, APP, '/notes?draft=1', {
+        method: 'PUT',
+        headers: { ...JSON_CALL, 'content-type': 'application/json', cookie },
+        body,
+      });
+      reached(before, answer);
+      const seen = app.seen.at(-1);
+      assert.equal(seen?.method, 'PUT');
+      assert.equal(seen.url, '/notes?draft=1');
+      assert.equal(seen.body, body);
+    });
+
     test('a full URL in the request line cannot choose the host the rules judge', async () => {
       const before = app.seen.length;
       const { socket, closed } = await openSocket(port);

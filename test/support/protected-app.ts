@@ -18,6 +18,8 @@ export interface SeenRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingHttpHeaders;
+  /** The request body, as text. */
+  readonly body: string;
 }
 
 export interface EchoApp {
@@ -27,27 +29,33 @@ export interface EchoApp {
 }
 
 /**
- * The protected app: answers every path with 200 and the headers it received, as JSON, or for a
- * browser as an HTML page whose `<pre>` holds that JSON.
+ * The protected app: answers every path with 200 and the request it received (method, URL,
+ * headers, body), as JSON, or for a browser as an HTML page whose `<pre>` holds that JSON.
  */
 export async function startEchoApp(): Promise<EchoApp> {
   const seen: SeenRequest[] = [];
   const server = createServer((incoming, answer) => {
-    const received = {
-      method: incoming.method ?? '',
-      url: incoming.url ?? '',
-      headers: incoming.headers,
-    };
-    seen.push(received);
-    const json = JSON.stringify(received);
-    if ((incoming.headers.accept ?? '').includes('text/html')) {
-      const escaped = json.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-      answer.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      answer.end(`<!doctype html><title>The app</title><h1>The app</h1><pre>${escaped}</pre>`);
-    } else {
-      answer.writeHead(200, { 'content-type': 'application/json' });
-      answer.end(json);
-    }
+    let body = '';
+    incoming.setEncoding('utf8');
+    incoming.on('data', (chunk: string) => (body += chunk));
+    incoming.on('end', () => {
+      const received = {
+        method: incoming.method ?? '',
+        url: incoming.url ?? '',
+        headers: incoming.headers,
+        body,
+      };
+      seen.push(received);
+      const json = JSON.stringify(received);
+      if ((incoming.headers.accept ?? '').includes('text/html')) {
+        const escaped = json.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+        answer.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        answer.end(`<!doctype html><title>The app</title><h1>The app</h1><pre>${escaped}</pre>`);
+      } else {
+        answer.writeHead(200, { 'content-type': 'application/json' });
+        answer.end(json);
+      }
+    });
   });
   const port = await freePort();
   await new Promise<void>((done) => server.listen(port, '127.0.0.1', done));
