@@ -153,6 +153,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     sessionCookie,
     resetTokenInResponse: config.resetTokenInResponse,
     passwordMinLength: config.passwordMinLength,
+    redirectTargets: { publicUrl: config.publicUrl, cookieDomain: config.cookieDomain },
     ...(rateLimits && { rateLimits }),
   });
   registerSessionRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
@@ -165,6 +166,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   await registerPages(app, {
     auth,
     publicUrl: config.publicUrl,
+    cookieDomain: config.cookieDomain,
     sessionCookie,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,

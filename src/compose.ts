@@ -1,6 +1,8 @@
 /**
  * Builds the HTTP app on an open service (service.ts), with the Redis client of the shared rate
- * limits when REDIS_URL asks for one. Closing the app closes the service too.
+ * limits when REDIS_URL asks for one, and the access rules of ACCESS_RULES_FILE (read before
+ * anything is opened, so that a bad file stops the start at once). Closing the app closes the
+ * service too.
  */
 import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
@@ -8,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
+import { openSignUpWarning, ReloadableAccessRules } from './auth/access-rules-reload.js';
 import type { AccountAdmin } from './auth/admin.js';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
@@ -21,6 +24,8 @@ export interface Service {
   readonly auth: Auth;
   readonly admin: AccountAdmin;
   readonly metrics: Metrics;
+  /** The access rules in force for forward auth; `reload()` reads the file again. */
+  readonly accessRules: ReloadableAccessRules;
 }
 
 /** Opens the service and builds the app on it; `app.close()` releases everything. */
@@ -29,6 +34,9 @@ export async function createService(
   logger: Logger,
   overrides: ServiceOverrides = {},
 ): Promise<Service> {
+  const accessRules = ReloadableAccessRules.open(config.accessRulesFile);
+  const warning = openSignUpWarning(config, accessRules.current());
+  if (warning) logger.warn({ hosts: warning.hosts }, warning.message);
   const service = await openService(config, logger, overrides);
   const { auth, admin, metrics } = service;
   let redis: Redis | undefined;
@@ -42,6 +50,7 @@ export async function createService(
       logger,
       metrics,
       readiness: service.readiness,
+      accessRules,
       ...(redis && { redis }),
     });
   } catch (error) {
@@ -53,7 +62,7 @@ export async function createService(
     await service.close();
     redis?.disconnect();
   });
-  return { app, auth, admin, metrics };
+  return { app, auth, admin, metrics, accessRules };
 }
 
 /** Past this, a Redis command fails, and the rate limits stand aside for that request. */

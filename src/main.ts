@@ -2,6 +2,7 @@
  * The service's entry point (`npm start`) and, with the CLI, the only reader of process.env:
  * load the configuration, then run the server until a signal stops it.
  */
+import { AccessRulesFileError } from './auth/access-rules-file.js';
 import { ConfigError, loadConfig } from './config.js';
 import { describeError } from './describe-error.js';
 import { createLogger } from './logger.js';
@@ -11,7 +12,8 @@ try {
   const config = loadConfig(process.env);
   await runServer(config, createLogger(config.logLevel));
 } catch (error) {
-  if (error instanceof ConfigError) {
+  // A bad access rules file is a configuration mistake too: the same exit status.
+  if (error instanceof ConfigError || error instanceof AccessRulesFileError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

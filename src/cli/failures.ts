@@ -3,6 +3,7 @@
  * service's refusals and the operator's mistakes get their own statuses and a plain sentence;
  * anything else is an unexpected failure (exit 1), described with its causes but never a stack.
  */
+import { AccessRulesFileError } from '../auth/access-rules-file.js';
 import { ConfigError } from '../config.js';
 import {
   InvalidEmailError,
@@ -24,7 +25,9 @@ export interface Failure {
 /** The exit status and message for `error`. */
 export function describeFailure(error: unknown): Failure {
   if (error instanceof UsageError) return { exitCode: EXIT.usage, message: error.message };
-  if (error instanceof ConfigError) return { exitCode: EXIT.usage, message: error.message };
+  if (error instanceof ConfigError || error instanceof AccessRulesFileError) {
+    return { exitCode: EXIT.usage, message: error.message };
+  }
   if (error instanceof UnknownEmailError) {
     return { exitCode: EXIT.noSuchAccount, message: 'There is no account with that email.' };
   }

@@ -17,6 +17,7 @@ import { errorPage } from '../web/pages.js';
 import { STYLESHEET } from '../web/style.js';
 import { comesFromOwnPage, CrossSiteRequestError } from './csrf.js';
 import { handleError } from './errors.js';
+import { safeRedirectTarget } from './redirect-target.js';
 import { registerAccountPages } from './pages/account.js';
 import { sendPage, setPageHeaders, type PageContext, type PageOptions } from './pages/kit.js';
 import { registerResetPages } from './pages/reset.js';
@@ -28,12 +29,13 @@ export { sendWelcomePage } from './pages/sign-in.js';
 
 /** Registers every page, with the pages' headers, cross-site check and error page. */
 export async function registerPages(app: FastifyInstance, options: PageOptions): Promise<void> {
-  const { publicUrl, rateLimits } = options;
+  const { publicUrl, cookieDomain, rateLimits } = options;
   const context: PageContext = {
     options,
     limited: (action: RateLimitedAction) => rateLimits?.[action] ?? {},
     hidden: { schema: { hide: true } },
     seeOther: (reply: FastifyReply, location: string) => reply.redirect(location, 303),
+    redirectTarget: (rd: unknown) => safeRedirectTarget(rd, { publicUrl, cookieDomain }),
   };
   const { hidden } = context;
 

@@ -9,6 +9,7 @@ import type { RateLimitedAction } from '../config.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml, sendResetPasswordPage, sendWelcomePage } from './pages.js';
 import type { ActionRateLimits } from './rate-limits.js';
+import type { RedirectTargetSettings } from './redirect-target.js';
 import { ERROR_SCHEMA, Refusal, type RefusalCode } from './refusals.js';
 import { contextOf } from './request-context.js';
 import type { SessionCookie } from './session-cookie.js';
@@ -21,6 +22,8 @@ export interface RouteOptions {
   readonly resetTokenInResponse: boolean;
   /** For the reset page a browser gets at GET /reset_password. */
   readonly passwordMinLength: number;
+  /** Where that page's `rd` may point (see redirect-target.ts). */
+  readonly redirectTargets: RedirectTargetSettings;
   /** Per-client limits on the routes attackers use; none when absent. */
   readonly rateLimits?: ActionRateLimits;
 }
@@ -202,7 +205,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     { schema: { response: documented({ 200: message('message') }) } },
     (request, reply) =>
       acceptsHtml(request)
-        ? sendResetPasswordPage(request, reply, { passwordMinLength: options.passwordMinLength })
+        ? sendResetPasswordPage(request, reply, options)
         : {
             message:
               'To choose a new password, send PUT /reset_password with the fields email, reset_token (the token in this link) and new_password',

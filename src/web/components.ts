@@ -153,3 +153,17 @@ export function form(options: {
 
 /** True when the form is shown again with errors. */
 export const hasErrors = (state: FormState) => Object.keys(state.errors ?? {}).length > 0;
+
+/**
+ * `path` (one of our pages) with `rd` added to its query, so that the next page keeps where the
+ * login should lead; `path` as is without one. `rd` must already have passed
+ * safeRedirectTarget: pages never carry a value that did not.
+ */
+export function withRedirectTarget(path: string, rd: string | undefined): string {
+  if (rd === undefined) return path;
+  return `${path}${path.includes('?') ? '&' : '?'}rd=${encodeURIComponent(rd)}`;
+}
+
+/** The hidden field that carries `rd` through a form's post, if there is one. */
+export const redirectTargetField = (rd: string | undefined): Record<string, string> =>
+  rd === undefined ? {} : { rd };

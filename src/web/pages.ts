@@ -8,6 +8,8 @@ import {
   hasErrors,
   layout,
   noticeBox,
+  redirectTargetField,
+  withRedirectTarget,
   type FieldSpec,
   type FormState,
   type Notice,
@@ -16,6 +18,14 @@ import { devicesSection } from './devices.js';
 import { html, type Html } from './html.js';
 
 export { NOTICES, type FormState, type Notice } from './components.js';
+
+/**
+ * `rd`, on the pages that take it: where a login should lead afterwards. It has passed
+ * safeRedirectTarget; links between these pages and their forms carry it on.
+ */
+interface CarriesRedirectTarget {
+  readonly rd?: string | undefined;
+}
 
 export function welcomePage(notice?: Notice): Html {
   return layout({
@@ -33,7 +43,10 @@ export function welcomePage(notice?: Notice): Html {
   });
 }
 
-export function signUpPage(state: FormState, options: { passwordMinLength: number }): Html {
+export function signUpPage(
+  state: FormState,
+  options: { passwordMinLength: number } & CarriesRedirectTarget,
+): Html {
   const fields: FieldSpec[] = [
     { form: 'signup', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
     {
@@ -51,13 +64,25 @@ export function signUpPage(state: FormState, options: { passwordMinLength: numbe
     body: html`<div class="card">
       <h1>Create an account</h1>
       <p class="lead">All it takes is an email address and a password.</p>
-      ${form({ action: '/signup', fields, state, submit: 'Create account' })}
-      <p class="more">Already have an account? <a href="/login">Log in</a></p>
+      ${form({
+        action: '/signup',
+        fields,
+        state,
+        submit: 'Create account',
+        hidden: redirectTargetField(options.rd),
+      })}
+      <p class="more">
+        Already have an account? <a href="${withRedirectTarget('/login', options.rd)}">Log in</a>
+      </p>
     </div>`,
   });
 }
 
-export function logInPage(state: FormState, notice?: Notice): Html {
+export function logInPage(
+  state: FormState,
+  options: { notice?: Notice | undefined } & CarriesRedirectTarget = {},
+): Html {
+  const { notice, rd } = options;
   const fields: FieldSpec[] = [
     { form: 'login', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
     {
@@ -79,9 +104,12 @@ export function logInPage(state: FormState, notice?: Notice): Html {
         fields,
         state,
         submit: 'Log in',
-        after: html`<a href="/forgot">Forgot your password?</a>`,
+        hidden: redirectTargetField(rd),
+        after: html`<a href="${withRedirectTarget('/forgot', rd)}">Forgot your password?</a>`,
       })}
-      <p class="more">No account yet? <a href="/signup">Create one</a></p>
+      <p class="more">
+        No account yet? <a href="${withRedirectTarget('/signup', rd)}">Create one</a>
+      </p>
     </div>`,
   });
 }
@@ -159,7 +187,7 @@ export function accountPage(options: {
   });
 }
 
-export function forgotPasswordPage(state: FormState): Html {
+export function forgotPasswordPage(state: FormState, options: CarriesRedirectTarget = {}): Html {
   const fields: FieldSpec[] = [
     { form: 'forgot', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
   ];
@@ -172,13 +200,21 @@ export function forgotPasswordPage(state: FormState): Html {
         Enter the email address of your account and we will send you a link to choose a new
         password.
       </p>
-      ${form({ action: '/forgot', fields, state, submit: 'Send the link' })}
-      <p class="more"><a href="/login">Back to log in</a></p>
+      ${form({
+        action: '/forgot',
+        fields,
+        state,
+        submit: 'Send the link',
+        hidden: redirectTargetField(options.rd),
+      })}
+      <p class="more"><a href="${withRedirectTarget('/login', options.rd)}">Back to log in</a></p>
     </div>`,
   });
 }
 
-export function resetLinkSentPage(options: { email: string; validMinutes: number }): Html {
+export function resetLinkSentPage(
+  options: { email: string; validMinutes: number } & CarriesRedirectTarget,
+): Html {
   return layout({
     title: 'Check your email',
     body: html`<div class="card">
@@ -191,7 +227,8 @@ export function resetLinkSentPage(options: { email: string; validMinutes: number
         It works once.
       </p>
       <p>
-        Nothing arrived? Check your spam folder, or <a href="/forgot">ask again</a> in a minute.
+        Nothing arrived? Check your spam folder, or
+        <a href="${withRedirectTarget('/forgot', options.rd)}">ask again</a> in a minute.
       </p>
     </div>`,
   });
@@ -199,8 +236,9 @@ export function resetLinkSentPage(options: { email: string; validMinutes: number
 
 export function resetPasswordPage(
   state: FormState & { token: string },
-  options: { passwordMinLength: number },
+  options: { passwordMinLength: number } & CarriesRedirectTarget,
 ): Html {
+  const forgot = withRedirectTarget('/forgot', options.rd);
   const fields: FieldSpec[] = [
     { form: 'reset', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
     {
@@ -221,7 +259,7 @@ export function resetPasswordPage(
               This link is incomplete. Open the link from the email again, or ask for a new one.
             </p>
           </div>
-          <p><a class="button" href="/forgot">Ask for a new link</a></p>
+          <p><a class="button" href="${forgot}">Ask for a new link</a></p>
         </div>`
       : html`<div class="card">
           <h1>Choose a new password</h1>
@@ -229,8 +267,14 @@ export function resetPasswordPage(
             Confirm the email address of your account, then choose a new password. This ends any
             open session.
           </p>
-          ${form({ action: '/reset', fields, state, submit: 'Set new password', hidden: { token: state.token } })}
-          <p class="more">Link expired? <a href="/forgot">Ask for a new one</a></p>
+          ${form({
+            action: '/reset',
+            fields,
+            state,
+            submit: 'Set new password',
+            hidden: { token: state.token, ...redirectTargetField(options.rd) },
+          })}
+          <p class="more">Link expired? <a href="${forgot}">Ask for a new one</a></p>
         </div>`;
   return layout({ title: 'Choose a new password', hasErrors: hasErrors(state), body });
 }

@@ -8,6 +8,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createService, type ServiceOverrides } from '../../src/compose.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import type { ReloadableAccessRules } from '../../src/auth/access-rules-reload.js';
 import type { AccountAdmin } from '../../src/auth/admin.js';
 import type { Auth } from '../../src/auth/service.js';
 import type { Metrics } from '../../src/metrics.js';
@@ -19,6 +20,7 @@ export interface TestService {
   readonly auth: Auth;
   readonly admin: AccountAdmin;
   readonly metrics: Metrics;
+  readonly accessRules: ReloadableAccessRules;
   readonly config: Config;
   readonly clock: FakeClock;
   readonly mailer: RecordingMailer;
@@ -52,7 +54,7 @@ export async function startTestService(
   });
   const clock = new FakeClock();
   const mailer = new RecordingMailer();
-  const { app, auth, admin, metrics } = await createService(
+  const { app, auth, admin, metrics, accessRules } = await createService(
     config,
     createLogger(config.logLevel, sink),
     {
@@ -63,7 +65,7 @@ export async function startTestService(
     },
   );
   after(() => app.close());
-  return { app, auth, admin, metrics, config, clock, mailer, logs };
+  return { app, auth, admin, metrics, accessRules, config, clock, mailer, logs };
 }
 
 /** An urlencoded form body, as the course's Python client sends. */

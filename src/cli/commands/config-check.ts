@@ -1,8 +1,10 @@
 /**
- * `bienvenue config check`: validates the environment as the server would at start, and prints
- * the settings that would take effect, with every secret (passwords in URLs) masked. An invalid
- * environment is reported with one line per bad variable, and exit status 2.
+ * `bienvenue config check`: validates the environment as the server would at start, and the
+ * access rules file it names, and prints the settings that would take effect, with every secret
+ * (passwords in URLs) masked. An invalid environment is reported with one line per bad variable,
+ * an invalid rules file with one line per fault, and exit status 2.
  */
+import { AccessRulesFileError, readAccessRules } from '../../auth/access-rules-file.js';
 import { ConfigError, describeConfig, loadConfig } from '../../config.js';
 import { flag, type Command, type CommandGroup } from '../command.js';
 import { json, listing } from '../output.js';
@@ -26,9 +28,11 @@ const check: Command = {
     const asJson = flag(values, 'json');
     let settings: Record<string, unknown>;
     try {
-      settings = describeConfig(loadConfig(io.env));
+      const config = loadConfig(io.env);
+      const rules = config.accessRulesFile && readAccessRules(config.accessRulesFile);
+      settings = { ...describeConfig(config), ...(rules && { accessRules: rules.rules.length }) };
     } catch (error) {
-      if (asJson && error instanceof ConfigError) {
+      if (asJson && (error instanceof ConfigError || error instanceof AccessRulesFileError)) {
         io.stdout.write(json({ valid: false, problems: error.problems }));
       }
       throw error;

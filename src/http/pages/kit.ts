@@ -22,6 +22,8 @@ import type { SessionCookie } from '../session-cookie.js';
 export interface PageOptions {
   readonly auth: Auth;
   readonly publicUrl: string;
+  /** COOKIE_DOMAIN: with PUBLIC_URL's host, where a login may lead (redirect-target.ts). */
+  readonly cookieDomain: string | undefined;
   /** Reads, sets and clears the session cookie. */
   readonly sessionCookie: SessionCookie;
   readonly passwordMinLength: number;
@@ -38,6 +40,8 @@ export interface PageContext {
   readonly hidden: { readonly schema: { readonly hide: true } };
   /** Redirects after a successful post. */
   readonly seeOther: (reply: FastifyReply, location: string) => FastifyReply;
+  /** `rd` (from a URL or a form) if safeRedirectTarget accepts it; undefined, so dropped, if not. */
+  readonly redirectTarget: (rd: unknown) => string | undefined;
 }
 
 /**
@@ -62,6 +66,11 @@ export function acceptsHtml(request: FastifyRequest): boolean {
 export function sendPage(reply: FastifyReply, status: number, page: Html): FastifyReply {
   setPageHeaders(reply);
   return reply.code(status).type('text/html; charset=utf-8').send(page.text);
+}
+
+/** The `rd` parameter of a page's URL, as sent: a string, an array if repeated, or undefined. */
+export function queriedRedirectTarget(request: FastifyRequest): unknown {
+  return (request.query as { rd?: unknown }).rd;
 }
 
 export function noticeOf(request: FastifyRequest): Notice | undefined {

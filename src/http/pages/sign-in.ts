@@ -1,13 +1,26 @@
 /**
  * The sign-in pages: the welcome page, sign-up, login and logout. A login's outcomes are
  * translated here for browsers, as routes.ts translates them for the API.
+ *
+ * Sign-up and login carry `rd` (where forward auth sent the browser from) from their URL into
+ * their form and on to each other; a login then leads there instead of to /account. Only a value
+ * safeRedirectTarget accepts is ever carried or followed; any other is dropped unseen.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PasswordPolicyError, UserAlreadyExistsError } from '../../auth/errors.js';
+import { withRedirectTarget } from '../../web/components.js';
 import { logInPage, signUpPage, welcomePage } from '../../web/pages.js';
 import { answerOf } from '../errors.js';
 import { contextOf } from '../request-context.js';
-import { fieldProblems, fieldsOf, noticeOf, refusal, sendPage, type PageContext } from './kit.js';
+import {
+  fieldProblems,
+  fieldsOf,
+  noticeOf,
+  queriedRedirectTarget,
+  refusal,
+  sendPage,
+  type PageContext,
+} from './kit.js';
 
 /** The welcome page, for GET / from a browser. */
 export function sendWelcomePage(request: FastifyRequest, reply: FastifyReply): FastifyReply {
@@ -16,21 +29,27 @@ export function sendWelcomePage(request: FastifyRequest, reply: FastifyReply): F
 
 /** Registers GET and POST /signup and /login, and POST /logout, on `pages`. */
 export function registerSignInPages(pages: FastifyInstance, context: PageContext): void {
-  const { limited, hidden, seeOther } = context;
+  const { limited, hidden, seeOther, redirectTarget } = context;
   const { auth, sessionCookie, passwordMinLength } = context.options;
 
-  pages.get('/signup', hidden, (_request, reply) =>
-    sendPage(reply, 200, signUpPage({}, { passwordMinLength })),
-  );
+  pages.get('/signup', hidden, (request, reply) => {
+    const rd = redirectTarget(queriedRedirectTarget(request));
+    return sendPage(reply, 200, signUpPage({}, { passwordMinLength, rd }));
+  });
   pages.post('/signup', { ...hidden, ...limited('signUp') }, async (request, reply) => {
     const read = fieldsOf(request);
+    const rd = redirectTarget(read('rd'));
     const values = { email: read('email') };
     const problems = fieldProblems(read, {
       email: 'Enter your email address',
       password: 'Choose a password',
     });
     if (Object.keys(problems).length > 0) {
-      return sendPage(reply, 400, signUpPage({ values, errors: problems }, { passwordMinLength }));
+      return sendPage(
+        reply,
+        400,
+        signUpPage({ values, errors: problems }, { passwordMinLength, rd }),
+      );
     }
     try {
       await auth.registerUser(read('email'), read('password'), contextOf(request, reply));
@@ -41,41 +60,43 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
       if (error instanceof UserAlreadyExistsError) {
         errors.email = 'This email already has an account: log in, or reset its password';
       }
-      return sendPage(reply, status, signUpPage({ values, errors }, { passwordMinLength }));
+      return sendPage(reply, status, signUpPage({ values, errors }, { passwordMinLength, rd }));
     }
-    return seeOther(reply, '/login?notice=created');
+    return seeOther(reply, withRedirectTarget('/login?notice=created', rd));
   });
 
-  pages.get('/login', hidden, (request, reply) =>
-    sendPage(reply, 200, logInPage({}, noticeOf(request))),
-  );
+  pages.get('/login', hidden, (request, reply) => {
+    const rd = redirectTarget(queriedRedirectTarget(request));
+    return sendPage(reply, 200, logInPage({}, { notice: noticeOf(request), rd }));
+  });
   pages.post('/login', { ...hidden, ...limited('login') }, async (request, reply) => {
     const read = fieldsOf(request);
+    const rd = redirectTarget(read('rd'));
     const values = { email: read('email') };
     const problems = fieldProblems(read, {
       email: 'Enter your email address',
       password: 'Enter your password',
     });
     if (Object.keys(problems).length > 0) {
-      return sendPage(reply, 400, logInPage({ values, errors: problems }));
+      return sendPage(reply, 400, logInPage({ values, errors: problems }, { rd }));
     }
     const login = await auth.login(read('email'), read('password'), contextOf(request, reply));
     switch (login.outcome) {
       case 'refused': {
         const errors = { password: 'Wrong email or password' };
         const { status } = answerOf({ code: 'invalid_credentials' }, request.id);
-        return sendPage(reply, status, logInPage({ values, errors }));
+        return sendPage(reply, status, logInPage({ values, errors }, { rd }));
       }
       case 'throttled': {
         const wait = login.retryAfterSeconds;
         const answer = answerOf({ code: 'too_many_attempts', retryAfterSeconds: wait }, request.id);
         void reply.headers(answer.headers);
         const errors = { form: `Too many attempts: try again in ${wait} seconds` };
-        return sendPage(reply, answer.status, logInPage({ values, errors }));
+        return sendPage(reply, answer.status, logInPage({ values, errors }, { rd }));
       }
       case 'logged_in':
         sessionCookie.set(reply, login.sessionId);
-        return seeOther(reply, '/account');
+        return seeOther(reply, rd ?? '/account');
     }
   });
 

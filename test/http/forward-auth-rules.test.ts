@@ -1,0 +1,100 @@
+/**
+ * Forward auth judged by an ACCESS_RULES_FILE, through inject() on both engines: the file's
+ * policies decide each host, its listed emails match by key, and a reload changes the answers
+ * at once when the new file is good and not at all when it is bad.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { temporaryDirectory } from '../support/files.js';
+import { signUpAndLogIn, startTestService } from '../support/service.js';
+
+const RULES = `default: [root@example.test]
+rules:
+  - host: public.example.test
+    policy: everyone
+  - host: "*.staff.example.test"
+    policy: [Alice@Example.TEST, "@staff.example.test"]
+  - host: wiki.example.test
+    policy: logged_in
+`;
+
+/** The status /auth/forward answers for an API call to `host` with `session`. */
+async function statusFor(app: FastifyInstance, host: string, session?: string): Promise<number> {
+  const response = await app.inject({
+    method: 'GET',
+    url: '/auth/forward',
+    headers: {
+      'x-forwarded-method': 'GET',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': host,
+      'x-forwarded-uri': '/',
+      accept: 'application/json',
+    },
+    ...(session !== undefined && { cookies: { session_id: session } }),
+  });
+  return response.statusCode;
+}
+
+test('the rules file decides each host: everyone, listed accounts by key, @domain, logged_in, default', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(path, RULES);
+  const { app } = await startTestService({ ACCESS_RULES_FILE: path });
+  const alice = await signUpAndLogIn(app, 'ALICE@example.test');
+  const dan = await signUpAndLogIn(app, 'dan@staff.example.test');
+  const eve = await signUpAndLogIn(app, 'eve@example.test');
+
+  assert.equal(await statusFor(app, 'public.example.test'), 200);
+  assert.equal(await statusFor(app, 'app.staff.example.test'), 401);
+  assert.equal(await statusFor(app, 'app.staff.example.test', alice), 200);
+  assert.equal(await statusFor(app, 'App.Staff.Example.test:443', dan), 200);
+  assert.equal(await statusFor(app, 'app.staff.example.test', eve), 403);
+  assert.equal(await statusFor(app, 'staff.example.test', dan), 403, 'the apex gets the default');
+  assert.equal(await statusFor(app, 'wiki.example.test', eve), 200);
+  assert.equal(await statusFor(app, 'other.example.test', eve), 403);
+});
+
+test('a reload with a good file changes the answers at once; with a bad one, nothing changes', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(path, RULES);
+  const { app, accessRules } = await startTestService({ ACCESS_RULES_FILE: path });
+  const eve = await signUpAndLogIn(app, 'eve@example.test');
+  assert.equal(await statusFor(app, 'other.example.test', eve), 403);
+
+  writeFileSync(path, `${RULES}  - host: other.example.test\n    policy: ["@example.test"]\n`);
+  assert.equal(accessRules.reload().outcome, 'reloaded');
+  assert.equal(await statusFor(app, 'other.example.test', eve), 200);
+
+  writeFileSync(
+    path,
+    'default: everyone\nrules:\n  - host: other.example.test\n    policy: nobody\n',
+  );
+  assert.equal(accessRules.reload().outcome, 'refused');
+  assert.equal(await statusFor(app, 'other.example.test', eve), 200, 'the good rules stay');
+  assert.equal(await statusFor(app, 'elsewhere.example.test'), 401, 'not the bad default');
+});
+
+test('a bad rules file stops the service from being built, before the database is opened', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(path, 'rules:\n  - host: app.example.test:8080\n    policy: everyone\n');
+  await assert.rejects(
+    startTestService({ ACCESS_RULES_FILE: path, DATABASE_URL: 'postgres://nowhere.invalid/x' }),
+    {
+      name: 'AccessRulesFileError',
+      message: new RegExp(`${path.replace(/[.]/g, '\\.')}:2: host: expected a host name`),
+    },
+  );
+});
+
+test('the open sign-up warning is logged when the service is built with forward auth', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(path, RULES);
+  const warned = await startTestService({ ACCESS_RULES_FILE: path });
+  assert.ok(warned.logs.some((line) => line.includes('anyone on the internet can sign up')));
+  const closed = await startTestService({ ACCESS_RULES_FILE: path, SIGNUP: 'closed' });
+  assert.ok(!closed.logs.some((line) => line.includes('anyone on the internet can sign up')));
+  const plain = await startTestService();
+  assert.ok(!plain.logs.some((line) => line.includes('anyone on the internet can sign up')));
+});
