@@ -233,6 +233,23 @@ for (const kind of KINDS) {
       assert.equal(app.seen.length, before, 'the app received nothing');
     });
 
+    test('forwarding headers the client sends cannot choose the host the rules judge', async () => {
+      const before = app.seen.length;
+      const elsewhere = `${origin(PUBLIC)}/private`;
+      const answer = await get(ADMIN_HOST, '/private', {
+        ...JSON_CALL,
+        'x-forwarded-host': `${PUBLIC}:${port}`,
+        'x-forwarded-proto': 'http',
+        'x-forwarded-uri': '/private',
+        'x-forwarded-method': 'GET',
+        'x-original-url': elsewhere,
+        'x-original-uri': elsewhere,
+        'x-original-method': 'GET',
+      });
+      assert.equal(answer.status, 401);
+      assert.equal(app.seen.length, before, 'the app received nothing');
+    });
+
     test('after a logout on the auth host, the app refuses the next request at once', async () => {
       const cookie = await logIn(BOB);
       const before = app.seen.length;
