@@ -59,7 +59,7 @@ export function parseCookieDomain(
   problems: string[],
 ): string | undefined {
   if (raw === undefined) return undefined;
-  const domain = domainToASCII(raw.replace(/^\./, '').toLowerCase());
+  const domain = asciiDomain(raw.replace(/^\./, ''));
   if (!DOMAIN_NAME.test(domain) || isIP(domain) !== 0) {
     problems.push(
       `COOKIE_DOMAIN=${raw}: expected a domain name of two labels or more, like example.com`,
@@ -74,6 +74,16 @@ export function parseCookieDomain(
     return undefined;
   }
   return domain;
+}
+
+/**
+ * `name` in lower-case ASCII (an IDN as punycode); empty when it holds an ASCII character no
+ * domain name has, which the URL host parser would otherwise cut at or drop (`/`, `:`, `*`…).
+ */
+function asciiDomain(name: string): string {
+  return /[\x00-\x2c\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/.test(name)
+    ? ''
+    : domainToASCII(name.toLowerCase());
 }
 
 function hostOf(url: string): string {
@@ -95,7 +105,7 @@ export function parseEmailDomains(
 ): readonly string[] | undefined {
   if (raw === undefined) return undefined;
   const entries = raw.split(',').map((entry) => entry.trim().replace(/^@/, ''));
-  const domains = entries.map((entry) => domainToASCII(entry.toLowerCase()));
+  const domains = entries.map(asciiDomain);
   const bad = entries.filter((_entry, index) => !DOMAIN_NAME.test(domains[index] ?? ''));
   if (bad.length > 0) {
     const shown = bad.map((entry) => JSON.stringify(entry)).join(', ');

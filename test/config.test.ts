@@ -70,6 +70,11 @@ describe('loadConfig with an empty environment', () => {
         metricsHost: '127.0.0.1',
         requestTimeout: 30,
         sessionCookieName: 'session_id',
+        cookieDomain: undefined,
+        accessRulesFile: undefined,
+        signup: 'open',
+        signupEmailDomains: undefined,
+        inviteTtl: 7 * 24 * 3600,
       },
     );
   });
@@ -138,7 +143,12 @@ describe('loadConfig parses each variable when set', () => {
       METRICS_PORT: '9464',
       METRICS_HOST: '0.0.0.0',
       REQUEST_TIMEOUT: '5',
-      SESSION_COOKIE_NAME: '__Host-sid',
+      SESSION_COOKIE_NAME: '__Secure-sid',
+      COOKIE_DOMAIN: 'Example.com',
+      ACCESS_RULES_FILE: '/etc/bienvenue/rules.yml',
+      SIGNUP: 'closed',
+      SIGNUP_EMAIL_DOMAINS: 'example.com, @Example.org',
+      INVITE_TTL: '3600',
     });
     assert.deepEqual(
       { ...config },
@@ -179,7 +189,12 @@ describe('loadConfig parses each variable when set', () => {
         metricsPort: 9464,
         metricsHost: '0.0.0.0',
         requestTimeout: 5,
-        sessionCookieName: '__Host-sid',
+        sessionCookieName: '__Secure-sid',
+        cookieDomain: 'example.com',
+        accessRulesFile: '/etc/bienvenue/rules.yml',
+        signup: 'closed',
+        signupEmailDomains: ['example.com', 'example.org'],
+        inviteTtl: 3600,
       },
     );
   });
@@ -511,5 +526,54 @@ describe('loadConfig SESSION_COOKIE_NAME', () => {
     });
     assert.deepEqual(problemsAbout(error, 'SESSION_COOKIE_NAME').length, 1);
     assert.match(error.problems[0] ?? '', /https PUBLIC_URL/);
+  });
+});
+
+describe('loadConfig COOKIE_DOMAIN', () => {
+  it("takes PUBLIC_URL's own host or a domain above it, in lower-case ASCII without a leading dot", () => {
+    const at = (PUBLIC_URL: string, COOKIE_DOMAIN: string) =>
+      loadConfig({ PUBLIC_URL, COOKIE_DOMAIN }).cookieDomain;
+    assert.equal(at('https://auth.example.com', 'example.com'), 'example.com');
+    assert.equal(at('https://auth.example.com', '.Example.COM'), 'example.com');
+    assert.equal(at('https://auth.example.com', 'auth.example.com'), 'auth.example.com');
+    assert.equal(at('https://auth.bücher.example', 'bücher.example'), 'xn--bcher-kva.example');
+  });
+
+  it('refuses a domain PUBLIC_URL is not under, a top-level domain, an IP address and junk', () => {
+    for (const [publicUrl, domain] of [
+      ['https://auth.example.com', 'example.org'],
+      ['https://auth.example.com', 'ample.com'],
+      ['https://example.com', 'auth.example.com'],
+      ['https://auth.example.com', 'com'],
+      ['http://127.0.0.1:5000', '127.0.0.1'],
+      ['https://auth.example.com', 'example.com/path'],
+      ['https://auth.example.com', 'exa mple.com'],
+      ['https://auth.example.com', '*.example.com'],
+    ] as const) {
+      const error = configError({ PUBLIC_URL: publicUrl, COOKIE_DOMAIN: domain });
+      assert.equal(problemsAbout(error, 'COOKIE_DOMAIN').length, 1, `${publicUrl} ${domain}`);
+    }
+  });
+
+  it('refuses a __Host- cookie name with a Domain, which browsers would reject', () => {
+    const error = configError({
+      PUBLIC_URL: 'https://auth.example.com',
+      COOKIE_DOMAIN: 'example.com',
+      SESSION_COOKIE_NAME: '__Host-session_id',
+    });
+    assert.match(problemsAbout(error, 'SESSION_COOKIE_NAME')[0] ?? '', /COOKIE_DOMAIN/);
+  });
+});
+
+describe('loadConfig sign-up policy', () => {
+  it('refuses an unknown SIGNUP, bad SIGNUP_EMAIL_DOMAINS and an INVITE_TTL out of range', () => {
+    const error = configError({
+      SIGNUP: 'invite-only',
+      SIGNUP_EMAIL_DOMAINS: 'example.com, not a domain',
+      INVITE_TTL: '10',
+    });
+    assert.equal(problemsAbout(error, 'SIGNUP=').length, 1);
+    assert.match(problemsAbout(error, 'SIGNUP_EMAIL_DOMAINS')[0] ?? '', /"not a domain"/);
+    assert.equal(problemsAbout(error, 'INVITE_TTL').length, 1);
   });
 });
