@@ -23,10 +23,11 @@ export function browserProblem(): string | undefined {
 }
 
 /**
- * Launches headless chromium; closed when the calling test file ends. Playwright gives every
- * launch a fresh, temporary profile (--user-data-dir) of its own.
+ * Launches headless chromium, with `extraArgs` after its usual flags; closed when the calling
+ * test file ends. Playwright gives every launch a fresh, temporary profile (--user-data-dir) of
+ * its own.
  */
-export async function launchBrowser(): Promise<Browser> {
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -40,6 +41,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
   after(() => browser.close());

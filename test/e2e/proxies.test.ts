@@ -1,0 +1,316 @@
+/**
+ * Forward auth through the real proxies: for each of nginx and Caddy, the documented
+ * configuration (docs/proxy/) in front of Bienvenue (a real process) and an app that echoes the
+ * headers it receives. Hosts under bienvenue.test resolve to loopback: Chromium maps them, and
+ * the other requests go to the proxy's port with the Host they name. The hosts, accounts and
+ * rules are in support/proxy-journeys.ts.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { browserProblem, launchBrowser } from '../support/browser.js';
+import { proxyProblem, type ProxyKind } from '../support/proxies.js';
+import { cookiePair, proxied, TEST_DOMAIN, type ProxiedAnswer } from '../support/protected-app.js';
+import {
+  ADMIN,
+  ADMIN_HOST,
+  APP,
+  AUTH,
+  BOB,
+  browserFlags,
+  PUBLIC,
+  SPOOFED,
+  startJourneySetUp,
+  type JourneySetUp,
+} from '../support/proxy-journeys.js';
+import { openSocket } from '../support/raw-http.js';
+
+// The login page's CSP (form-action 'self') keeps Chromium from following the login's redirect
+// to rd on another host: this journey passes once it allows rd's origin. Remove the mark then.
+const UNTIL_FORM_ACTION = {
+  todo: "the login page's form-action must allow the origin of its rd",
+};
+
+const JSON_CALL = { accept: 'application/json' };
+const PAGE_LOAD = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+
+const problems = {
+  nginx: proxyProblem('nginx'),
+  caddy: proxyProblem('caddy'),
+  chromium: browserProblem(),
+};
+for (const [name, problem] of Object.entries(problems)) {
+  if (problem === undefined) continue;
+  assert.notEqual(process.env.CI, 'true', `${name} is required under CI: ${problem}`);
+  process.stdout.write(`\n!!! Proxy tests with ${name} SKIPPED: ${problem}\n\n`);
+}
+
+const KINDS = ['nginx', 'caddy'] as const;
+const setUps = new Map<ProxyKind, JourneySetUp>();
+for (const kind of KINDS)
+  if (problems[kind] === undefined) setUps.set(kind, await startJourneySetUp(kind));
+
+const browser: Browser | undefined =
+  problems.chromium === undefined
+    ? await launchBrowser(browserFlags([...setUps.values()].map((setUp) => setUp.port)))
+    : undefined;
+
+for (const kind of KINDS) {
+  const problem = problems[kind];
+  const started = setUps.get(kind);
+
+  describe(`forward auth through ${kind}`, { skip: problem }, () => {
+    const { port, app } = started ?? ({} as JourneySetUp);
+    const origin = (host: string) => `http://${host}:${port}`;
+    const get = (host: string, path: string, headers: Record<string, string> = {}) =>
+      proxied(port, host, path, { headers });
+
+    /** Logs in through the proxy on the auth host; returns the Cookie header to send. */
+    async function logIn(account: { email: string; password: string }): Promise<string> {
+      const login = await proxied(port, AUTH, '/sessions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(account).toString(),
+      });
+      assert.equal(login.status, 200, login.body);
+      assert.match(String(login.headers['set-cookie']), new RegExp(`Domain=${TEST_DOMAIN}`, 'i'));
+      const pair = cookiePair(login, 'session_id');
+      assert.ok(pair);
+      return pair;
+    }
+
+    /** The request `answer` let through to the app; fails when the app saw nothing new. */
+    function reached(before: number, answer: ProxiedAnswer) {
+      assert.equal(answer.status, 200, answer.body);
+      assert.equal(app.seen.length, before + 1, 'the app received the request');
+      const seen = app.seen.at(-1);
+      assert.ok(seen);
+      return seen.headers;
+    }
+
+    /** Headers the app received whose name starts with "remote", as the app would read them. */
+    const identity = (headers: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(headers).filter(([name]) => /^remote/i.test(name)));
+
+    test(
+      'a browser is sent to log in and comes back to the page it asked for',
+      { skip: problems.chromium, ...UNTIL_FORM_ACTION },
+      async (t) => {
+        assert.ok(browser);
+        const context = await browser.newContext();
+        context.setDefaultTimeout(10_000);
+        t.after(() => context.close());
+        const page = await context.newPage();
+        const cspViolations: string[] = [];
+        page.on('console', (message) => {
+          if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+        });
+        await page.goto(`${origin(APP)}/private?page=1`);
+        await page.waitForURL((url) => url.origin === origin(AUTH) && url.pathname === '/login');
+        assert.equal(new URL(page.url()).searchParams.get('rd'), `${origin(APP)}/private?page=1`);
+        await page.getByLabel('Email address').fill(BOB.email);
+        await page.getByLabel('Password', { exact: true }).fill(BOB.password);
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await page.waitForURL(`${origin(APP)}/private?page=1`).catch((error: unknown) => {
+          assert.deepEqual(cspViolations, [], "the login page's CSP blocked the redirect to rd");
+          throw error;
+        });
+        const echoed = JSON.parse((await page.locator('pre').textContent()) ?? '') as {
+          headers: Record<string, string>;
+        };
+        assert.equal(echoed.headers['remote-email'], BOB.email);
+        assert.equal(echoed.headers['remote-user'], BOB.email);
+        assert.match(echoed.headers['remote-user-id'] ?? '', /^\S+$/);
+
+        // Logged out on the auth host, the open page's next call is refused, and its next page
+        // load goes to the login page again.
+        const authPage = await context.newPage();
+        await authPage.goto(`${origin(AUTH)}/account`);
+        await authPage.getByRole('button', { name: 'Log out' }).click();
+        await authPage.waitForURL((url) => url.origin === origin(AUTH) && url.pathname === '/');
+        // An XHR from the app's page (the test's code has no DOM types: the script is text).
+        const xhrStatus = await page.evaluate<number>(`new Promise((done) => {
+          const xhr = new XMLHttpRequest();
+          xhr.open('GET', '/private');
+          xhr.setRequestHeader('Accept', 'text/html');
+          xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest');
+          xhr.onloadend = () => done(xhr.status);
+          xhr.send();
+        })`);
+        assert.equal(xhrStatus, 401);
+        await page.goto(`${origin(APP)}/private`);
+        await page.waitForURL((url) => url.origin === origin(AUTH) && url.pathname === '/login');
+      },
+    );
+
+    test('without a session, a page load is sent to log in and an API call gets a 401', async () => {
+      const before = app.seen.length;
+      const pageLoad = await get(APP, '/private?q=a%20b', PAGE_LOAD);
+      assert.equal(pageLoad.status, 302);
+      const login = new URL(pageLoad.headers.location ?? '');
+      assert.equal(login.origin, origin(AUTH));
+      assert.equal(login.pathname, '/login');
+      assert.equal(login.searchParams.get('rd'), `${origin(APP)}/private?q=a%20b`);
+
+      for (const headers of [
+        JSON_CALL,
+        { ...PAGE_LOAD, 'x-requested-with': 'XMLHttpRequest' },
+        { accept: '*/*' },
+      ]) {
+        const call = await get(APP, '/private', headers);
+        assert.equal(call.status, 401, JSON.stringify(headers));
+        assert.equal(call.headers.location, undefined);
+        assert.equal((JSON.parse(call.body) as { code: string }).code, 'session_required');
+      }
+      const post = await proxied(port, APP, '/private', { method: 'POST', headers: PAGE_LOAD });
+      assert.equal(post.status, 401);
+      assert.equal(post.headers.location, undefined);
+      assert.equal(app.seen.length, before, 'the app received none of them');
+    });
+
+    /** Bob's identity as the app receives it when nobody meddles: the values to expect. */
+    async function genuineIdentity(cookie: string) {
+      const before = app.seen.length;
+      const genuine = identity(reached(before, await get(APP, '/', { cookie })));
+      assert.equal(genuine['remote-email'], BOB.email);
+      assert.equal(genuine['remote-user'], BOB.email);
+      assert.match(String(genuine['remote-user-id']), /^\S+$/);
+      return genuine;
+    }
+
+    test('identity headers the client sends never reach the app', async () => {
+      const cookie = await logIn(BOB);
+      const bob = await genuineIdentity(cookie);
+      // With a session: Bienvenue's identity only, whatever the client added.
+      let before = app.seen.length;
+      const answer = await get(APP, '/private', { ...SPOOFED, ...JSON_CALL, cookie });
+      assert.deepEqual(identity(reached(before, answer)), bob);
+      // Without one: nothing reaches the app.
+      before = app.seen.length;
+      for (const host of [APP, ADMIN_HOST]) {
+        const refused = await get(host, '/private', { ...SPOOFED, ...JSON_CALL });
+        assert.equal(refused.status, 401, host);
+      }
+      assert.equal(app.seen.length, before);
+    });
+
+    test('on a host open to everyone, the identity comes from Bienvenue or not at all', async () => {
+      const cookie = await logIn(BOB);
+      const bob = await genuineIdentity(cookie);
+      let before = app.seen.length;
+      const loggedIn = await get(PUBLIC, '/private', { ...SPOOFED, ...JSON_CALL, cookie });
+      assert.deepEqual(identity(reached(before, loggedIn)), bob);
+      before = app.seen.length;
+      const anonymous = await get(PUBLIC, '/private', { ...SPOOFED, ...JSON_CALL });
+      assert.deepEqual(identity(reached(before, anonymous)), {});
+    });
+
+    test("a request's method, URL and body reach the app whole past the check", async () => {
+      const cookie = await logIn(BOB);
+      const body = JSON.stringify({ note: 'x'.repeat(100_000) });
+      const before = app.seen.length;
+      const answer = await proxied(port, APP, '/notes?draft=1', {
+        method: 'PUT',
+        headers: { ...JSON_CALL, 'content-type': 'application/json', cookie },
+        body,
+      });
+      reached(before, answer);
+      const seen = app.seen.at(-1);
+      assert.equal(seen?.method, 'PUT');
+      assert.equal(seen.url, '/notes?draft=1');
+      assert.equal(seen.body, body);
+    });
+
+    test('a full URL in the request line cannot choose the host the rules judge', async () => {
+      const before = app.seen.length;
+      const { socket, closed } = await openSocket(port);
+      socket.write(
+        `GET ${origin(ADMIN_HOST)}/private HTTP/1.1\r\nHost: ${PUBLIC}:${port}\r\n` +
+          'Accept: application/json\r\nConnection: close\r\n\r\n',
+      );
+      const answer = await closed;
+      assert.match(answer, /^HTTP\/1\.1 401 /);
+      assert.equal(app.seen.length, before, 'the app received nothing');
+    });
+
+    test('forwarding headers the client sends cannot choose the host the rules judge', async () => {
+      const before = app.seen.length;
+      const elsewhere = `${origin(PUBLIC)}/private`;
+      const answer = await get(ADMIN_HOST, '/private', {
+        ...JSON_CALL,
+        'x-forwarded-host': `${PUBLIC}:${port}`,
+        'x-forwarded-proto': 'http',
+        'x-forwarded-uri': '/private',
+        'x-forwarded-method': 'GET',
+        'x-original-url': elsewhere,
+        'x-original-uri': elsewhere,
+        'x-original-method': 'GET',
+      });
+      assert.equal(answer.status, 401);
+      assert.equal(app.seen.length, before, 'the app received nothing');
+    });
+
+    test('after a logout on the auth host, the app refuses the next request at once', async () => {
+      const cookie = await logIn(BOB);
+      const before = app.seen.length;
+      reached(before, await get(APP, '/private', { ...JSON_CALL, cookie }));
+      const logout = await proxied(port, AUTH, '/sessions', {
+        method: 'DELETE',
+        headers: { cookie },
+      });
+      assert.equal(logout.status, 302);
+      const next = await get(APP, '/private', { ...JSON_CALL, cookie });
+      assert.equal(next.status, 401);
+      assert.equal(app.seen.length, before + 1);
+    });
+
+    test('a host whose rule leaves the account out refuses it; one open to everyone needs no login', async () => {
+      const bob = await logIn(BOB);
+      let before = app.seen.length;
+      const refused = await get(ADMIN_HOST, '/private', { ...JSON_CALL, cookie: bob });
+      assert.equal(refused.status, 403);
+      if (kind === 'caddy') {
+        // Caddy passes Bienvenue's refusal on; nginx answers its own 403 page.
+        assert.equal((JSON.parse(refused.body) as { code: string }).code, 'access_denied');
+      }
+      assert.equal(app.seen.length, before, 'the app received nothing');
+
+      const admin = await logIn(ADMIN);
+      before = app.seen.length;
+      const allowed = await get(ADMIN_HOST, '/private', { ...JSON_CALL, cookie: admin });
+      assert.equal(identity(reached(before, allowed))['remote-email'], ADMIN.email);
+
+      before = app.seen.length;
+      reached(before, await get(PUBLIC, '/', PAGE_LOAD));
+    });
+
+    test(
+      'an rd that points at a foreign host lands on the account page',
+      {
+        skip: problems.chromium,
+      },
+      async (t) => {
+        assert.ok(browser);
+        const context = await browser.newContext();
+        context.setDefaultTimeout(10_000);
+        t.after(() => context.close());
+        const page = await context.newPage();
+        const foreign = encodeURIComponent(`http://evil.test:${port}/`);
+        await page.goto(`${origin(AUTH)}/login?rd=${foreign}`);
+        await page.getByLabel('Email address').fill(BOB.email);
+        await page.getByLabel('Password', { exact: true }).fill(BOB.password);
+        await page.getByRole('button', { name: 'Log in' }).click();
+        await page.waitForURL(`${origin(AUTH)}/account`);
+      },
+    );
+
+    test('no unfilled placeholder ever reached the app', () => {
+      assert.ok(app.seen.length > 0);
+      for (const seen of app.seen) {
+        for (const [name, value] of Object.entries(seen.headers)) {
+          assert.doesNotMatch(String(value), /\{http\./, `${name} on ${seen.url}`);
+        }
+      }
+    });
+  });
+}
