@@ -25,12 +25,6 @@ import {
 } from '../support/proxy-journeys.js';
 import { openSocket } from '../support/raw-http.js';
 
-// The login page's CSP (form-action 'self') keeps Chromium from following the login's redirect
-// to rd on another host: this journey passes once it allows rd's origin. Remove the mark then.
-const UNTIL_FORM_ACTION = {
-  todo: "the login page's form-action must allow the origin of its rd",
-};
-
 const JSON_CALL = { accept: 'application/json' };
 const PAGE_LOAD = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
 
@@ -94,7 +88,7 @@ for (const kind of KINDS) {
 
     test(
       'a browser is sent to log in and comes back to the page it asked for',
-      { skip: problems.chromium, ...UNTIL_FORM_ACTION },
+      { skip: problems.chromium },
       async (t) => {
         assert.ok(browser);
         const context = await browser.newContext();
