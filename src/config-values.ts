@@ -81,9 +81,7 @@ export function parseCookieDomain(
  * domain name has, which the URL host parser would otherwise cut at or drop (`/`, `:`, `*`…).
  */
 function asciiDomain(name: string): string {
-  return /[^A-Za-z0-9.\-\u0080-\u{10FFFF}]/u.test(name)
-    ? ''
-    : domainToASCII(name.toLowerCase());
+  return /[^A-Za-z0-9.\-\u0080-\u{10FFFF}]/u.test(name) ? '' : domainToASCII(name.toLowerCase());
 }
 
 function hostOf(url: string): string {
