@@ -55,8 +55,9 @@ export function newResetToken(clock: Clock, ttlSeconds: number): NewResetToken {
 }
 
 /** The link an email carries to the page that takes a reset token. */
-export function resetLink(publicUrl: string, token: string): string {
-  return `${publicUrl}/reset_password?token=${token}`;
+export function resetLink(publicUrl: string, token: string, returnTo?: string): string {
+  const link = `${publicUrl}/reset_password?token=${token}`;
+  return returnTo === undefined ? link : `${link}&rd=${encodeURIComponent(returnTo)}`;
 }
 
 export interface PasswordResetDependencies {
@@ -102,10 +103,11 @@ export class PasswordReset {
 
   /**
    * Emails a reset link to `email` if it has an account; does nothing otherwise, after a random
-   * delay, in the background. Throws {@link InvalidEmailError} for a malformed address; delivery
+   * delay, in the background. `returnTo` (a URL the page layer checked as safe, where the login
+   * after the reset should lead) rides along in the link as `rd`. Throws {@link InvalidEmailError} for a malformed address; delivery
    * failures are logged, never thrown.
    */
-  request(email: string, context?: RequestContext): void {
+  request(email: string, context?: RequestContext, options: { returnTo?: string } = {}): void {
     const address = requireValidEmail(email);
     if (this.deps.background.pending >= MAX_PENDING_RESET_EMAILS) {
       this.deps.logger.warn('too many password reset emails waiting; this request was dropped');
@@ -113,7 +115,7 @@ export class PasswordReset {
     }
     this.deps.background.run(async () => {
       await new Promise((resolve) => setTimeout(resolve, this.backgroundDelayMs()));
-      await this.sendEmail(address, context);
+      await this.sendEmail(address, context, options.returnTo);
     }, 'password reset email failed');
   }
 
@@ -168,7 +170,11 @@ export class PasswordReset {
     return token;
   }
 
-  private async sendEmail(address: EmailAddress, context?: RequestContext): Promise<void> {
+  private async sendEmail(
+    address: EmailAddress,
+    context?: RequestContext,
+    returnTo?: string,
+  ): Promise<void> {
     const { db, logger, settings } = this.deps;
     const user = await db.findUserByEmail(address);
     this.deps.audit.record({ type: 'password_reset_requested', user, context });
@@ -199,7 +205,7 @@ export class PasswordReset {
     await this.deps.mailer.send(
       passwordResetMessage({
         to: user.email,
-        link: resetLink(settings.publicUrl, token),
+        link: resetLink(settings.publicUrl, token, returnTo),
         validMinutes: Math.round(settings.resetTokenTtl / 60),
       }),
     );

@@ -234,8 +234,12 @@ export class Auth {
   }
 
   /** See {@link PasswordReset.request}; {@link drain} awaits its background work. */
-  requestPasswordReset(email: string, context?: RequestContext): void {
-    this.reset.request(email, context);
+  requestPasswordReset(
+    email: string,
+    context?: RequestContext,
+    options: { returnTo?: string } = {},
+  ): void {
+    this.reset.request(email, context, options);
   }
 
   /** See {@link PasswordReset.complete} (the course's `update_password`). */

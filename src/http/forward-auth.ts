@@ -22,6 +22,7 @@ import type { Auth } from '../auth/service.js';
 import { accessDeniedPage } from '../web/forward-pages.js';
 import type { Html } from '../web/html.js';
 import { answerOf } from './errors.js';
+import { ERROR_SCHEMA } from './refusals.js';
 import { setPageHeaders } from './pages/kit.js';
 import type { SessionCookie } from './session-cookie.js';
 
@@ -47,7 +48,34 @@ const MAX_URL_LENGTH = 8192;
 
 export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOptions): void {
   const { auth, sessionCookie, accessRules, publicUrl } = options;
-  const route = { schema: { hide: true }, config: { asksForAnotherRequest: true } };
+  const route = (summary: string, browserAnswer: string) => ({
+    config: { asksForAnotherRequest: true },
+    schema: {
+      summary,
+      tags: ['forward auth'],
+      response: {
+        200: {
+          description:
+            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account',
+          type: 'null',
+        },
+        ...(browserAnswer === '302' && {
+          302: {
+            description: 'A browser navigation without a live session: Location is the login page',
+            type: 'null',
+          },
+        }),
+        '4xx': {
+          ...ERROR_SCHEMA,
+          description:
+            browserAnswer === '302'
+              ? '401 session_required (no live session), 403 access_denied, 400 forward_headers_missing'
+              : '401 session_required (with Location to the login page for a browser navigation), 403 access_denied, 400 forward_headers_missing',
+        },
+        '5xx': ERROR_SCHEMA,
+      },
+    },
+  });
 
   const answer = async (
     request: FastifyRequest,
@@ -89,10 +117,18 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
   void app.register((scope, _options, done) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, next) => next(null, undefined));
-    scope.all('/auth/forward', route, (request, reply) =>
+    const forward = route(
+      'Forward auth for Caddy, Traefik and HAProxy: may the request in X-Forwarded-* pass?',
+      '302',
+    );
+    const request = route(
+      'Forward auth for nginx auth_request: may the request in X-Original-URL pass?',
+      '401',
+    );
+    scope.all('/auth/forward', forward, (request, reply) =>
       answer(request, reply, forwardedRequest(request), 302),
     );
-    scope.all('/auth/request', route, (request, reply) =>
+    scope.all('/auth/request', request, (request, reply) =>
       answer(request, reply, originalRequest(request), 401),
     );
     done();

@@ -98,3 +98,64 @@ test('the open sign-up warning is logged when the service is built with forward 
   const plain = await startTestService();
   assert.ok(!plain.logs.some((line) => line.includes('anyone on the internet can sign up')));
 });
+
+test('a refused account gets 403 access_denied; a browser gets a page naming it, styled and linked from the service', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(path, RULES);
+  const { app } = await startTestService({ ACCESS_RULES_FILE: path });
+  const eve = await signUpAndLogIn(app, 'eve@example.test');
+  const headers = {
+    'x-forwarded-method': 'GET',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': 'app.staff.example.test',
+    'x-forwarded-uri': '/board',
+  };
+  const api = await app.inject({
+    method: 'GET',
+    url: '/auth/forward',
+    headers: { ...headers, accept: 'application/json' },
+    cookies: { session_id: eve },
+  });
+  assert.equal(api.statusCode, 403);
+  assert.equal(api.json<{ code: string }>().code, 'access_denied');
+  assert.equal(api.headers['remote-user'], undefined, 'no identity for a refused request');
+
+  const page = await app.inject({
+    method: 'GET',
+    url: '/auth/forward',
+    headers: { ...headers, accept: 'text/html' },
+    cookies: { session_id: eve },
+  });
+  assert.equal(page.statusCode, 403);
+  assert.match(String(page.headers['content-type']), /^text\/html/);
+  assert.match(page.body, /logged in as <strong>eve@example\.test<\/strong>/);
+  assert.match(page.body, /may not use app\.staff\.example\.test/);
+  const switchTo = `http://auth.test/login?rd=${encodeURIComponent('https://app.staff.example.test/board')}`;
+  assert.ok(page.body.includes(`href="${switchTo.replaceAll('&', '&amp;')}"`), 'a link to switch');
+  assert.ok(page.body.includes('href="http://auth.test/style.css"'), 'the service’s stylesheet');
+  const csp = String(page.headers['content-security-policy']);
+  assert.match(csp, /style-src http:\/\/auth\.test;/);
+  assert.doesNotMatch(csp, /unsafe-inline|script-src/);
+  assert.equal(page.headers['set-cookie'], undefined);
+});
+
+test('an everyone host passes without a login and with no identity, and with a login with its identity', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(path, RULES);
+  const { app } = await startTestService({ ACCESS_RULES_FILE: path });
+  const eve = await signUpAndLogIn(app, 'eve@example.test');
+  const ask = (session?: string) =>
+    app.inject({
+      method: 'GET',
+      url: '/auth/request',
+      headers: { 'x-original-url': 'https://public.example.test/', accept: 'text/html' },
+      ...(session !== undefined && { cookies: { session_id: session } }),
+    });
+  const anonymous = await ask();
+  assert.equal(anonymous.statusCode, 200);
+  assert.equal(anonymous.headers['remote-user'], undefined);
+  assert.equal(anonymous.headers['remote-email'], undefined);
+  const known = await ask(eve);
+  assert.equal(known.statusCode, 200);
+  assert.equal(known.headers['remote-email'], 'eve@example.test');
+});

@@ -254,9 +254,15 @@ describe('rd through sign-up and password reset', () => {
     assert.deepEqual(linksTo(sent, '/forgot'), [withRd('/forgot', TARGET)]);
 
     await auth.drain();
-    const token = /token=([0-9a-f-]{36})/.exec(mailer.sent[0]?.text ?? '')?.[1];
-    assert.ok(token !== undefined, 'the email holds a link with a token');
-    const resetPage = await page(app, withRd(`/reset_password?token=${token}`, TARGET));
+    const link = /https:\/\/auth\.example\.com\/reset_password\?\S+/.exec(
+      mailer.sent[0]?.text ?? '',
+    )?.[0];
+    assert.ok(link !== undefined, 'the email holds a link');
+    const emailed = new URL(link);
+    const token = emailed.searchParams.get('token') ?? '';
+    assert.match(token, /^[0-9a-f-]{36}$/, 'the link holds a token');
+    assert.equal(emailed.searchParams.get('rd'), TARGET, 'the emailed link carries rd on');
+    const resetPage = await page(app, `${emailed.pathname}${emailed.search}`);
     assert.equal(hiddenRd(resetPage), TARGET);
     const newPassword = 'battery staple';
     const weak = await pagePost(

@@ -54,7 +54,9 @@ export function registerResetPages(pages: FastifyInstance, context: PageContext)
     }
     try {
       // The same answer whether or not the address has an account (see the API's route).
-      auth.requestPasswordReset(read('email'), contextOf(request));
+      auth.requestPasswordReset(read('email'), contextOf(request), {
+        ...(rd !== undefined && { returnTo: rd }),
+      });
     } catch (error) {
       const { status, errors } = refusal(error, request, reply, () => 'email');
       return sendPage(reply, status, forgotPasswordPage({ values, errors }, { rd }));
