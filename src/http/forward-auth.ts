@@ -187,14 +187,21 @@ function originalRequest(request: FastifyRequest): OriginalRequest | string {
 }
 
 /**
+ * A host as a proxy routes by it: an ASCII name or an IPv6 literal, and an optional port. The URL
+ * parser would read more (percent-escapes, Unicode, full-width dots) as some other host, so a
+ * request a proxy served as one host could be judged by another host's rules.
+ */
+const ROUTABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::\d{1,5})?$/;
+
+/**
  * `text` parsed as the original URL, whose host part is `host`: refused with anything the parser
- * could read differently from the proxy (user info, a path or query sign in the host, white space
- * or backslashes anywhere).
+ * could read differently from the proxy (a host that is not plainly routable, white space or
+ * backslashes anywhere, user info), and unless the parsed host is the one written.
  */
 function parseOriginal(text: string, host: string): URL | string {
   if (text.length > MAX_URL_LENGTH) return 'The original URL is too long';
   // The URL parser drops tabs and newlines and reads `\` as `/`: refuse them rather than guess.
-  if (/[\s\\]/.test(text) || host === '' || /[@/?#\s\\]/.test(host)) {
+  if (/[\s\\]/.test(text) || !ROUTABLE_HOST.test(host)) {
     return 'The original URL or host is malformed';
   }
   let url: URL;
@@ -203,7 +210,16 @@ function parseOriginal(text: string, host: string): URL | string {
   } catch {
     return 'The original URL is malformed';
   }
-  if (url.username !== '' || url.password !== '') return 'The original URL is malformed';
+  const written = host
+    .toLowerCase()
+    .replace(/:(80|443)$/, (port) =>
+      (port === ':80' && url.protocol === 'http:') || (port === ':443' && url.protocol === 'https:')
+        ? ''
+        : port,
+    );
+  if (url.username !== '' || url.password !== '' || url.host !== written) {
+    return 'The original URL or host is malformed';
+  }
   return url;
 }
 

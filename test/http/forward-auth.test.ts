@@ -106,6 +106,22 @@ describe('forward auth', () => {
     }
   });
 
+  test('a default port written in the host is the same host, another port is kept', async () => {
+    const { app } = await startTestService();
+    const https = await ask(app, '/auth/request', {
+      'x-original-url': 'https://app.example.test:443/private/page?x=1&y=%2F',
+      ...BROWSER,
+    });
+    assert.equal(https.headers.location, LOGIN_LOCATION);
+    const other = await ask(app, '/auth/forward', {
+      ...forwarded(),
+      'x-forwarded-host': 'app.example.test:8443',
+      ...BROWSER,
+    });
+    const rd = new URL(String(other.headers.location)).searchParams.get('rd');
+    assert.equal(rd, 'https://app.example.test:8443/private/page?x=1&y=%2F');
+  });
+
   test('X-Original-URI is read as an alias of X-Original-URL', async () => {
     const { app } = await startTestService();
     const response = await ask(app, '/auth/request', { 'x-original-uri': APP_URL, ...BROWSER });
@@ -135,6 +151,20 @@ describe('forward auth', () => {
       ['user info in host', '/auth/forward', { ...forwarded(), 'x-forwarded-host': 'a@evil.test' }],
       ['path in host', '/auth/forward', { ...forwarded(), 'x-forwarded-host': 'evil.test/x' }],
       ['two hosts', '/auth/forward', { ...forwarded(), 'x-forwarded-host': 'a.test, b.test' }],
+      // The URL parser would read these as admin.example.test, a host with rules of its own.
+      [
+        'escaped host',
+        '/auth/forward',
+        { ...forwarded(), 'x-forwarded-host': 'adm%69n.example.test' },
+      ],
+      [
+        'Unicode host',
+        '/auth/forward',
+        { ...forwarded(), 'x-forwarded-host': 'ａdmin.example.test' },
+      ],
+      ['escaped URL host', '/auth/request', { 'x-original-url': 'https://adm%69n.example.test/' }],
+      ['full-width dot', '/auth/request', { 'x-original-url': 'https://admin。example.test/' }],
+      ['bad port', '/auth/forward', { ...forwarded(), 'x-forwarded-host': 'a.test:99999' }],
       ['relative uri', '/auth/forward', { ...forwarded(), 'x-forwarded-uri': 'private' }],
       ['backslash', '/auth/forward', { ...forwarded(), 'x-forwarded-uri': '/\\evil.test' }],
       ['bad proto', '/auth/forward', { ...forwarded(), 'x-forwarded-proto': 'javascript' }],
