@@ -14,6 +14,7 @@ import { openSignUpWarning, ReloadableAccessRules } from './auth/access-rules-re
 import type { AccountAdmin } from './auth/admin.js';
 import type { Auth } from './auth/service.js';
 import type { SecretBox } from './auth/secret-box.js';
+import { warnOfMissingSecretKey } from './auth/secret-key.js';
 import type { Config } from './config.js';
 import type { Metrics } from './metrics.js';
 import { openService, type ServiceOverrides } from './service.js';
@@ -41,6 +42,7 @@ export async function createService(
   const warning = openSignUpWarning(config, accessRules.current());
   if (warning) logger.warn({ hosts: warning.hosts }, warning.message);
   const service = await openService(config, logger, overrides);
+  if (service.secretBox === undefined) warnOfMissingSecretKey(logger);
   const { auth, admin, metrics } = service;
   let redis: Redis | undefined;
   let app: FastifyInstance;

@@ -11,8 +11,9 @@
  *   what to do;
  * - `sqlite::memory:`: a random key for the life of the process (its database dies with it);
  * - PostgreSQL without `SECRET_KEY`: no key. Instances share the database but no disk, so a key
- *   file would differ from one instance to the next; the service starts, warns, and enrolling a
- *   second factor is refused (`two_factor_unavailable`).
+ *   file would differ from one instance to the next; the server starts, warns
+ *   ({@link warnOfMissingSecretKey}), and enrolling a second factor is refused
+ *   (`two_factor_unavailable`). The command-line tool does not warn: it enrols nobody.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -62,13 +63,17 @@ export async function resolveSecretKey(
     case 'ephemeral':
       return randomBytes(SECRET_KEY_BYTES);
     case 'none':
-      logger.warn(
-        'SECRET_KEY is not set: two-factor authentication cannot be turned on (503 two_factor_unavailable); set it to 32 random bytes, the same on every instance',
-      );
       return undefined;
     case 'file':
       return (await readKeyFile(source.path)) ?? (await createKeyFile(source.path, logger));
   }
+}
+
+/** The server's warning at start when it has no key. */
+export function warnOfMissingSecretKey(logger: Logger): void {
+  logger.warn(
+    'SECRET_KEY is not set: two-factor authentication cannot be turned on (503 two_factor_unavailable); set it to 32 random bytes, the same on every instance',
+  );
 }
 
 /**
