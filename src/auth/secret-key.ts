@@ -44,10 +44,16 @@ export type SecretKeySource =
 /** The source of `config`'s key, without touching any file. */
 export function secretKeySource(config: Config): SecretKeySource {
   if (config.secretKey !== undefined) return { kind: 'environment' };
-  if (!config.databaseUrl.startsWith('sqlite:')) return { kind: 'none' };
-  const path = config.databaseUrl.slice('sqlite:'.length);
-  if (path === ':memory:') return { kind: 'ephemeral' };
-  return { kind: 'file', path: resolve(`${path}.key`) };
+  if (config.databaseUrl === 'sqlite::memory:') return { kind: 'ephemeral' };
+  const path = keyFilePath(config);
+  return path === undefined ? { kind: 'none' } : { kind: 'file', path };
+}
+
+/** The key file of a SQLite database file, as an absolute path; undefined for other databases. */
+function keyFilePath(config: Config): string | undefined {
+  const url = config.databaseUrl;
+  if (!url.startsWith('sqlite:') || url === 'sqlite::memory:') return undefined;
+  return resolve(`${url.slice('sqlite:'.length)}.key`);
 }
 
 /** The key of the secret box, found or made as the module's paragraph says. */
@@ -163,14 +169,12 @@ async function syncDirectory(directory: string): Promise<void> {
 
 /** SECRET_KEY set beside an older key file: secrets sealed under that file's key stay sealed. */
 async function warnOfAnotherKeyFile(config: Config, logger: Logger): Promise<void> {
-  const path = config.databaseUrl.startsWith('sqlite:')
-    ? `${config.databaseUrl.slice('sqlite:'.length)}.key`
-    : undefined;
-  if (path === undefined || path === ':memory:.key' || config.secretKey === undefined) return;
+  const path = keyFilePath(config);
+  if (path === undefined || config.secretKey === undefined) return;
   const fileKey = await readKeyFile(path).catch(() => undefined);
   if (fileKey !== undefined && !fileKey.equals(config.secretKey)) {
     logger.warn(
-      { path: resolve(path) },
+      { path },
       'SECRET_KEY differs from the key file beside the database: secrets sealed under the file’s key cannot be opened',
     );
   }
