@@ -13,6 +13,8 @@ import { buildApp } from './app.js';
 import { openSignUpWarning, ReloadableAccessRules } from './auth/access-rules-reload.js';
 import type { AccountAdmin } from './auth/admin.js';
 import type { Auth } from './auth/service.js';
+import type { SecretBox } from './auth/secret-box.js';
+import { warnOfMissingSecretKey } from './auth/secret-key.js';
 import type { Config } from './config.js';
 import type { Metrics } from './metrics.js';
 import { openService, type ServiceOverrides } from './service.js';
@@ -24,6 +26,8 @@ export interface Service {
   readonly auth: Auth;
   readonly admin: AccountAdmin;
   readonly metrics: Metrics;
+  /** Seals stored secrets; undefined without a key (see service.ts). */
+  readonly secretBox: SecretBox | undefined;
   /** The access rules in force for forward auth; `reload()` reads the file again. */
   readonly accessRules: ReloadableAccessRules;
 }
@@ -38,6 +42,7 @@ export async function createService(
   const warning = openSignUpWarning(config, accessRules.current());
   if (warning) logger.warn({ hosts: warning.hosts }, warning.message);
   const service = await openService(config, logger, overrides);
+  if (service.secretBox === undefined) warnOfMissingSecretKey(logger);
   const { auth, admin, metrics } = service;
   let redis: Redis | undefined;
   let app: FastifyInstance;
@@ -62,7 +67,7 @@ export async function createService(
     await service.close();
     redis?.disconnect();
   });
-  return { app, auth, admin, metrics, accessRules };
+  return { app, auth, admin, metrics, secretBox: service.secretBox, accessRules };
 }
 
 /** Past this, a Redis command fails, and the rate limits stand aside for that request. */

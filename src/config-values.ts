@@ -152,3 +152,36 @@ function isTrustedProxyEntry(entry: string): boolean {
 export function maskUrlPassword(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^@/]*@/i, '$1:***@');
 }
+
+/**
+ * `SECRET_KEY`: 32 random bytes, written as base64 (standard or URL-safe alphabet, padding
+ * optional) or as 64 hex digits. Only the canonical spelling of 32 bytes is taken, since Node's
+ * decoders would silently skip stray characters; a key of one repeated byte (all zeros, say) is
+ * a placeholder, not a key. The problem never repeats the value, only its length.
+ */
+export function parseSecretKey(raw: string | undefined, problems: string[]): Buffer | undefined {
+  if (raw === undefined) return undefined;
+  const key = decodeSecretKey(raw);
+  if (key === undefined) {
+    problems.push(
+      `SECRET_KEY: expected 32 random bytes as base64 (43 or 44 characters, as \`openssl rand -base64 32\` prints) or as 64 hex digits; got ${raw.length} characters`,
+    );
+    return undefined;
+  }
+  if (key.every((byte) => byte === key[0])) {
+    problems.push('SECRET_KEY: one byte repeated is not a random key (`openssl rand -base64 32`)');
+    return undefined;
+  }
+  return key;
+}
+
+function decodeSecretKey(raw: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) return Buffer.from(raw, 'hex');
+  const unpadded = raw.endsWith('=') ? raw.slice(0, -1) : raw;
+  const standard = /^[A-Za-z0-9+/]{43}$/.test(unpadded);
+  if (!standard && !/^[A-Za-z0-9_-]{43}$/.test(unpadded)) return undefined;
+  const key = Buffer.from(unpadded, standard ? 'base64' : 'base64url');
+  // 43 characters carry 258 bits: the last one's two spare bits must be zero.
+  const canonical = key.toString(standard ? 'base64' : 'base64url').replace(/=$/, '');
+  return canonical === unpadded ? key : undefined;
+}

@@ -9,6 +9,7 @@ import {
   parseCookieDomain,
   parseEmailDomains,
   parsePublicUrl,
+  parseSecretKey,
   parseTrustProxy,
   sessionCookieNameProblem,
 } from './config-values.js';
@@ -79,6 +80,11 @@ export interface Config {
   readonly signupEmailDomains: readonly string[] | undefined;
   /** How long an invitation's set-password link works. */
   readonly inviteTtl: number;
+  /**
+   * `SECRET_KEY`, 32 bytes: the key of the secrets stored encrypted (TOTP seeds). Never print
+   * it ({@link describeConfig} masks it). When undefined, `auth/secret-key.ts` finds one.
+   */
+  readonly secretKey: Buffer | undefined;
 }
 
 export interface RateLimit {
@@ -277,6 +283,7 @@ export function loadConfig(env: Environment): Config {
     problems,
   );
   const inviteTtl = integer('INVITE_TTL', DEFAULTS.INVITE_TTL, 60, 90 * 24 * 3600);
+  const secretKey = parseSecretKey(read('SECRET_KEY'), problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -316,6 +323,7 @@ export function loadConfig(env: Environment): Config {
     signup,
     signupEmailDomains,
     inviteTtl,
+    secretKey,
   });
 }
 
@@ -326,5 +334,6 @@ export function describeConfig(config: Config): Record<string, unknown> {
     databaseUrl: maskUrlPassword(config.databaseUrl),
     smtpUrl: config.smtpUrl === undefined ? undefined : maskUrlPassword(config.smtpUrl),
     redisUrl: config.redisUrl === undefined ? undefined : maskUrlPassword(config.redisUrl),
+    secretKey: config.secretKey === undefined ? undefined : '***',
   };
 }

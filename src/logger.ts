@@ -27,6 +27,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
           '*.new_password',
           '*.reset_token',
           '*.session_id',
+          '*.secretKey',
         ],
         censor: '[redacted]',
       },

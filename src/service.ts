@@ -1,13 +1,16 @@
 /**
- * Opens one Bienvenue service from its configuration, without any HTTP: database (migrated),
- * metrics, audit log, mailer, the Auth service and account administration, with one `close` that
- * drains background work, writes pending audit events and releases the mailer and the database.
+ * Opens one Bienvenue service from its configuration, without any HTTP: database (migrated), the
+ * secret key and its box (auth/secret-key.ts), metrics, audit log, mailer, the Auth service and
+ * account administration, with one `close` that drains background work, writes pending audit
+ * events and releases the mailer and the database.
  * The CLI uses it as it is; `compose.ts` builds the HTTP app on top. Tests pass their own clock,
  * mailer or hasher.
  */
 import type { Logger } from 'pino';
 import { AccountAdmin } from './auth/admin.js';
 import { AuditLog } from './auth/audit.js';
+import { createSecretBox, type SecretBox } from './auth/secret-box.js';
+import { resolveSecretKey } from './auth/secret-key.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
 import {
   bcryptHasher,
@@ -37,6 +40,13 @@ export interface OpenService {
   readonly auth: Auth;
   readonly admin: AccountAdmin;
   readonly metrics: Metrics;
+  /**
+   * Seals the secrets stored encrypted (TOTP seeds); undefined when the service has no key
+   * (PostgreSQL without SECRET_KEY), and then two-factor enrolment is refused.
+   */
+  readonly secretBox: SecretBox | undefined;
+  /** The key the box seals under, for the subkeys of other uses (`deriveKey`); never log it. */
+  readonly secretKey: Buffer | undefined;
   /** Whether the service can serve (for `/readyz`). */
   readonly readiness: Readiness;
   /**
@@ -71,8 +81,10 @@ export async function openService(
       },
       clock,
     });
+  let secretKey: Buffer | undefined;
   try {
     await migrateToLatest(database, { log: logger });
+    secretKey = await resolveSecretKey(config, logger);
   } catch (error) {
     await database.kysely.destroy();
     throw error;
@@ -125,6 +137,8 @@ export async function openService(
     auth,
     admin,
     metrics,
+    secretBox: secretKey && createSecretBox(secretKey),
+    secretKey,
     readiness: () => readiness(database, mailHealth),
     async close() {
       await auth.drain();

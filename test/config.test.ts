@@ -75,6 +75,7 @@ describe('loadConfig with an empty environment', () => {
         signup: 'open',
         signupEmailDomains: undefined,
         inviteTtl: 7 * 24 * 3600,
+        secretKey: undefined,
       },
     );
   });
@@ -149,6 +150,7 @@ describe('loadConfig parses each variable when set', () => {
       SIGNUP: 'closed',
       SIGNUP_EMAIL_DOMAINS: 'example.com, @Example.org',
       INVITE_TTL: '3600',
+      SECRET_KEY: '0123456789abcdef'.repeat(4),
     });
     assert.deepEqual(
       { ...config },
@@ -195,6 +197,7 @@ describe('loadConfig parses each variable when set', () => {
         signup: 'closed',
         signupEmailDomains: ['example.com', 'example.org'],
         inviteTtl: 3600,
+        secretKey: Buffer.from('0123456789abcdef'.repeat(4), 'hex'),
       },
     );
   });
@@ -434,6 +437,82 @@ describe('describeConfig', () => {
     assert.equal(described.port, 5000);
     assert.equal(config.smtpUrl, 'smtp://user:s3cret@mail.example.com:25');
   });
+
+  it('masks SECRET_KEY, in every form it could be printed in', () => {
+    const key = Buffer.from(Array.from({ length: 32 }, (_, index) => 255 - index * 3));
+    const config = loadConfig({ SECRET_KEY: key.toString('base64') });
+    assert.deepEqual(config.secretKey, key);
+    const described = describeConfig(config);
+    assert.equal(described.secretKey, '***');
+    const printed = JSON.stringify(described);
+    for (const encoding of ['base64', 'base64url', 'hex'] as const) {
+      assert.ok(!printed.includes(key.toString(encoding)), encoding);
+    }
+    assert.ok(!printed.includes(JSON.stringify([...key]).slice(1, -1)), 'the bytes as numbers');
+    assert.equal(describeConfig(loadConfig({})).secretKey, undefined);
+  });
+});
+
+describe('loadConfig SECRET_KEY', () => {
+  const key = Buffer.from(Array.from({ length: 32 }, (_, index) => (index * 37 + 11) % 256));
+  // A key whose base64 spellings use both alphabets' own characters (+/ and -_).
+  const signs = Buffer.from('fbff' + '00'.repeat(27) + 'fbff00', 'hex');
+
+  it('is undefined when unset or empty', () => {
+    assert.equal(loadConfig({}).secretKey, undefined);
+    assert.equal(loadConfig({ SECRET_KEY: '  ' }).secretKey, undefined);
+  });
+
+  it('reads 32 bytes as standard or URL-safe base64, padded or not, or as hex', () => {
+    for (const spelling of [
+      key.toString('base64'),
+      key.toString('base64').replace(/=$/, ''),
+      key.toString('base64url'),
+      `${key.toString('base64url')}=`,
+      key.toString('hex'),
+      key.toString('hex').toUpperCase(),
+      ` ${key.toString('hex')}\n`,
+    ]) {
+      assert.deepEqual(loadConfig({ SECRET_KEY: spelling }).secretKey, key, spelling);
+    }
+    assert.deepEqual(loadConfig({ SECRET_KEY: signs.toString('base64') }).secretKey, signs);
+    assert.deepEqual(loadConfig({ SECRET_KEY: signs.toString('base64url') }).secretKey, signs);
+  });
+
+  const refused: [string, string][] = [
+    ['16 bytes in base64', key.subarray(0, 16).toString('base64')],
+    ['31 bytes in base64', key.subarray(0, 31).toString('base64')],
+    ['33 bytes in base64', Buffer.concat([key, key.subarray(0, 1)]).toString('base64')],
+    ['64 bytes in base64', Buffer.concat([key, key]).toString('base64')],
+    ['63 hex digits', key.toString('hex').slice(1)],
+    ['65 hex digits', `${key.toString('hex')}0`],
+    ['hex with a non-hex digit', `${key.toString('hex').slice(0, 63)}g`],
+    ['a passphrase', 'correct horse battery staple'],
+    ['base64 with a stray character', `${key.toString('base64').slice(0, 42)}*=`],
+    [
+      'base64 with a space inside',
+      `${key.toString('base64').slice(0, 20)} ${key.toString('base64').slice(20, 43)}`,
+    ],
+    [
+      'both alphabets at once',
+      `${signs.toString('base64').slice(0, 1)}_${signs.toString('base64').slice(2)}`,
+    ],
+    ['two padding characters', `${key.toString('base64').slice(0, 43)}==`],
+    [
+      'spare bits set in the last character',
+      `${key.toString('base64').slice(0, 42)}${String.fromCharCode(key.toString('base64').charCodeAt(42) + 1)}`,
+    ],
+    ['all zero bytes', Buffer.alloc(32).toString('base64')],
+    ['one byte repeated, in hex', 'ab'.repeat(32)],
+  ];
+  for (const [what, value] of refused) {
+    it(`refuses ${what}, naming the variable and not the value`, () => {
+      const error = configError({ SECRET_KEY: value });
+      assert.equal(problemsAbout(error, 'SECRET_KEY').length, 1, error.message);
+      assert.ok(!error.message.includes(value.trim()), error.message);
+      assert.ok(!error.message.includes(value.trim().slice(0, 12)), error.message);
+    });
+  }
 });
 
 describe('loadConfig TRUST_PROXY', () => {

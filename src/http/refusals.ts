@@ -101,6 +101,12 @@ export const REFUSALS = {
     meaning: 'too many password checks wait already: retry after `Retry-After`',
     retryAfter: true,
   },
+  two_factor_unavailable: {
+    status: 503,
+    message: 'Two-factor authentication is not available on this server',
+    meaning:
+      'enrolling a second factor while the server has no secret key (PostgreSQL without `SECRET_KEY`)',
+  },
   client_gone: {
     status: 499,
     message: 'The client closed the request before it was served',

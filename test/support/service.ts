@@ -2,6 +2,7 @@
  * Builds a whole service (config, migrated database, Auth, HTTP app) for a test, on a fresh
  * database of the engine under test (see databases.ts) unless DATABASE_URL is given, with bcrypt at its cheapest cost and logs captured.
  */
+import { randomBytes } from 'node:crypto';
 import { after } from 'node:test';
 import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -10,6 +11,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import type { ReloadableAccessRules } from '../../src/auth/access-rules-reload.js';
 import type { AccountAdmin } from '../../src/auth/admin.js';
+import type { SecretBox } from '../../src/auth/secret-box.js';
 import type { Auth } from '../../src/auth/service.js';
 import type { Metrics } from '../../src/metrics.js';
 import { freshDatabaseUrl } from './databases.js';
@@ -20,6 +22,8 @@ export interface TestService {
   readonly auth: Auth;
   readonly admin: AccountAdmin;
   readonly metrics: Metrics;
+  /** The service's secret box: tests' services always have a key (SECRET_KEY below). */
+  readonly secretBox: SecretBox | undefined;
   readonly accessRules: ReloadableAccessRules;
   readonly config: Config;
   readonly clock: FakeClock;
@@ -37,6 +41,9 @@ export const TEST_ENV = {
   RATE_LIMIT: 'off',
   LOG_LEVEL: 'debug',
   PUBLIC_URL: 'http://auth.test',
+  // One key for the whole test process, so that two-factor authentication works on both engines
+  // (PostgreSQL has no key without it); the tests of the key's sources unset it.
+  SECRET_KEY: randomBytes(32).toString('base64'),
 } as const;
 
 /** A service that is closed when the calling test file ends. */
@@ -54,7 +61,7 @@ export async function startTestService(
   });
   const clock = new FakeClock();
   const mailer = new RecordingMailer();
-  const { app, auth, admin, metrics, accessRules } = await createService(
+  const { app, auth, admin, metrics, secretBox, accessRules } = await createService(
     config,
     createLogger(config.logLevel, sink),
     {
@@ -65,7 +72,7 @@ export async function startTestService(
     },
   );
   after(() => app.close());
-  return { app, auth, admin, metrics, accessRules, config, clock, mailer, logs };
+  return { app, auth, admin, metrics, secretBox, accessRules, config, clock, mailer, logs };
 }
 
 /** An urlencoded form body, as the course's Python client sends. */

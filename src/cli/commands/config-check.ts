@@ -1,11 +1,13 @@
 /**
- * `bienvenue config check`: validates the environment as the server would at start, and the
- * access rules file it names, and prints the settings that would take effect, with every secret
- * (passwords in URLs) masked. An invalid environment is reported with one line per bad variable,
- * an invalid rules file with one line per fault, and exit status 2.
+ * `bienvenue config check`: validates the environment as the server would at start, the access
+ * rules file it names and the secret key file beside a SQLite database if there is one, and
+ * prints the settings that would take effect, with every secret (passwords in URLs, SECRET_KEY)
+ * masked. An invalid environment is reported with one line per bad variable, an invalid rules
+ * file with one line per fault, a bad key file with its path and fault, and exit status 2.
  */
 import { AccessRulesFileError, readAccessRules } from '../../auth/access-rules-file.js';
-import { ConfigError, describeConfig, loadConfig } from '../../config.js';
+import { readKeyFile, secretKeySource } from '../../auth/secret-key.js';
+import { ConfigError, describeConfig, loadConfig, type Config } from '../../config.js';
 import { flag, type Command, type CommandGroup } from '../command.js';
 import { json, listing } from '../output.js';
 
@@ -18,19 +20,43 @@ function flatten(settings: Record<string, unknown>, prefix = ''): [string, unkno
   );
 }
 
+/**
+ * Where the secret key will come from, checking an existing key file as the start would (a bad
+ * one is refused); nothing is created.
+ */
+async function describeSecretKey(config: Config): Promise<string> {
+  const source = secretKeySource(config);
+  switch (source.kind) {
+    case 'environment':
+      return 'SECRET_KEY';
+    case 'ephemeral':
+      return 'random, for this process only (in-memory database)';
+    case 'none':
+      return 'none: two-factor authentication unavailable until SECRET_KEY is set';
+    case 'file':
+      return (await readKeyFile(source.path)) === undefined
+        ? `key file ${source.path}, created at the first start`
+        : `key file ${source.path}`;
+  }
+}
+
 const check: Command = {
   kind: 'command',
   name: 'check',
   summary: 'validate the environment and print the effective settings, secrets masked',
   arguments: [],
   options: { json: { type: 'boolean', description: 'print JSON instead of text' } },
-  run({ values, io }) {
+  async run({ values, io }) {
     const asJson = flag(values, 'json');
     let settings: Record<string, unknown>;
     try {
       const config = loadConfig(io.env);
       const rules = config.accessRulesFile && readAccessRules(config.accessRulesFile);
-      settings = { ...describeConfig(config), ...(rules && { accessRules: rules.rules.length }) };
+      settings = {
+        ...describeConfig(config),
+        secretKeySource: await describeSecretKey(config),
+        ...(rules && { accessRules: rules.rules.length }),
+      };
     } catch (error) {
       if (asJson && (error instanceof ConfigError || error instanceof AccessRulesFileError)) {
         io.stdout.write(json({ valid: false, problems: error.problems }));
@@ -42,7 +68,6 @@ const check: Command = {
         ? json({ valid: true, settings })
         : `${listing(flatten(settings))}\nThe configuration is valid.\n`,
     );
-    return Promise.resolve();
   },
 };
 
