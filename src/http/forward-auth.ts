@@ -197,9 +197,12 @@ function originalRequest(request: FastifyRequest): OriginalRequest | string {
 /**
  * A host as a proxy routes by it: an ASCII name or an IPv6 literal, and an optional port. The URL
  * parser would read more (percent-escapes, Unicode, full-width dots) as some other host, so a
- * request a proxy served as one host could be judged by another host's rules.
+ * request a proxy served as one host could be judged by another host's rules. A name has no empty
+ * label (one trailing dot aside, which the rules drop): `admin.example.com..` is no host in DNS,
+ * and the rules would judge it as a host that no rule names.
  */
-const ROUTABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::\d{1,5})?$/;
+const ROUTABLE_HOST =
+  /^(?:\[[0-9A-Fa-f:.]+\]|(?=[A-Za-z0-9.-]{1,253}(?::|$))[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.?)(?::\d{1,5})?$/;
 
 /**
  * `text` parsed as the original URL, whose host part is `host`: refused with anything the parser

@@ -65,3 +65,37 @@ test('X-Original-URL beside X-Original-URI naming another URL is refused, whiche
     assert.equal(alone.statusCode, 403, header);
   }
 });
+
+test('a host with an empty label is refused, not judged by the default policy', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(
+    path,
+    'default: logged_in\nrules:\n  - host: admin.example.test\n    policy: [root@example.test]\n',
+  );
+  const { app } = await startTestService({ ACCESS_RULES_FILE: path });
+  const eve = await signUpAndLogIn(app, 'eve@example.test');
+  const ask = (headers: Record<string, string>) =>
+    app.inject({
+      method: 'GET',
+      url: headers['x-original-url'] === undefined ? '/auth/forward' : '/auth/request',
+      headers: { ...headers, accept: 'application/json' },
+      cookies: { session_id: eve },
+    });
+  const forwarded = (host: string) => ({
+    'x-forwarded-proto': 'https',
+    'x-forwarded-host': host,
+    'x-forwarded-uri': '/',
+  });
+  // The rule's own host, written as a DNS name may be (any case, one trailing dot): refused.
+  for (const host of ['admin.example.test', 'ADMIN.example.test.', 'admin.example.test.:443']) {
+    assert.equal((await ask(forwarded(host))).statusCode, 403, host);
+  }
+  // Empty labels name no host in DNS; the rules would read them as a host no rule names.
+  for (const host of ['admin.example.test..', 'admin..example.test', 'admin.example.test..:443']) {
+    const response = await ask(forwarded(host));
+    assert.equal(response.statusCode, 400, host);
+    assert.equal(codeOf(response), 'forward_headers_missing', host);
+    const original = await ask({ 'x-original-url': `https://${host}/` });
+    assert.equal(original.statusCode, 400, `X-Original-URL ${host}`);
+  }
+});
