@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { openSignUpWarning, ReloadableAccessRules } from './auth/access-rules-reload.js';
+import { signUpWarnings, ReloadableAccessRules } from './auth/access-rules-reload.js';
 import type { AccountAdmin } from './auth/admin.js';
 import type { Auth } from './auth/service.js';
 import type { SecretBox } from './auth/secret-box.js';
@@ -39,8 +39,9 @@ export async function createService(
   overrides: ServiceOverrides = {},
 ): Promise<Service> {
   const accessRules = ReloadableAccessRules.open(config.accessRulesFile);
-  const warning = openSignUpWarning(config, accessRules.current());
-  if (warning) logger.warn({ hosts: warning.hosts }, warning.message);
+  for (const warning of signUpWarnings(config, accessRules.current())) {
+    logger.warn({ hosts: warning.hosts }, warning.message);
+  }
   const service = await openService(config, logger, overrides);
   if (service.secretBox === undefined) warnOfMissingSecretKey(logger);
   const { auth, admin, metrics } = service;

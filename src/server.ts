@@ -7,7 +7,7 @@
  */
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { openSignUpWarning, type ReloadableAccessRules } from './auth/access-rules-reload.js';
+import { signUpWarnings, type ReloadableAccessRules } from './auth/access-rules-reload.js';
 import { createService } from './compose.js';
 import { describeConfig, type Config } from './config.js';
 import { trackConnections } from './http/connections.js';
@@ -87,7 +87,8 @@ function reloadAccessRules(
       { file: accessRules.file, rules: result.rules.rules.length },
       `access rules reloaded: ${result.rules.rules.length} rules`,
     );
-    const warning = openSignUpWarning(config, result.rules);
-    if (warning) logger.warn({ hosts: warning.hosts }, warning.message);
+    for (const warning of signUpWarnings(config, result.rules)) {
+      logger.warn({ hosts: warning.hosts }, warning.message);
+    }
   }
 }

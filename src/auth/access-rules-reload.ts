@@ -2,10 +2,11 @@
  * The access rules in force: read from ACCESS_RULES_FILE at start, and read again on demand
  * (SIGHUP). A reload that finds a good file replaces the rules at once, for every request that
  * starts after it; one that finds a bad file changes nothing. With no file, every host needs a
- * login, and there is nothing to reload.
+ * login, and there is nothing to reload. Beside them, the warnings due when the sign-up policy
+ * lets strangers through hosts the rules guard.
  */
 import type { Config } from '../config.js';
-import { AccessRules, type AccessRulesSource } from './access-rules.js';
+import { AccessRules, type AccessRulesSource, type Policy } from './access-rules.js';
 import { AccessRulesFileError, readAccessRules } from './access-rules-file.js';
 
 /** What a reload did. */
@@ -74,4 +75,50 @@ export function openSignUpWarning(
       'or list accounts in the access rules',
     hosts,
   };
+}
+
+/**
+ * The warning due while anyone may sign up and some host admits accounts by the address they
+ * typed: addresses are not verified, so whoever signs up first with an address a host admits
+ * passes it as that address's owner. Named: hosts listing an email (with no account yet, it is
+ * anyone's to take) or an `@domain` that sign-up accepts, and, when SIGNUP_EMAIL_DOMAINS is set,
+ * `logged_in` hosts (with it unset, {@link openSignUpWarning} names those). Undefined when none.
+ */
+export function unverifiedAddressWarning(
+  config: Pick<Config, 'signup' | 'signupEmailDomains' | 'accessRulesFile' | 'cookieDomain'>,
+  rules: AccessRules,
+): { message: string; hosts: string[] } | undefined {
+  const forwardAuth = config.accessRulesFile !== undefined || config.cookieDomain !== undefined;
+  if (!forwardAuth || config.signup !== 'open') return undefined;
+  const domains = config.signupEmailDomains;
+  const signsUp = (domain: string) => domains === undefined || domains.includes(domain);
+  const claimable = (policy: Policy) =>
+    policy.kind === 'logged_in'
+      ? domains !== undefined
+      : policy.kind === 'accounts' &&
+        [
+          ...policy.emails.map((key) => key.slice(key.lastIndexOf('@') + 1)),
+          ...policy.domains,
+        ].some(signsUp);
+  const hosts = rules.rules.filter((rule) => claimable(rule.policy)).map((rule) => rule.host);
+  if (claimable(rules.defaultPolicy)) hosts.push('every host no rule names (default)');
+  if (hosts.length === 0) return undefined;
+  return {
+    message:
+      'SIGNUP is open and email addresses are not verified: whoever signs up first with an ' +
+      'address these hosts admit (a listed email that has no account yet, one at a listed ' +
+      '@domain, or with SIGNUP_EMAIL_DOMAINS any address there for a logged_in host) passes ' +
+      'them. Set SIGNUP=closed and invite the accounts (bienvenue users invite)',
+    hosts,
+  };
+}
+
+/** Every warning due for `rules` under the sign-up policy, to be logged at start and on reload. */
+export function signUpWarnings(
+  config: Pick<Config, 'signup' | 'signupEmailDomains' | 'accessRulesFile' | 'cookieDomain'>,
+  rules: AccessRules,
+): { message: string; hosts: string[] }[] {
+  return [openSignUpWarning(config, rules), unverifiedAddressWarning(config, rules)].filter(
+    (warning) => warning !== undefined,
+  );
 }

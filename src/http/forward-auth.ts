@@ -6,7 +6,8 @@
  * - `/auth/forward` (Caddy `forward_auth`, Traefik `ForwardAuth`, HAProxy) reads the
  *   `X-Forwarded-Method`, `-Proto`, `-Host` and `-Uri` headers, and redirects browsers (302);
  * - `/auth/request` (nginx `auth_request`, which turns any status but 2xx, 401 and 403 into a 500)
- *   reads `X-Original-URL` (or its alias `X-Original-URI`) and `X-Original-Method`, and answers
+ *   reads `X-Original-URL` (or its alias `X-Original-URI`; both, naming different URLs, are
+ *   refused, as one must be a client's) and `X-Original-Method`, and answers
  *   browsers 401 with the `Location` for the proxy's configuration to redirect to.
  *
  * Each reads its own family only, so a header a client slipped past the proxy cannot choose the
@@ -175,6 +176,13 @@ function forwardedRequest(request: FastifyRequest): OriginalRequest | string {
 
 /** The original request from `X-Original-URL` (or `X-Original-URI`) and `X-Original-Method`. */
 function originalRequest(request: FastifyRequest): OriginalRequest | string {
+  // A proxy sets one of the two and passes a client's other one on: if both are present and
+  // differ, one is the client's, and reading either could let it choose the host judged.
+  const named = request.headers['x-original-url'];
+  const alias = request.headers['x-original-uri'];
+  if (named !== undefined && alias !== undefined && named !== alias) {
+    return 'X-Original-URL and X-Original-URI name different URLs: the proxy must send one, and drop the other';
+  }
   const url = single(request, 'x-original-url') ?? single(request, 'x-original-uri');
   if (url === undefined) {
     return 'The proxy must send X-Original-URL (or X-Original-URI), once, as an absolute URL';
@@ -189,9 +197,12 @@ function originalRequest(request: FastifyRequest): OriginalRequest | string {
 /**
  * A host as a proxy routes by it: an ASCII name or an IPv6 literal, and an optional port. The URL
  * parser would read more (percent-escapes, Unicode, full-width dots) as some other host, so a
- * request a proxy served as one host could be judged by another host's rules.
+ * request a proxy served as one host could be judged by another host's rules. A name has no empty
+ * label (one trailing dot aside, which the rules drop): `admin.example.com..` is no host in DNS,
+ * and the rules would judge it as a host that no rule names.
  */
-const ROUTABLE_HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))(?::\d{1,5})?$/;
+const ROUTABLE_HOST =
+  /^(?:\[[0-9A-Fa-f:.]+\]|(?=[A-Za-z0-9.-]{1,253}(?::|$))[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.?)(?::\d{1,5})?$/;
 
 /**
  * `text` parsed as the original URL, whose host part is `host`: refused with anything the parser

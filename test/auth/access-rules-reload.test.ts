@@ -1,6 +1,7 @@
 /**
- * The rules in force: read at open, replaced only by a good file on reload; and the warning due
- * when open sign-up lets anyone through a logged_in host.
+ * The rules in force: read at open, replaced only by a good file on reload; and the warnings due
+ * when open sign-up lets anyone through a logged_in host, or through a host by an address they
+ * typed (addresses are not verified).
  */
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AccessRules } from '../../src/auth/access-rules.js';
 import { AccessRulesFileError } from '../../src/auth/access-rules-file.js';
-import { openSignUpWarning, ReloadableAccessRules } from '../../src/auth/access-rules-reload.js';
+import {
+  openSignUpWarning,
+  unverifiedAddressWarning,
+  ReloadableAccessRules,
+} from '../../src/auth/access-rules-reload.js';
 import { temporaryDirectory } from '../support/files.js';
 
 const ONE_RULE = 'default: [root@example.com]\nrules:\n  - host: a.test\n    policy: everyone\n';
@@ -95,5 +100,59 @@ describe('openSignUpWarning', () => {
     const domains = { ...open, signupEmailDomains: ['example.com'] };
     assert.equal(openSignUpWarning(domains, admitsAny), undefined);
     assert.equal(openSignUpWarning(open, listsAccounts), undefined);
+  });
+});
+
+describe('unverifiedAddressWarning', () => {
+  const open = {
+    signup: 'open',
+    signupEmailDomains: undefined,
+    accessRulesFile: 'rules.yml',
+    cookieDomain: undefined,
+  } as const;
+  const rules = new AccessRules({ kind: 'everyone' }, [
+    { host: 'wiki.example.com', policy: { kind: 'logged_in' } },
+    {
+      host: 'admin.example.com',
+      policy: { kind: 'accounts', emails: ['root@example.com'], domains: [] },
+    },
+    {
+      host: 'staff.example.com',
+      policy: { kind: 'accounts', emails: [], domains: ['example.org'] },
+    },
+    { host: 'public.example.com', policy: { kind: 'everyone' } },
+  ]);
+
+  it('names the hosts whose listed addresses anyone may sign up with, as they are not verified', () => {
+    const warning = unverifiedAddressWarning(open, rules);
+    assert.match(warning?.message ?? '', /not verified/);
+    // wiki's logged_in is the open sign-up warning's; both listing hosts are claimable.
+    assert.deepEqual(warning?.hosts, ['admin.example.com', 'staff.example.com']);
+  });
+
+  it('with SIGNUP_EMAIL_DOMAINS, names logged_in hosts and the listings at those domains', () => {
+    const limited = { ...open, signupEmailDomains: ['example.com'] };
+    assert.deepEqual(unverifiedAddressWarning(limited, rules)?.hosts, [
+      'wiki.example.com',
+      'admin.example.com',
+    ]);
+    const elsewhere = { ...open, signupEmailDomains: ['example.net'] };
+    assert.deepEqual(unverifiedAddressWarning(elsewhere, rules)?.hosts, ['wiki.example.com']);
+    const defaultOnly = new AccessRules({ kind: 'logged_in' }, []);
+    assert.deepEqual(unverifiedAddressWarning(limited, defaultOnly)?.hosts, [
+      'every host no rule names (default)',
+    ]);
+  });
+
+  it('stays silent with sign-up closed, without forward auth, or with nothing to claim', () => {
+    assert.equal(unverifiedAddressWarning({ ...open, signup: 'closed' }, rules), undefined);
+    assert.equal(
+      unverifiedAddressWarning({ ...open, accessRulesFile: undefined }, rules),
+      undefined,
+    );
+    const elsewhere = { ...open, signupEmailDomains: ['example.net'] };
+    const listed = new AccessRules({ kind: 'everyone' }, rules.rules.slice(1, 3));
+    assert.equal(unverifiedAddressWarning(elsewhere, listed), undefined);
+    assert.equal(unverifiedAddressWarning(open, AccessRules.LOGGED_IN), undefined);
   });
 });

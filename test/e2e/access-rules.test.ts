@@ -146,13 +146,15 @@ test('open sign-up with a logged_in policy gets a warning at start and after a r
   assert.deepEqual((JSON.parse(warnings()[1] ?? '{}') as { hosts?: unknown }).hosts, ['b.test']);
 });
 
-test('COOKIE_DOMAIN with open sign-up gets the warning; SIGNUP_EMAIL_DOMAINS silences it', async () => {
+test('COOKIE_DOMAIN with open sign-up gets the warning; with SIGNUP_EMAIL_DOMAINS, that addresses are not verified', async () => {
   const cookie = { PUBLIC_URL: 'http://auth.example.test', COOKIE_DOMAIN: 'example.test' };
   const warned = await startIsolatedServer(cookie);
   await logged(warned, WARNING);
   const limited = await startIsolatedServer({ ...cookie, SIGNUP_EMAIL_DOMAINS: 'example.test' });
   await logged(limited, /Bienvenue is ready/);
   assert.doesNotMatch(limited.output(), WARNING);
+  // Anyone may still type an address at example.test: nothing proves it is theirs.
+  assert.match(limited.output(), /email addresses are not verified/);
 });
 
 test('config check refuses a bad rules file with exit 2, and counts the rules of a good one', async () => {

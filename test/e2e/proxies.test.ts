@@ -244,6 +244,22 @@ for (const kind of KINDS) {
       assert.equal(app.seen.length, before, 'the app received nothing');
     });
 
+    test("the app gets the proxy's forwarding headers, not the client's", async () => {
+      const cookie = await logIn(BOB);
+      const before = app.seen.length;
+      const answer = await get(APP, '/private', {
+        ...JSON_CALL,
+        cookie,
+        'x-forwarded-host': 'evil.test',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-for': '203.0.113.9',
+      });
+      const headers = reached(before, answer);
+      assert.match(String(headers['x-forwarded-host']), new RegExp(`^${APP}(:${port})?$`));
+      assert.equal(headers['x-forwarded-proto'], 'http');
+      assert.doesNotMatch(String(headers['x-forwarded-for']), /203\.0\.113\.9/);
+    });
+
     test('after a logout on the auth host, the app refuses the next request at once', async () => {
       const cookie = await logIn(BOB);
       const before = app.seen.length;

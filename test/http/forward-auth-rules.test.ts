@@ -159,3 +159,22 @@ test('an everyone host passes without a login and with no identity, and with a l
   assert.equal(known.statusCode, 200);
   assert.equal(known.headers['remote-email'], 'eve@example.test');
 });
+
+test('addresses are not verified: a listed address without an account passes whoever signs up with it, and the start warns of it', async () => {
+  const path = join(temporaryDirectory(), 'rules.yml');
+  writeFileSync(path, RULES);
+  const { app, logs } = await startTestService({
+    ACCESS_RULES_FILE: path,
+    SIGNUP_EMAIL_DOMAINS: 'example.test',
+  });
+  // Nobody proves owning root@example.test: the first to sign up with it is root to the rules.
+  const stranger = await signUpAndLogIn(app, 'root@example.test');
+  assert.equal(await statusFor(app, 'other.example.test', stranger), 200);
+  const warning = logs.find((line) => line.includes('not verified'));
+  assert.ok(warning !== undefined, 'the start warns that listed addresses can be claimed');
+  assert.deepEqual((JSON.parse(warning) as { hosts?: unknown }).hosts, [
+    '*.staff.example.test',
+    'wiki.example.test',
+    'every host no rule names (default)',
+  ]);
+});
