@@ -16,7 +16,9 @@ import {
   type PasswordHasher,
 } from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
+import { createSecretBox, deriveKey } from './auth/secret-box.js';
 import { SessionManager } from './auth/sessions.js';
+import type { TwoFactorKeys } from './auth/two-factor.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditEvents } from './db/audit-events.js';
@@ -26,6 +28,7 @@ import { migrateToLatest, pendingMigrations } from './db/migrations.js';
 import { Sessions } from './db/sessions.js';
 import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
+import { TwoFactorStore } from './db/two-factor.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
 import { MailHealth } from './mail/health.js';
@@ -53,6 +56,8 @@ export interface ServiceOverrides {
   readonly backgroundDelayMs?: () => number;
   /** An already opened database, used instead of opening DATABASE_URL's (and closed likewise). */
   readonly database?: Database;
+  /** The service's 32-byte key, which two-factor authentication needs (seals TOTP secrets). */
+  readonly secretKey?: Buffer;
 }
 
 /** Opens and migrates the database and wires the service on it. */
@@ -109,6 +114,8 @@ export async function openService(
     mailer,
     logger,
     settings: { ...config, throttling: throttlingSettings(config) },
+    twoFactorStore: new TwoFactorStore(database.kysely),
+    twoFactorKeys: overrides.secretKey && twoFactorKeys(overrides.secretKey),
     ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
   });
   const admin = new AccountAdmin({
@@ -177,6 +184,11 @@ function throttlingSettings(config: Config): ThrottlingSettings | undefined {
     loginMaxDelaySeconds: config.loginThrottleMaxDelay,
     resetEmails: config.resetEmailLimit,
   };
+}
+
+/** What two-factor authentication derives from the service's key: one subkey per use. */
+function twoFactorKeys(key: Buffer): TwoFactorKeys {
+  return { box: createSecretBox(key), recoveryCodeKey: deriveKey(key, 'recovery-codes') };
 }
 
 function createMailer(config: Config, logger: Logger): Mailer {

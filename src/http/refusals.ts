@@ -106,6 +106,11 @@ export const REFUSALS = {
     message: 'The client closed the request before it was served',
     meaning: 'the client left before its work began (only seen in logs)',
   },
+  two_factor_unavailable: {
+    status: 503,
+    message: 'Two-factor authentication is not available on this server',
+    meaning: 'no `SECRET_KEY` is configured, or not the one the stored secrets were sealed with',
+  },
   // The HTTP layer's refusals.
   rate_limited: {
     status: 429,
