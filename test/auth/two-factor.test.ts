@@ -152,6 +152,23 @@ describe('two-factor enrolment', () => {
     );
   });
 
+  it('of concurrent confirmations, turns it on once, with one set of ten codes', async () => {
+    const { service, database } = await startWithDatabase();
+    const bob = await service.auth.registerUser('bob@example.com', PASSWORD);
+    const token = await logIn(service, 'bob@example.com');
+    const pending = await service.auth.beginTwoFactorEnrolment(token, PASSWORD);
+    assert.ok(typeof pending !== 'string');
+    const code = totpCodeAt(pending.secret, service.clock.now());
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => service.auth.confirmTwoFactorEnrolment(token, code)),
+    );
+    assert.equal(results.filter((result) => typeof result !== 'string').length, 1);
+    assert.equal(results.filter((result) => result === 'not_pending').length, 4);
+    const stored = await sql<{ n: number | string }>`
+      SELECT count(*) AS n FROM recovery_codes WHERE user_id = ${bob.id}`.execute(database.kysely);
+    assert.equal(Number(stored.rows[0]?.n), 10);
+  });
+
   it('is unavailable without a key, before any password is checked', async () => {
     const { service } = await startWithDatabase({ key: false });
     const bob = await service.auth.registerUser('bob@example.com', PASSWORD);
