@@ -9,7 +9,6 @@
 import type { Logger } from 'pino';
 import { AccountAdmin } from './auth/admin.js';
 import { AuditLog } from './auth/audit.js';
-import { createSecretBox, type SecretBox } from './auth/secret-box.js';
 import { resolveSecretKey } from './auth/secret-key.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
 import {
@@ -19,7 +18,9 @@ import {
   type PasswordHasher,
 } from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
+import { createSecretBox, deriveKey, type SecretBox } from './auth/secret-box.js';
 import { SessionManager } from './auth/sessions.js';
+import type { TwoFactorKeys } from './auth/two-factor.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { AuditEvents } from './db/audit-events.js';
@@ -29,6 +30,7 @@ import { migrateToLatest, pendingMigrations } from './db/migrations.js';
 import { Sessions } from './db/sessions.js';
 import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
+import { TwoFactorStore } from './db/two-factor.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
 import { MailHealth } from './mail/health.js';
@@ -63,6 +65,8 @@ export interface ServiceOverrides {
   readonly backgroundDelayMs?: () => number;
   /** An already opened database, used instead of opening DATABASE_URL's (and closed likewise). */
   readonly database?: Database;
+  /** The service's 32-byte key instead of SECRET_KEY's or the key file's; null for none. */
+  readonly secretKey?: Buffer | null;
 }
 
 /** Opens and migrates the database and wires the service on it. */
@@ -84,7 +88,10 @@ export async function openService(
   let secretKey: Buffer | undefined;
   try {
     await migrateToLatest(database, { log: logger });
-    secretKey = await resolveSecretKey(config, logger);
+    secretKey =
+      overrides.secretKey === null
+        ? undefined
+        : (overrides.secretKey ?? (await resolveSecretKey(config, logger)));
   } catch (error) {
     await database.kysely.destroy();
     throw error;
@@ -121,6 +128,8 @@ export async function openService(
     mailer,
     logger,
     settings: { ...config, throttling: throttlingSettings(config) },
+    twoFactorStore: new TwoFactorStore(database.kysely),
+    twoFactorKeys: secretKey && twoFactorKeys(secretKey),
     ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
   });
   const admin = new AccountAdmin({
@@ -191,6 +200,11 @@ function throttlingSettings(config: Config): ThrottlingSettings | undefined {
     loginMaxDelaySeconds: config.loginThrottleMaxDelay,
     resetEmails: config.resetEmailLimit,
   };
+}
+
+/** What two-factor authentication derives from the service's key: one subkey per use. */
+function twoFactorKeys(key: Buffer): TwoFactorKeys {
+  return { box: createSecretBox(key), recoveryCodeKey: deriveKey(key, 'recovery-codes') };
 }
 
 function createMailer(config: Config, logger: Logger): Mailer {

@@ -25,6 +25,11 @@ export const AUDIT_EVENT_TYPES = [
   'account_deleted',
   'session_started',
   'session_ended',
+  'totp_enabled',
+  'totp_disabled',
+  'second_factor_failed',
+  'recovery_code_used',
+  'recovery_codes_regenerated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -37,6 +42,8 @@ export const SESSION_END_REASONS = [
   'password_change',
   'password_reset',
   'account_deleted',
+  'two_factor_enabled',
+  'two_factor_reset',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 

@@ -127,3 +127,15 @@ export class SessionRequiredError extends AuthError {
     super('Forbidden');
   }
 }
+
+/**
+ * Two-factor authentication needs the service's key (SECRET_KEY), and none is configured, or the
+ * stored secret does not open with the one configured.
+ */
+export class TwoFactorUnavailableError extends AuthError {
+  readonly refusal = 'two_factor_unavailable';
+  constructor(options?: { cause?: unknown }) {
+    super('Two-factor authentication is not available on this server');
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}

@@ -10,19 +10,18 @@
  */
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
-import type { SessionRow, User } from '../db/schema.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordChangedMessage } from '../mail/messages.js';
 import { accountOf, type Account } from './accounts.js';
 import type { AuditLog, RequestContext } from './audit.js';
 import type { BackgroundWork } from './background.js';
 import type { Credentials } from './credentials.js';
-import { emailKey } from './email.js';
+import { confirmPassword, type ConfirmationRefusal } from './password-confirmation.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import type { SessionManager } from './sessions.js';
 
 /** Why account self-service refused: no live session, or not the account's current password. */
-export type SelfServiceRefusal = 'not_logged_in' | 'wrong_password';
+export type SelfServiceRefusal = ConfirmationRefusal;
 
 export interface SelfServiceDependencies {
   readonly db: DB;
@@ -56,7 +55,7 @@ export class AccountSelfService {
     context?: RequestContext,
   ): Promise<{ account: Account; sessionId: string } | SelfServiceRefusal> {
     const { db, hasher, clock, passwordRules, sessions } = this.deps;
-    const confirmed = await this.confirmPassword(sessionId, passwords.current, context);
+    const confirmed = await confirmPassword(this.deps, sessionId, passwords.current, context);
     if (typeof confirmed === 'string') return confirmed;
     const { user, session } = confirmed;
     const hashedPassword = await hasher.hash(await passwordRules.accept(passwords.new), {
@@ -96,7 +95,7 @@ export class AccountSelfService {
     password: string,
     context?: RequestContext,
   ): Promise<Account | SelfServiceRefusal> {
-    const confirmed = await this.confirmPassword(sessionId, password, context);
+    const confirmed = await confirmPassword(this.deps, sessionId, password, context);
     if (typeof confirmed === 'string') return confirmed;
     const { user } = confirmed;
     // Ended first, each recorded; any opened meanwhile goes with the account (ON DELETE CASCADE).
@@ -104,31 +103,5 @@ export class AccountSelfService {
     if (!(await this.deps.db.deleteUser(user.id))) return 'not_logged_in';
     this.deps.audit.record({ type: 'account_deleted', user, context });
     return accountOf(user);
-  }
-
-  /**
-   * The live session `sessionId` and its account, as stored after the check, if `password` is
-   * the account's; checked like a login.
-   */
-  private async confirmPassword(
-    sessionId: string | undefined,
-    password: string,
-    context?: RequestContext,
-  ): Promise<{ user: User; session: SessionRow } | SelfServiceRefusal> {
-    const { audit, credentials } = this.deps;
-    const found = await this.deps.sessions.validate(sessionId);
-    if (found === null) return 'not_logged_in';
-    const { user, session } = found;
-    // Counted under the address's comparison key, as logins are.
-    const verified = await credentials.check.attempt(
-      emailKey(user.email),
-      () => credentials.verify(user.email, password, context?.signal),
-      context,
-    );
-    if (verified === undefined) {
-      audit.record({ type: 'login_failed', user, context });
-      return 'wrong_password';
-    }
-    return { user: verified, session };
   }
 }

@@ -40,6 +40,8 @@ import { Invitations } from './invitations.js';
 import { Registration, type SignUpPolicy } from './registration.js';
 import { AccountSelfService } from './self-service.js';
 import type { SessionManager } from './sessions.js';
+import type { TwoFactorStore } from '../db/two-factor.js';
+import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
 
 export type { Account } from './accounts.js';
 export type { ThrottlingSettings } from './credentials.js';
@@ -75,6 +77,10 @@ export interface AuthDependencies {
   readonly audit: AuditLog;
   /** Delay before a reset request's background work; random by default. */
   readonly backgroundDelayMs?: () => number;
+  /** Where second factors are stored. */
+  readonly twoFactorStore: TwoFactorStore;
+  /** From the service's key; two-factor authentication is unavailable without it. */
+  readonly twoFactorKeys?: TwoFactorKeys | undefined;
 }
 
 export class Auth {
@@ -89,6 +95,7 @@ export class Auth {
   private readonly loginFlow: LoginFlow;
   private readonly reset: PasswordReset;
   private readonly selfService: AccountSelfService;
+  private readonly twoFactor: TwoFactor;
 
   constructor(dependencies: AuthDependencies) {
     const { settings } = dependencies;
@@ -106,6 +113,12 @@ export class Auth {
     this.loginFlow = new LoginFlow(shared);
     this.reset = new PasswordReset({ ...shared, settings });
     this.selfService = new AccountSelfService({ ...shared, publicUrl: settings.publicUrl });
+    this.twoFactor = new TwoFactor({
+      ...shared,
+      store: dependencies.twoFactorStore,
+      keys: dependencies.twoFactorKeys,
+      issuer: totpIssuer(settings.publicUrl),
+    });
   }
 
   /** A salted bcrypt hash of `password` (the course's `_hash_password`). */
@@ -265,6 +278,56 @@ export class Auth {
     return this.selfService.deleteAccount(...args);
   }
 
+  /** Whether two-factor authentication can be enrolled and checked (a key is configured). */
+  get twoFactorAvailable(): boolean {
+    return this.twoFactor.available;
+  }
+
+  /** See {@link TwoFactor.beginEnrolment}. */
+  beginTwoFactorEnrolment(
+    ...args: Parameters<TwoFactor['beginEnrolment']>
+  ): ReturnType<TwoFactor['beginEnrolment']> {
+    return this.twoFactor.beginEnrolment(...args);
+  }
+
+  /** See {@link TwoFactor.confirmEnrolment}. */
+  confirmTwoFactorEnrolment(
+    ...args: Parameters<TwoFactor['confirmEnrolment']>
+  ): ReturnType<TwoFactor['confirmEnrolment']> {
+    return this.twoFactor.confirmEnrolment(...args);
+  }
+
+  /** See {@link TwoFactor.disable}. */
+  disableTwoFactor(...args: Parameters<TwoFactor['disable']>): ReturnType<TwoFactor['disable']> {
+    return this.twoFactor.disable(...args);
+  }
+
+  /** See {@link TwoFactor.regenerateCodes}. */
+  regenerateRecoveryCodes(
+    ...args: Parameters<TwoFactor['regenerateCodes']>
+  ): ReturnType<TwoFactor['regenerateCodes']> {
+    return this.twoFactor.regenerateCodes(...args);
+  }
+
+  /** See {@link TwoFactor.status}. */
+  twoFactorStatus(userId: number): ReturnType<TwoFactor['status']> {
+    return this.twoFactor.status(userId);
+  }
+
+  /** See {@link TwoFactor.verifySecondStep}. */
+  verifySecondStep(
+    ...args: Parameters<TwoFactor['verifySecondStep']>
+  ): ReturnType<TwoFactor['verifySecondStep']> {
+    return this.twoFactor.verifySecondStep(...args);
+  }
+
+  /** See {@link TwoFactor.resetByOperator} (`bienvenue users reset-2fa`). */
+  resetTwoFactor(
+    ...args: Parameters<TwoFactor['resetByOperator']>
+  ): ReturnType<TwoFactor['resetByOperator']> {
+    return this.twoFactor.resetByOperator(...args);
+  }
+
   /**
    * Waits for background work (reset emails) to finish and writes pending audit events; for a
    * graceful shutdown, and for tests.
@@ -273,4 +336,13 @@ export class Auth {
     await this.background.drain();
     await this.audit.flush();
   }
+}
+
+/**
+ * The issuer authenticator apps show: "Bienvenue", with the host of PUBLIC_URL so that the
+ * accounts of two deployments are told apart.
+ */
+export function totpIssuer(publicUrl: string): string {
+  const host = URL.canParse(publicUrl) ? new URL(publicUrl).hostname : '';
+  return host === '' ? 'Bienvenue' : `Bienvenue (${host})`;
 }

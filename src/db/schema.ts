@@ -84,12 +84,43 @@ export interface AuditEventsTable {
   reason: string | null;
 }
 
+/**
+ * An account's authenticator-app factor: at most one row per account, pending until a first code
+ * confirms it. Deleting the account deletes it (foreign key, ON DELETE CASCADE).
+ */
+export interface TwoFactorTable {
+  user_id: number;
+  /** The TOTP secret, sealed under the service's key (auth/secret-box.ts); never in the clear. */
+  secret_sealed: string;
+  /** When a first code confirmed it; null while pending (not yet asked for at login). */
+  enabled_at: number | null;
+  /** The RFC 6238 time step of the last code accepted: no code of it or before works again. */
+  last_used_step: number | null;
+  created_at: number;
+}
+
+/** An account's recovery codes, each stored as a keyed hash, each usable once. */
+export interface RecoveryCodesTable {
+  id: Generated<number>;
+  /** The account; deleting it deletes its codes (foreign key, ON DELETE CASCADE). */
+  user_id: number;
+  /** HMAC-SHA256 (hex) of the normalized code under a subkey of the service's key; unique. */
+  code_hash: string;
+  /** When it was used; null while it still works. */
+  used_at: number | null;
+  created_at: number;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
   throttles: ThrottlesTable;
   audit_events: AuditEventsTable;
+  two_factor: TwoFactorTable;
+  recovery_codes: RecoveryCodesTable;
 }
+
+export type TwoFactorRow = Selectable<TwoFactorTable>;
 
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;

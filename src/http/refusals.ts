@@ -105,7 +105,7 @@ export const REFUSALS = {
     status: 503,
     message: 'Two-factor authentication is not available on this server',
     meaning:
-      'enrolling a second factor while the server has no secret key (PostgreSQL without `SECRET_KEY`)',
+      'two-factor authentication while the server has no secret key (PostgreSQL without `SECRET_KEY`), or not the one the stored secrets were sealed with',
   },
   client_gone: {
     status: 499,

@@ -540,6 +540,7 @@ describe('migrateToLatest', () => {
         ['0005_email_keys', 'Success'],
         ['0006_sessions', 'Success'],
         ['0007_audit_session_details', 'Success'],
+        ['0008_two_factor', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);

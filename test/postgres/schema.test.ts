@@ -5,6 +5,12 @@ import { openDatabase, type Database } from '../../src/db/connection.js';
 import { migrateToLatest, migrations } from '../../src/db/migrations.js';
 import { freshPostgresUrl, indexesOf } from '../support/databases.js';
 
+/**
+ * Keys that are an account's id, not generated: on SQLite an INTEGER PRIMARY KEY is the rowid, which
+ * Kysely describes as auto-incrementing, but these are always given (and are foreign keys).
+ */
+const GIVEN_INTEGER_KEYS = new Set(['two_factor.user_id']);
+
 // Column types as each engine names them, reduced to one vocabulary.
 const TYPE_FAMILY: Record<string, string> = {
   integer: 'integer',
@@ -23,7 +29,8 @@ async function shapeOf(database: Database) {
           name: column.name,
           type: TYPE_FAMILY[column.dataType.toLowerCase()] ?? `unknown:${column.dataType}`,
           nullable: column.isNullable,
-          autoIncrement: column.isAutoIncrementing,
+          autoIncrement:
+            column.isAutoIncrementing && !GIVEN_INTEGER_KEYS.has(`${table.name}.${column.name}`),
         }))
         .sort((a, b) => a.name.localeCompare(b.name)),
     }))
