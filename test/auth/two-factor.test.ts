@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { TwoFactorUnavailableError } from '../../src/auth/errors.js';
-import { totpCodeAt } from '../../src/auth/totp.js';
 import { openDatabase, type Database } from '../../src/db/connection.js';
 import { freshDatabaseUrl } from '../support/databases.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { totpCodeAt } from '../support/totp.js';
 
 const PASSWORD = 'correct horse battery';
 
