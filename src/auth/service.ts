@@ -2,11 +2,12 @@
  * The Auth service: the one entry that front ends (the HTTP API, the pages, the CLI) talk to,
  * never to the database. It is a thin facade over one module per concept: sign-up
  * (registration.ts), invitations (invitations.ts), the login flow (login.ts) over password checks (credentials.ts), sessions
- * (sessions.ts), password reset (password-reset.ts), account self-service (self-service.ts) and
- * background work (background.ts). It hands out views ({@link Account}), never table rows.
+ * (sessions.ts), password reset (password-reset.ts), account self-service (self-service.ts),
+ * two-factor authentication (two-factor.ts) and background work (background.ts). It hands out views ({@link Account}), never table rows.
  *
  * Guarantees:
- * - Secrets at rest: passwords as bcrypt hashes; session ids and reset tokens as SHA-256 digests.
+ * - Secrets at rest: passwords as bcrypt hashes; session ids and reset tokens as SHA-256 digests;
+ *   TOTP secrets sealed (AES-256-GCM) and recovery codes as HMAC-SHA256, under the service's key.
  * - Login costs one bcrypt comparison whether or not the account exists, and whether or not the
  *   email is well formed; a malformed one is never queried nor stored.
  * - Addresses are compared by their key (auth/email.ts): look-alikes are one account.
@@ -41,6 +42,7 @@ import { Registration, type SignUpPolicy } from './registration.js';
 import { AccountSelfService } from './self-service.js';
 import type { SessionManager } from './sessions.js';
 import type { TwoFactorStore } from '../db/two-factor.js';
+import { totpIssuer } from './totp.js';
 import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
 
 export type { Account } from './accounts.js';
@@ -336,13 +338,4 @@ export class Auth {
     await this.background.drain();
     await this.audit.flush();
   }
-}
-
-/**
- * The issuer authenticator apps show: "Bienvenue", with the host of PUBLIC_URL so that the
- * accounts of two deployments are told apart.
- */
-export function totpIssuer(publicUrl: string): string {
-  const host = URL.canParse(publicUrl) ? new URL(publicUrl).hostname : '';
-  return host === '' ? 'Bienvenue' : `Bienvenue (${host})`;
 }

@@ -5,7 +5,7 @@
  * parameters, reads the time from the caller, and says which step matched, so that the caller can
  * refuse that step, and every earlier one, from then on (no replay).
  */
-import { generateSecret, generateSync, generateURI, verifySync } from 'otplib';
+import { generateSecret, generateURI, verifySync } from 'otplib';
 
 /** Seconds per step. */
 export const TOTP_PERIOD_SECONDS = 30;
@@ -64,7 +64,11 @@ export function matchingStep(secret: string, input: string, nowMs: number): numb
   return result.valid ? totpStepAt(nowMs) + result.delta : null;
 }
 
-/** The code of `secret` at `nowMs` (what an authenticator app shows then). */
-export function totpCodeAt(secret: string, nowMs: number): string {
-  return generateSync({ secret, epoch: Math.floor(nowMs / 1000), period: TOTP_PERIOD_SECONDS });
+/**
+ * The issuer authenticator apps show: "Bienvenue", with the host of PUBLIC_URL so that the
+ * accounts of two deployments are told apart.
+ */
+export function totpIssuer(publicUrl: string): string {
+  const host = URL.canParse(publicUrl) ? new URL(publicUrl).hostname : '';
+  return host === '' ? 'Bienvenue' : `Bienvenue (${host})`;
 }

@@ -18,9 +18,9 @@ import {
   matchingStep,
   otpauthUrl,
   parseTotpCode,
-  totpCodeAt,
   totpStepAt,
 } from '../../src/auth/totp.js';
+import { totpCodeAt } from '../support/totp.js';
 
 /** RFC 6238 Appendix B's SHA-1 key, the ASCII "12345678901234567890", in base32. */
 const RFC_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
