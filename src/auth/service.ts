@@ -42,12 +42,15 @@ import { Registration, type SignUpPolicy } from './registration.js';
 import { AccountSelfService } from './self-service.js';
 import type { SessionManager } from './sessions.js';
 import type { TwoFactorStore } from '../db/two-factor.js';
+import type { LoginChallenges } from '../db/login-challenges.js';
+import { SecondStepLogin, type SecondStepOutcome } from './second-step.js';
 import { totpIssuer } from './totp.js';
 import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
 
 export type { Account } from './accounts.js';
 export type { ThrottlingSettings } from './credentials.js';
 export type { LoginOutcome } from './login.js';
+export type { SecondStepOutcome } from './second-step.js';
 export { MAX_PENDING_RESET_EMAILS, RESET_EMAIL_COOLDOWN_MS } from './password-reset.js';
 
 /** Durations in seconds. */
@@ -83,6 +86,8 @@ export interface AuthDependencies {
   readonly twoFactorStore: TwoFactorStore;
   /** From the service's key; two-factor authentication is unavailable without it. */
   readonly twoFactorKeys?: TwoFactorKeys | undefined;
+  /** Where logins waiting for their second factor are kept. */
+  readonly loginChallenges: LoginChallenges;
 }
 
 export class Auth {
@@ -98,6 +103,7 @@ export class Auth {
   private readonly reset: PasswordReset;
   private readonly selfService: AccountSelfService;
   private readonly twoFactor: TwoFactor;
+  private readonly secondStep: SecondStepLogin;
 
   constructor(dependencies: AuthDependencies) {
     const { settings } = dependencies;
@@ -112,7 +118,6 @@ export class Auth {
     const shared = { ...dependencies, credentials: this.credentials, background: this.background };
     this.registration = new Registration({ ...dependencies, policy: settings });
     this.invitations = new Invitations({ ...dependencies, settings });
-    this.loginFlow = new LoginFlow(shared);
     this.reset = new PasswordReset({ ...shared, settings });
     this.selfService = new AccountSelfService({ ...shared, publicUrl: settings.publicUrl });
     this.twoFactor = new TwoFactor({
@@ -121,6 +126,12 @@ export class Auth {
       keys: dependencies.twoFactorKeys,
       issuer: totpIssuer(settings.publicUrl),
     });
+    this.secondStep = new SecondStepLogin({
+      ...shared,
+      challenges: dependencies.loginChallenges,
+      twoFactor: this.twoFactor,
+    });
+    this.loginFlow = new LoginFlow({ ...shared, secondStep: this.secondStep });
   }
 
   /** A salted bcrypt hash of `password` (the course's `_hash_password`). */
@@ -168,6 +179,15 @@ export class Auth {
   /** Logs in: see {@link LoginFlow.logIn} for its outcomes. */
   login(email: string, password: string, context?: RequestContext): Promise<LoginOutcome> {
     return this.loginFlow.logIn(email, password, context);
+  }
+
+  /** The second step of a login: see {@link SecondStepLogin.complete} for its outcomes. */
+  completeSecondFactor(
+    challengeToken: string | null | undefined,
+    code: string,
+    context?: RequestContext,
+  ): Promise<SecondStepOutcome> {
+    return this.secondStep.complete(challengeToken, code, context);
   }
 
   /**
