@@ -26,6 +26,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
+import type { AuthMethod } from '../db/schema.js';
 import type { Throttles } from '../db/throttles.js';
 import type { Mailer } from '../mail/mailer.js';
 import { accountOf, type Account } from './accounts.js';
@@ -48,6 +49,7 @@ import { totpIssuer } from './totp.js';
 import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
 
 export type { Account } from './accounts.js';
+export type { AuthMethod } from '../db/schema.js';
 export type { ThrottlingSettings } from './credentials.js';
 export type { LoginOutcome } from './login.js';
 export type { SecondStepOutcome } from './second-step.js';
@@ -210,18 +212,28 @@ export class Auth {
 
   /**
    * Whether the request for `host` that comes with session `sessionId` may pass, by `rules`
-   * (forward auth), and the session's account when it is live. One session check.
+   * (forward auth), and the session's account and how it was authenticated when it is live. One
+   * session check.
    */
   async checkAccess(
     sessionId: string | null | undefined,
     host: string,
     rules: AccessRules,
-  ): Promise<{ decision: AccessDecision; account: Account | null }> {
+  ): Promise<{ decision: AccessDecision; account: Account | null; authMethod: AuthMethod | null }> {
     const found = await this.sessions.validate(sessionId);
-    if (found === null) return { decision: rules.decide(host, null), account: null };
-    const { user } = found;
-    const key = user.email_key ?? emailKey(user.email);
-    return { decision: rules.decide(host, { emailKey: key }), account: accountOf(user) };
+    if (found === null) {
+      return { decision: rules.decide(host, null), account: null, authMethod: null };
+    }
+    const { user, session } = found;
+    const subject = {
+      emailKey: user.email_key ?? emailKey(user.email),
+      secondFactor: session.auth_method !== 'password',
+    };
+    return {
+      decision: rules.decide(host, subject),
+      account: accountOf(user),
+      authMethod: session.auth_method,
+    };
   }
 
   /**
