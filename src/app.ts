@@ -182,6 +182,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     publicUrl: config.publicUrl,
     cookieDomain: config.cookieDomain,
     sessionCookie,
+    challengeCookie,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,
     ...(rateLimits && { rateLimits }),
