@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AccessRules, type AccessRulesSource } from './auth/access-rules.js';
+import { LOGIN_CHALLENGE_TTL_MS } from './auth/second-step.js';
 import type { Auth } from './auth/service.js';
 import type { Config } from './config.js';
 import { registerFormParsers, registerJsonParser } from './http/body-parsers.js';
@@ -21,6 +22,8 @@ import { registerOpenApi, registerOperationRoutes, type Readiness } from './http
 import { registerPages } from './http/pages.js';
 import { actionRateLimits } from './http/rate-limits.js';
 import { registerRoutes } from './http/routes.js';
+import { ChallengeCookie } from './http/challenge-cookie.js';
+import { registerSecondFactorRoutes } from './http/second-factor-routes.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import type { Metrics } from './metrics.js';
@@ -148,15 +151,26 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     domain: config.cookieDomain,
     maxAgeSeconds: config.sessionTtl,
   });
+  const challengeCookie = new ChallengeCookie({
+    publicUrl: config.publicUrl,
+    maxAgeSeconds: LOGIN_CHALLENGE_TTL_MS / 1000,
+  });
   registerRoutes(app, {
     auth,
     sessionCookie,
+    challengeCookie,
     resetTokenInResponse: config.resetTokenInResponse,
     passwordMinLength: config.passwordMinLength,
     redirectTargets: { publicUrl: config.publicUrl, cookieDomain: config.cookieDomain },
     ...(rateLimits && { rateLimits }),
   });
   registerSessionRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
+  registerSecondFactorRoutes(app, {
+    auth,
+    sessionCookie,
+    challengeCookie,
+    ...(rateLimits && { rateLimits }),
+  });
   registerForwardAuth(app, {
     auth,
     sessionCookie,
@@ -168,6 +182,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     publicUrl: config.publicUrl,
     cookieDomain: config.cookieDomain,
     sessionCookie,
+    challengeCookie,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,
     ...(rateLimits && { rateLimits }),

@@ -31,6 +31,7 @@ import { Sessions } from './db/sessions.js';
 import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
 import { TwoFactorStore } from './db/two-factor.js';
+import { LoginChallenges } from './db/login-challenges.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
 import { MailHealth } from './mail/health.js';
@@ -130,6 +131,7 @@ export async function openService(
     settings: { ...config, throttling: throttlingSettings(config) },
     twoFactorStore: new TwoFactorStore(database.kysely),
     twoFactorKeys: secretKey && twoFactorKeys(secretKey),
+    loginChallenges: new LoginChallenges(database.kysely),
     ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
   });
   const admin = new AccountAdmin({

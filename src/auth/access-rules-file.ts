@@ -8,6 +8,7 @@
  *     policy: everyone
  *   - host: "*.internal.example.com"
  *     policy: [alice@example.com, "@example.com"]
+ *     second_factor: true       # optional; sessions made with the password alone are refused
  * ```
  *
  * A file with any fault gives no rules at all: an {@link AccessRulesFileError} lists every fault
@@ -164,7 +165,7 @@ function rulesOf(node: Node, faults: Faults): AccessRule[] {
       faults.add(item ?? node, 'rules: expected a rule, with host and policy');
       continue;
     }
-    const keys = keysOf(item, ['host', 'policy'], 'rules: ', faults);
+    const keys = keysOf(item, ['host', 'policy', 'second_factor'], 'rules: ', faults);
     const host = keys.get('host');
     const policyEntry = keys.get('policy');
     if (host === undefined) faults.add(item, 'rules: this rule has no host');
@@ -172,6 +173,10 @@ function rulesOf(node: Node, faults: Faults): AccessRule[] {
     const hostNode = host && (host.value ?? host.key);
     const pattern = hostNode && patternOf(hostNode, faults);
     const policy = policyEntry && policyOf(policyEntry.value ?? policyEntry.key, 'policy', faults);
+    const secondFactorEntry = keys.get('second_factor');
+    const secondFactor =
+      secondFactorEntry &&
+      secondFactorOf(secondFactorEntry.value ?? secondFactorEntry.key, policy, faults);
     if (pattern === undefined) continue;
     const first = lineOfPattern.get(pattern);
     if (first !== undefined) {
@@ -179,9 +184,32 @@ function rulesOf(node: Node, faults: Faults): AccessRule[] {
       continue;
     }
     lineOfPattern.set(pattern, faults.lineOf(hostNode));
-    if (policy !== undefined) rules.push({ host: pattern, policy });
+    if (policy === undefined || (secondFactorEntry !== undefined && secondFactor === undefined)) {
+      continue;
+    }
+    rules.push({ host: pattern, policy, ...(secondFactor === true && { secondFactor }) });
   }
   return rules;
+}
+
+/**
+ * The `second_factor` of a rule: true or false, written as such (not `yes`, `1` or a string), and
+ * true only with a policy that needs a login. Undefined (and a fault) otherwise.
+ */
+function secondFactorOf(
+  node: Node,
+  policy: Policy | undefined,
+  faults: Faults,
+): boolean | undefined {
+  if (!isScalar(node) || typeof node.value !== 'boolean') {
+    faults.add(node, 'second_factor: expected true or false');
+    return undefined;
+  }
+  if (node.value && policy?.kind === 'everyone') {
+    faults.add(node, 'second_factor: true needs a login, which policy everyone does not ask for');
+    return undefined;
+  }
+  return node.value;
 }
 
 /** The normalized host pattern `node` holds, or undefined (and a fault). */

@@ -6,6 +6,10 @@
  * Hosts are compared in ASCII lower case without a port; `*.example.com` matches every name under
  * example.com (not example.com itself). Accounts are compared by their email key (auth/email.ts),
  * so a listed address admits its look-alikes exactly as login treats them as one account.
+ *
+ * A rule may also ask for a second factor (`second_factor: true`): a session made with the
+ * password alone is then refused (`second_factor_required`), though its account is admitted, so
+ * that its holder can log in again with the factor. Only a policy that needs a login can ask it.
  */
 
 /** What a rule requires of the request's account. */
@@ -24,15 +28,22 @@ export interface AccessRule {
   /** `app.example.com`, or `*.example.com` for every name under example.com. */
   readonly host: string;
   readonly policy: Policy;
+  /** Whether an admitted session must have been made with a second factor. */
+  readonly secondFactor?: boolean;
 }
 
-/** What forward auth does with a request: let it through, ask for a login, or refuse it. */
-export type AccessDecision = 'pass' | 'login_required' | 'denied';
+/**
+ * What forward auth does with a request: let it through, ask for a login, ask for a login with
+ * the second factor, or refuse it.
+ */
+export type AccessDecision = 'pass' | 'login_required' | 'second_factor_required' | 'denied';
 
 /** The account a request comes with, as the rules compare it. */
 export interface RuleSubject {
   /** The account's email key (auth/email.ts `emailKey`). */
   readonly emailKey: string;
+  /** Whether its session was made with a second factor (not when left out). */
+  readonly secondFactor?: boolean;
 }
 
 export class AccessRules {
@@ -46,16 +57,23 @@ export class AccessRules {
 
   /** The policy for `host` (a host name, any case, with or without a port). */
   policyFor(host: string): Policy {
-    const name = hostName(host);
-    for (const rule of this.rules) {
-      if (hostMatches(rule.host, name)) return rule.policy;
-    }
-    return this.defaultPolicy;
+    return this.ruleFor(host)?.policy ?? this.defaultPolicy;
   }
 
   /** What to do with a request for `host` coming with `subject` (null: no live session). */
   decide(host: string, subject: RuleSubject | null): AccessDecision {
-    return decide(this.policyFor(host), subject);
+    const rule = this.ruleFor(host);
+    const decision = decide(rule?.policy ?? this.defaultPolicy, subject);
+    if (decision === 'pass' && rule?.secondFactor === true && subject?.secondFactor !== true) {
+      return 'second_factor_required';
+    }
+    return decision;
+  }
+
+  /** The first rule whose pattern matches `host`; undefined when the default policy applies. */
+  private ruleFor(host: string): AccessRule | undefined {
+    const name = hostName(host);
+    return this.rules.find((rule) => hostMatches(rule.host, name));
   }
 
   /** Whether some host admits any logged-in account (a risk while anyone may sign up). */

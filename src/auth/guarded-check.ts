@@ -11,7 +11,8 @@
  * - After `freeAttempts` counted attempts, each further one blocks the subject for a while: 1 s,
  *   then doubling up to `maxDelaySeconds`, never for good. While blocked, attempts are refused
  *   with {@link TooManyAttemptsError} without the check running (so without any hashing).
- * - A successful check clears the count; a failed one leaves it as counted.
+ * - A successful check clears the count (unless the caller says that result is not yet a success:
+ *   a right password still waiting for its second factor); a failed one leaves it as counted.
  * - Unknown subjects (emails with no account) are counted exactly like real ones.
  */
 import { randomInt } from 'node:crypto';
@@ -47,12 +48,14 @@ export class GuardedCheck {
   /**
    * Counts an attempt at `subject`, then runs `check` unless the subject is blocked: returns what
    * `check` returns, `undefined` meaning the check failed. A result other than `undefined` clears
-   * the count. Throws {@link TooManyAttemptsError} while blocked, `check` not having run.
+   * the count, unless `options.clears` says it does not (then the attempt stays counted, as a
+   * failure would). Throws {@link TooManyAttemptsError} while blocked, `check` not having run.
    */
   async attempt<T>(
     subject: string,
     check: () => Promise<T | undefined>,
     context?: RequestContext,
+    options: { readonly clears?: (result: T) => boolean } = {},
   ): Promise<T | undefined> {
     const { settings, throttles, clock } = this.deps;
     if (settings === undefined) return check();
@@ -70,7 +73,7 @@ export class GuardedCheck {
     // Now and then, forget streaks that ended long ago (those of unknown emails included).
     if (randomInt(100) === 0) await throttles.purge(now - STREAK_MS, now);
     const result = await check();
-    if (result !== undefined) await this.clear(subject);
+    if (result !== undefined && (options.clears?.(result) ?? true)) await this.clear(subject);
     return result;
   }
 

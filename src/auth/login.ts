@@ -9,21 +9,30 @@
  * - A new session opens only while the password just verified is still the account's, and
  *   leaves the account's other sessions alone (but for the cap, see auth/sessions.ts).
  * - Every attempt is audited: `login_succeeded`, `login_failed` or `login_throttled`.
+ * - With the account's second factor on, a right password opens no session: the outcome is
+ *   `second_factor_required` with a challenge (second-step.ts), and the attempt stays counted
+ *   under the throttle until a code answers the challenge. Clearing the count at the password
+ *   would let whoever knows it try codes without end, a few per challenge, challenge after
+ *   challenge. A wrong password is answered as without a second factor, so the second step is
+ *   only offered to whoever knows the password.
  */
 import { accountOf, type Account } from './accounts.js';
 import type { AuditLog, RequestContext } from './audit.js';
 import type { Credentials } from './credentials.js';
 import { parseEmail } from './email.js';
 import { TooManyAttemptsError } from './errors.js';
+import type { SecondStepLogin } from './second-step.js';
 import type { SessionManager } from './sessions.js';
 
 /**
- * How a login ended: a new session (its token, to be given to the client once), refused (wrong
- * or unknown email or password, alike), or throttled (wait `retryAfterSeconds`). A second factor
- * will add `second_factor_needed`.
+ * How a login ended: a new session (its token, to be given to the client once), the second
+ * factor required (the challenge's token, to be given to the client once, for
+ * {@link SecondStepLogin.complete}), refused (wrong or unknown email or password, alike), or
+ * throttled (wait `retryAfterSeconds`).
  */
 export type LoginOutcome =
   | { readonly outcome: 'logged_in'; readonly account: Account; readonly sessionId: string }
+  | { readonly outcome: 'second_factor_required'; readonly challengeToken: string }
   | { readonly outcome: 'refused' }
   | { readonly outcome: 'throttled'; readonly retryAfterSeconds: number };
 
@@ -31,7 +40,12 @@ export interface LoginDependencies {
   readonly credentials: Credentials;
   readonly sessions: SessionManager;
   readonly audit: AuditLog;
+  readonly secondStep: SecondStepLogin;
 }
+
+/** What a right password leads to: a session, or a challenge for the second factor. */
+type Passed =
+  { readonly account: Account; readonly sessionId: string } | { readonly challengeToken: string };
 
 const REFUSED: LoginOutcome = { outcome: 'refused' };
 
@@ -45,7 +59,7 @@ export class LoginFlow {
    * outcome of the login.
    */
   async logIn(email: string, password: string, context?: RequestContext): Promise<LoginOutcome> {
-    const { credentials, sessions, audit } = this.deps;
+    const { credentials, sessions, audit, secondStep } = this.deps;
     const parsed = parseEmail(email);
     if (parsed === null) {
       // No account can match: refused after the same comparison as an unknown address, and
@@ -54,11 +68,11 @@ export class LoginFlow {
       audit.record({ type: 'login_failed', context });
       return REFUSED;
     }
-    let session: { account: Account; sessionId: string } | undefined;
+    let passed: Passed | undefined;
     try {
       // Counted per comparison key: look-alikes of an address share its count. A check that
       // returns undefined failed, and stays counted.
-      session = await credentials.check.attempt(
+      passed = await credentials.check.attempt(
         parsed.key,
         async () => {
           const { account, verified: user } = await credentials.authenticate(
@@ -69,6 +83,9 @@ export class LoginFlow {
           if (user === undefined) {
             audit.record({ type: 'login_failed', user: account, context });
             return undefined;
+          }
+          if (await secondStep.needed(user.id)) {
+            return { challengeToken: await secondStep.challenge(user.id) };
           }
           // Only while the password just verified is still the account's: a reset that completed
           // during the comparison must not be outlived by a session opened with the old password.
@@ -84,6 +101,8 @@ export class LoginFlow {
           return { account: accountOf(user), sessionId: started.token };
         },
         context,
+        // A right password with a code still to come is no success yet (see the guarantees).
+        { clears: (result) => !('challengeToken' in result) },
       );
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
@@ -91,8 +110,11 @@ export class LoginFlow {
       }
       throw error;
     }
-    if (session === undefined) return REFUSED;
-    audit.record({ type: 'login_succeeded', user: session.account, context });
-    return { outcome: 'logged_in', ...session };
+    if (passed === undefined) return REFUSED;
+    if ('challengeToken' in passed) {
+      return { outcome: 'second_factor_required', challengeToken: passed.challengeToken };
+    }
+    audit.record({ type: 'login_succeeded', user: passed.account, context });
+    return { outcome: 'logged_in', ...passed };
   }
 }

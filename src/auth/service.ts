@@ -26,6 +26,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
+import type { AuthMethod } from '../db/schema.js';
 import type { Throttles } from '../db/throttles.js';
 import type { Mailer } from '../mail/mailer.js';
 import { accountOf, type Account } from './accounts.js';
@@ -42,12 +43,16 @@ import { Registration, type SignUpPolicy } from './registration.js';
 import { AccountSelfService } from './self-service.js';
 import type { SessionManager } from './sessions.js';
 import type { TwoFactorStore } from '../db/two-factor.js';
+import type { LoginChallenges } from '../db/login-challenges.js';
+import { SecondStepLogin, type SecondStepOutcome } from './second-step.js';
 import { totpIssuer } from './totp.js';
 import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
 
 export type { Account } from './accounts.js';
+export type { AuthMethod } from '../db/schema.js';
 export type { ThrottlingSettings } from './credentials.js';
 export type { LoginOutcome } from './login.js';
+export type { SecondStepOutcome } from './second-step.js';
 export { MAX_PENDING_RESET_EMAILS, RESET_EMAIL_COOLDOWN_MS } from './password-reset.js';
 
 /** Durations in seconds. */
@@ -83,6 +88,8 @@ export interface AuthDependencies {
   readonly twoFactorStore: TwoFactorStore;
   /** From the service's key; two-factor authentication is unavailable without it. */
   readonly twoFactorKeys?: TwoFactorKeys | undefined;
+  /** Where logins waiting for their second factor are kept. */
+  readonly loginChallenges: LoginChallenges;
 }
 
 export class Auth {
@@ -98,6 +105,7 @@ export class Auth {
   private readonly reset: PasswordReset;
   private readonly selfService: AccountSelfService;
   private readonly twoFactor: TwoFactor;
+  private readonly secondStep: SecondStepLogin;
 
   constructor(dependencies: AuthDependencies) {
     const { settings } = dependencies;
@@ -112,7 +120,6 @@ export class Auth {
     const shared = { ...dependencies, credentials: this.credentials, background: this.background };
     this.registration = new Registration({ ...dependencies, policy: settings });
     this.invitations = new Invitations({ ...dependencies, settings });
-    this.loginFlow = new LoginFlow(shared);
     this.reset = new PasswordReset({ ...shared, settings });
     this.selfService = new AccountSelfService({ ...shared, publicUrl: settings.publicUrl });
     this.twoFactor = new TwoFactor({
@@ -121,6 +128,12 @@ export class Auth {
       keys: dependencies.twoFactorKeys,
       issuer: totpIssuer(settings.publicUrl),
     });
+    this.secondStep = new SecondStepLogin({
+      ...shared,
+      challenges: dependencies.loginChallenges,
+      twoFactor: this.twoFactor,
+    });
+    this.loginFlow = new LoginFlow({ ...shared, secondStep: this.secondStep });
   }
 
   /** A salted bcrypt hash of `password` (the course's `_hash_password`). */
@@ -170,6 +183,15 @@ export class Auth {
     return this.loginFlow.logIn(email, password, context);
   }
 
+  /** The second step of a login: see {@link SecondStepLogin.complete} for its outcomes. */
+  completeSecondFactor(
+    challengeToken: string | null | undefined,
+    code: string,
+    context?: RequestContext,
+  ): Promise<SecondStepOutcome> {
+    return this.secondStep.complete(challengeToken, code, context);
+  }
+
   /**
    * Opens a new session for the account of `email` (no password asked) and returns its id; null
    * for no account.
@@ -190,18 +212,28 @@ export class Auth {
 
   /**
    * Whether the request for `host` that comes with session `sessionId` may pass, by `rules`
-   * (forward auth), and the session's account when it is live. One session check.
+   * (forward auth), and the session's account and how it was authenticated when it is live. One
+   * session check.
    */
   async checkAccess(
     sessionId: string | null | undefined,
     host: string,
     rules: AccessRules,
-  ): Promise<{ decision: AccessDecision; account: Account | null }> {
+  ): Promise<{ decision: AccessDecision; account: Account | null; authMethod: AuthMethod | null }> {
     const found = await this.sessions.validate(sessionId);
-    if (found === null) return { decision: rules.decide(host, null), account: null };
-    const { user } = found;
-    const key = user.email_key ?? emailKey(user.email);
-    return { decision: rules.decide(host, { emailKey: key }), account: accountOf(user) };
+    if (found === null) {
+      return { decision: rules.decide(host, null), account: null, authMethod: null };
+    }
+    const { user, session } = found;
+    const subject = {
+      emailKey: user.email_key ?? emailKey(user.email),
+      secondFactor: session.auth_method !== 'password',
+    };
+    return {
+      decision: rules.decide(host, subject),
+      account: accountOf(user),
+      authMethod: session.auth_method,
+    };
   }
 
   /**

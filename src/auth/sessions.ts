@@ -47,6 +47,8 @@ export interface SessionView {
   readonly expiresAt: Date;
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /** How it was authenticated: the password alone, or with which second factor. */
+  readonly authMethod: AuthMethod;
   /** Whether it is the session of the caller. */
   readonly current: boolean;
 }
@@ -217,6 +219,7 @@ export class SessionManager {
       ),
       ip: row.ip,
       userAgent: row.user_agent,
+      authMethod: row.auth_method,
       current: row.id === currentId,
     }));
   }

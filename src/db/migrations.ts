@@ -14,6 +14,7 @@ import { emailKeysMigration } from './migrations/0005-email-keys.js';
 import { sessionsMigration } from './migrations/0006-sessions.js';
 import { auditSessionDetailsMigration } from './migrations/0007-audit-session-details.js';
 import { twoFactorMigration } from './migrations/0008-two-factor.js';
+import { loginChallengesMigration } from './migrations/0009-login-challenges.js';
 import type { AnyDb, MigrationLog } from './migrations/shared.js';
 
 export type { MigrationLog } from './migrations/shared.js';
@@ -40,6 +41,7 @@ export function migrations(
     '0006_sessions': sessionsMigration(engine),
     '0007_audit_session_details': auditSessionDetailsMigration(),
     '0008_two_factor': twoFactorMigration(engine),
+    '0009_login_challenges': loginChallengesMigration(),
   };
 }
 

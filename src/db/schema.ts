@@ -38,8 +38,8 @@ export interface ThrottlesTable {
   blocked_until: number | null;
 }
 
-/** How a session was authenticated. */
-export type AuthMethod = 'password';
+/** How a session was authenticated: the password alone, or with a second factor. */
+export type AuthMethod = 'password' | 'password+totp' | 'password+recovery_code';
 
 /**
  * One row per session. `id` is public (shown to the account holder, named by operators): random,
@@ -111,6 +111,20 @@ export interface RecoveryCodesTable {
   created_at: number;
 }
 
+/**
+ * A login whose password was right, waiting for the account's second factor: a few codes at most,
+ * until `expires_at` (auth/second-step.ts). Deleting the account deletes it.
+ */
+export interface LoginChallengesTable {
+  /** SHA-256 hex digest of the token in the client's challenge cookie. */
+  token_digest: string;
+  user_id: number;
+  created_at: number;
+  expires_at: number;
+  /** Codes tried against it so far. */
+  attempts: number;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -118,6 +132,7 @@ export interface Schema {
   audit_events: AuditEventsTable;
   two_factor: TwoFactorTable;
   recovery_codes: RecoveryCodesTable;
+  login_challenges: LoginChallengesTable;
 }
 
 export type TwoFactorRow = Selectable<TwoFactorTable>;

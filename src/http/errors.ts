@@ -88,6 +88,7 @@ function refusalOf(error: unknown): Refused {
     return {
       code: error.refusal,
       message: error.message,
+      ...(error.statusCode !== REFUSALS[error.refusal].status && { status: error.statusCode }),
       ...(error.retryAfterSeconds !== undefined && { retryAfterSeconds: error.retryAfterSeconds }),
     };
   }

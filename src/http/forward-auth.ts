@@ -12,15 +12,18 @@
  *
  * Each reads its own family only, so a header a client slipped past the proxy cannot choose the
  * host that the rules judge. Answers: 200 with the identity headers (`Remote-User`,
- * `Remote-Email`, `Remote-User-Id`) when the rules let the request pass; 401 `session_required`
- * when a login is needed; 403 `access_denied` when the account may not use the host. No answer
+ * `Remote-Email`, `Remote-User-Id`, and `Remote-Auth`: `password`, `totp` or `recovery_code`, how
+ * the session was made) when the rules let the request pass; 401 `session_required` when a login
+ * is needed; 403 `access_denied` when the account may not use the host; 403
+ * `second_factor_required` when the host's rule asks for a session made with a second factor and
+ * this one was made with the password alone (a browser gets a page saying so). No answer
  * sets a cookie, and none may be cached (the service's `Cache-Control: no-store`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessRulesSource } from '../auth/access-rules.js';
-import type { Account } from '../auth/service.js';
+import type { Account, AuthMethod } from '../auth/service.js';
 import type { Auth } from '../auth/service.js';
-import { accessDeniedPage } from '../web/forward-pages.js';
+import { accessDeniedPage, secondFactorRequiredPage } from '../web/forward-pages.js';
 import type { Html } from '../web/html.js';
 import { answerOf } from './errors.js';
 import { ERROR_SCHEMA } from './refusals.js';
@@ -42,7 +45,12 @@ interface OriginalRequest {
 }
 
 /** Headers the service sets for the app; a proxy's configuration must drop client-sent ones. */
-export const IDENTITY_HEADERS = ['Remote-User', 'Remote-Email', 'Remote-User-Id'] as const;
+export const IDENTITY_HEADERS = [
+  'Remote-User',
+  'Remote-Email',
+  'Remote-User-Id',
+  'Remote-Auth',
+] as const;
 
 /** Longest original URL read; longer ones are refused (proxies' own limits are near 8 KiB). */
 const MAX_URL_LENGTH = 8192;
@@ -57,7 +65,7 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       response: {
         200: {
           description:
-            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account',
+            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account, and Remote-Auth says how it logged in (password, totp or recovery_code)',
           type: 'null',
         },
         ...(browserAnswer === '302' && {
@@ -70,8 +78,8 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
           ...ERROR_SCHEMA,
           description:
             browserAnswer === '302'
-              ? '401 session_required (no live session), 403 access_denied, 400 forward_headers_missing'
-              : '401 session_required (with Location to the login page for a browser navigation), 403 access_denied, 400 forward_headers_missing',
+              ? '401 session_required (no live session), 403 access_denied, 403 second_factor_required, 400 forward_headers_missing'
+              : '401 session_required (with Location to the login page for a browser navigation), 403 access_denied, 403 second_factor_required, 400 forward_headers_missing',
         },
         '5xx': ERROR_SCHEMA,
       },
@@ -88,13 +96,15 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       return refuse(request, reply, 'forward_headers_missing', 400, original);
     }
     const host = original.url.host;
-    const { decision, account } = await auth.checkAccess(
+    const { decision, account, authMethod } = await auth.checkAccess(
       sessionCookie.read(request),
       host,
       accessRules.current(),
     );
     if (decision === 'pass') {
-      if (account !== null) void reply.headers(identityHeaders(account));
+      if (account !== null && authMethod !== null) {
+        void reply.headers(identityHeaders(account, authMethod));
+      }
       return reply.code(200).send();
     }
     const browser = isBrowserNavigation(request, original.method);
@@ -105,6 +115,13 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       return loginStatus === 302
         ? reply.code(302).send()
         : refuse(request, reply, 'session_required', 401);
+    }
+    if (decision === 'second_factor_required') {
+      if (!browser || account === null) {
+        return refuse(request, reply, 'second_factor_required', 403);
+      }
+      const page = secondFactorRequiredPage({ email: account.email, host, publicUrl });
+      return sendDeniedPage(reply, page, publicUrl);
     }
     if (browser && account !== null) {
       const switchUrl = `${publicUrl}/login?rd=${encodeURIComponent(original.url.href)}`;
@@ -139,7 +156,7 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
 function refuse(
   request: FastifyRequest,
   reply: FastifyReply,
-  code: 'session_required' | 'access_denied' | 'forward_headers_missing',
+  code: 'session_required' | 'access_denied' | 'second_factor_required' | 'forward_headers_missing',
   status: number,
   message?: string,
 ) {
@@ -270,7 +287,19 @@ function isBrowserNavigation(request: FastifyRequest, method: string): boolean {
  * printable ASCII, and `%` itself, is percent-encoded as UTF-8, so an address like `josé@…`
  * arrives as `jos%C3%A9@…` and every ASCII address unchanged.
  */
-function identityHeaders(account: Account): Record<string, string> {
+function identityHeaders(account: Account, authMethod: AuthMethod): Record<string, string> {
   const email = account.email.replace(/[^\x21-\x24\x26-\x7e]/gu, encodeURIComponent);
-  return { 'remote-user': email, 'remote-email': email, 'remote-user-id': String(account.id) };
+  return {
+    'remote-user': email,
+    'remote-email': email,
+    'remote-user-id': String(account.id),
+    'remote-auth': REMOTE_AUTH[authMethod],
+  };
 }
+
+/** What `Remote-Auth` says of each way a session is made: the factor that completed it. */
+const REMOTE_AUTH = {
+  password: 'password',
+  'password+totp': 'totp',
+  'password+recovery_code': 'recovery_code',
+} as const satisfies Record<AuthMethod, string>;

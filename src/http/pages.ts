@@ -8,7 +8,8 @@
  * own pages (Sec-Fetch-Site: same-origin, or our Origin), which a page elsewhere cannot forge; the
  * session cookie is SameSite=Lax besides, so no cross-site post carries it.
  *
- * Each concept has its file under `pages/`: sign-in (welcome, sign-up, login, logout), account
+ * Each concept has its file under `pages/`: sign-in (welcome, sign-up, login, logout), the
+ * login's code page (second-factor), account
  * (the account page and its forms) and reset (asking for a link, using it).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -21,6 +22,7 @@ import { safeRedirectTarget } from './redirect-target.js';
 import { registerAccountPages } from './pages/account.js';
 import { sendPage, setPageHeaders, type PageContext, type PageOptions } from './pages/kit.js';
 import { registerResetPages } from './pages/reset.js';
+import { registerSecondFactorPages } from './pages/second-factor.js';
 import { registerSignInPages } from './pages/sign-in.js';
 
 export { acceptsHtml, sendPage, type PageOptions } from './pages/kit.js';
@@ -61,6 +63,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     );
 
     registerSignInPages(pages, context);
+    registerSecondFactorPages(pages, context);
     registerAccountPages(pages, context);
     registerResetPages(pages, context);
     done();

@@ -68,6 +68,18 @@ export const REFUSALS = {
     message: 'wrong password',
     meaning: 'the account’s password, required for this change, is not the one given',
   },
+  second_factor_required: {
+    status: 401,
+    message: 'second factor required',
+    meaning:
+      'the password was right, a code is needed (`POST /sessions/second-factor`); 403 from forward auth for a host that asks for a second factor',
+  },
+  second_factor_expired: {
+    status: 401,
+    message: 'The login expired: log in again with your password',
+    meaning:
+      'a second step without a live challenge (`bienvenue_2fa` missing, unknown, over 5 minutes old, or spent by 5 wrong codes)',
+  },
   session_required: {
     status: 403,
     message: 'Forbidden',
@@ -106,6 +118,12 @@ export const REFUSALS = {
     message: 'Two-factor authentication is not available on this server',
     meaning:
       'two-factor authentication while the server has no secret key (PostgreSQL without `SECRET_KEY`), or not the one the stored secrets were sealed with',
+  },
+  invalid_code: {
+    status: 400,
+    message: 'This code is not right',
+    meaning:
+      'a two-factor code (from the authenticator app, or a recovery code) that is malformed, wrong, or used already',
   },
   client_gone: {
     status: 499,
@@ -271,9 +289,11 @@ export class Refusal extends Error {
     message: string = REFUSALS[refusal].message,
     /** For refusals that tell when to retry. */
     readonly retryAfterSeconds?: number,
+    /** A status other than the catalogue's, for a code answered differently by one route. */
+    options: { readonly status?: number } = {},
   ) {
     super(message);
     this.name = 'Refusal';
-    this.statusCode = REFUSALS[refusal].status;
+    this.statusCode = options.status ?? REFUSALS[refusal].status;
   }
 }

@@ -13,12 +13,15 @@ import type { ActionRateLimits } from './rate-limits.js';
 import type { RedirectTargetSettings } from './redirect-target.js';
 import { ERROR_SCHEMA, Refusal, type RefusalCode } from './refusals.js';
 import { contextOf } from './request-context.js';
+import type { ChallengeCookie } from './challenge-cookie.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface RouteOptions {
   readonly auth: Auth;
   /** Reads, sets and clears the session cookie. */
   readonly sessionCookie: SessionCookie;
+  /** Carries a login whose password was right to its second step. */
+  readonly challengeCookie: ChallengeCookie;
   /** The course's contract for POST /reset_password: token in the body, 403 for unknown emails. */
   readonly resetTokenInResponse: boolean;
   /** For the reset page a browser gets at GET /reset_password. */
@@ -67,6 +70,8 @@ function refusalOfLogin(login: Exclude<LoginOutcome, { outcome: 'logged_in' }>):
   switch (login.outcome) {
     case 'refused':
       return new Refusal('invalid_credentials');
+    case 'second_factor_required':
+      return new Refusal('second_factor_required');
     case 'throttled':
       return new Refusal(
         'too_many_attempts',
@@ -87,7 +92,7 @@ interface Credentials {
 }
 
 export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
-  const { auth, sessionCookie, resetTokenInResponse, rateLimits } = options;
+  const { auth, sessionCookie, challengeCookie, resetTokenInResponse, rateLimits } = options;
   /** Route options that apply the per-client limit of `action`, if limits are on. */
   const limited = (action: RateLimitedAction) => rateLimits?.[action] ?? {};
 
@@ -137,6 +142,10 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         request.body.password,
         contextOf(request, reply),
       );
+      // No session yet: the challenge cookie carries the login to POST /sessions/second-factor.
+      if (login.outcome === 'second_factor_required') {
+        challengeCookie.set(reply, login.challengeToken);
+      }
       if (login.outcome !== 'logged_in') throw refusalOfLogin(login);
       sessionCookie.set(reply, login.sessionId);
       return { email: login.account.email, message: 'logged in' };

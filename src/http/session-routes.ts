@@ -26,7 +26,16 @@ const NULLABLE_TEXT = { type: ['string', 'null'] } as const;
 
 const SESSION = {
   type: 'object',
-  required: ['id', 'created_at', 'last_seen_at', 'expires_at', 'ip', 'user_agent', 'current'],
+  required: [
+    'id',
+    'created_at',
+    'last_seen_at',
+    'expires_at',
+    'ip',
+    'user_agent',
+    'authenticated_by',
+    'current',
+  ],
   properties: {
     id: { type: 'string', description: 'public id of the session (not its token)' },
     created_at: TIME,
@@ -34,6 +43,11 @@ const SESSION = {
     expires_at: { ...TIME, description: 'when it ends unless used again before' },
     ip: NULLABLE_TEXT,
     user_agent: NULLABLE_TEXT,
+    authenticated_by: {
+      type: 'string',
+      enum: ['password', 'password+totp', 'password+recovery_code'],
+      description: 'how the session was made: the password alone, or with a second factor',
+    },
     current: { type: 'boolean', description: 'true for the session of the request' },
   },
 } as const;
@@ -71,6 +85,7 @@ export function registerSessionRoutes(app: FastifyInstance, options: SessionRout
           expires_at: session.expiresAt.toISOString(),
           ip: session.ip,
           user_agent: session.userAgent,
+          authenticated_by: session.authMethod,
           current: session.current,
         })),
       };

@@ -33,8 +33,10 @@ export interface FieldSpec {
   readonly form: string;
   readonly name: string;
   readonly label: string;
-  readonly type: 'email' | 'password';
-  readonly autocomplete: 'email' | 'current-password' | 'new-password';
+  readonly type: 'email' | 'password' | 'text';
+  readonly autocomplete: 'email' | 'current-password' | 'new-password' | 'one-time-code' | 'off';
+  /** The keyboard a phone shows: `numeric` for a six-digit code. */
+  readonly inputmode?: 'numeric';
   readonly hint?: string;
 }
 
@@ -113,9 +115,10 @@ ${error === undefined ? '' : html`<p class="error" id="${id}-error"><span class=
     name: spec.name,
     type: spec.type,
     autocomplete: spec.autocomplete,
+    inputmode: spec.inputmode,
     required: true,
     maxlength: String(maxLengthOf(spec.name)),
-    spellcheck: spec.type === 'email' ? 'false' : undefined,
+    spellcheck: spec.type === 'password' ? undefined : 'false',
     value,
     'aria-describedby': described === '' ? undefined : described,
     'aria-invalid': error === undefined ? undefined : 'true',

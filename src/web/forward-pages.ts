@@ -29,3 +29,36 @@ export function accessDeniedPage(options: {
     </div>`,
   });
 }
+
+/**
+ * The page of a host whose rule asks for a second factor, shown to a browser whose session was
+ * made with the password alone: it says so, and leads to the account page, where two-factor
+ * authentication is turned on, and to logging in again with it.
+ */
+export function secondFactorRequiredPage(options: {
+  /** The account the browser is logged in with. */
+  email: string;
+  /** The host that asks for the second factor. */
+  host: string;
+  /** The service's address, for the stylesheet and links. */
+  publicUrl: string;
+}): Html {
+  const { email, host, publicUrl } = options;
+  return layout({
+    title: 'Two-factor authentication required',
+    base: publicUrl,
+    body: html`<div class="card">
+      <h1>Two-factor authentication required</h1>
+      <div class="alert" role="alert">
+        <p>
+          ${host} asks for a login with two-factor authentication. You are logged in as
+          <strong>${email}</strong> with your password alone.
+        </p>
+      </div>
+      <p>
+        <a href="${publicUrl}/account">Your account</a>: turn two-factor authentication on there,
+        then log out and log in again with a code.
+      </p>
+    </div>`,
+  });
+}

@@ -18,6 +18,7 @@ import { html, type Html } from './html.js';
 
 export { NOTICES, type FormState, type Notice } from './components.js';
 export * from './reset-pages.js';
+export * from './second-factor-pages.js';
 export * from './sign-in-pages.js';
 
 export function accountPage(options: {

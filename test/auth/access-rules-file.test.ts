@@ -301,3 +301,51 @@ rules:
     });
   });
 });
+
+describe('second_factor on a rule', () => {
+  it('is kept when true, left out when false or absent', () => {
+    const rules = parseAccessRules(
+      `rules:
+  - host: a.test
+    policy: logged_in
+    second_factor: true
+  - host: b.test
+    policy: [bob@example.com]
+    second_factor: false
+  - host: c.test
+    policy: logged_in
+`,
+      FILE,
+    );
+    assert.deepEqual(
+      rules.rules.map((rule) => rule.secondFactor),
+      [true, undefined, undefined],
+    );
+    assert.equal(rules.decide('a.test', { emailKey: 'x@y.test' }), 'second_factor_required');
+    assert.equal(rules.decide('a.test', { emailKey: 'x@y.test', secondFactor: true }), 'pass');
+    assert.equal(rules.decide('a.test', null), 'login_required');
+    assert.equal(rules.decide('b.test', { emailKey: 'x@y.test' }), 'denied');
+    assert.equal(rules.decide('c.test', { emailKey: 'x@y.test' }), 'pass');
+  });
+
+  it('refuses anything but true or false, and true with everyone', () => {
+    assert.deepEqual(
+      faultsOf(`rules:
+  - host: a.test
+    policy: logged_in
+    second_factor: yes
+  - host: b.test
+    policy: everyone
+    second_factor: true
+  - host: c.test
+    policy: logged_in
+    second_factor: "true"
+`),
+      [
+        'rules.yml:4: second_factor: expected true or false',
+        'rules.yml:7: second_factor: true needs a login, which policy everyone does not ask for',
+        'rules.yml:10: second_factor: expected true or false',
+      ],
+    );
+  });
+});

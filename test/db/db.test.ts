@@ -541,6 +541,7 @@ describe('migrateToLatest', () => {
         ['0006_sessions', 'Success'],
         ['0007_audit_session_details', 'Success'],
         ['0008_two_factor', 'Success'],
+        ['0009_login_challenges', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);

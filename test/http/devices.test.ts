@@ -26,6 +26,7 @@ interface SessionJson {
   expires_at: string;
   ip: string | null;
   user_agent: string | null;
+  authenticated_by: string;
   current: boolean;
 }
 
@@ -102,6 +103,7 @@ describe('GET /profile/sessions', () => {
     );
     for (const session of sessions) {
       assert.deepEqual(Object.keys(session).sort(), [
+        'authenticated_by',
         'created_at',
         'current',
         'expires_at',
@@ -113,6 +115,7 @@ describe('GET /profile/sessions', () => {
       for (const time of [session.created_at, session.last_seen_at, session.expires_at])
         assert.equal(new Date(time).toISOString(), time, 'an ISO 8601 time');
       assert.equal(session.ip, '127.0.0.1');
+      assert.equal(session.authenticated_by, 'password', 'made with the password alone');
       assert.ok(Date.parse(session.expires_at) > Date.parse(session.last_seen_at));
     }
     assert.equal(Date.parse(first.created_at) - Date.parse(second.created_at), 60_000);

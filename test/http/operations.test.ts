@@ -23,6 +23,7 @@ const PAGE_ROUTES = [
   '/style.css',
   '/signup',
   '/login',
+  '/login/code',
   '/logout',
   '/account',
   '/account/password',

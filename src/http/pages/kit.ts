@@ -18,6 +18,7 @@ import { NOTICES, type Notice } from '../../web/pages.js';
 import { answerFor } from '../errors.js';
 import { maxLengthOf } from '../field-limits.js';
 import type { ActionRateLimits } from '../rate-limits.js';
+import type { ChallengeCookie } from '../challenge-cookie.js';
 import type { SessionCookie } from '../session-cookie.js';
 
 export interface PageOptions {
@@ -27,6 +28,8 @@ export interface PageOptions {
   readonly cookieDomain: string | undefined;
   /** Reads, sets and clears the session cookie. */
   readonly sessionCookie: SessionCookie;
+  /** Carries a login whose password was right to the code page. */
+  readonly challengeCookie: ChallengeCookie;
   readonly passwordMinLength: number;
   readonly resetTokenTtl: number;
   readonly rateLimits?: ActionRateLimits;

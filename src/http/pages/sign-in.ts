@@ -51,7 +51,7 @@ function offerOf(auth: Auth): SignUpOffer {
 /** Registers GET and POST /signup and /login, and POST /logout, on `pages`. */
 export function registerSignInPages(pages: FastifyInstance, context: PageContext): void {
   const { limited, hidden, seeOther, redirectTarget } = context;
-  const { auth, sessionCookie, passwordMinLength } = context.options;
+  const { auth, sessionCookie, challengeCookie, passwordMinLength } = context.options;
   const offer = offerOf(auth);
 
   pages.get('/signup', hidden, (request, reply) => {
@@ -125,6 +125,10 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
         const errors = { form: `Too many attempts: try again in ${wait} seconds` };
         return sendPage(reply, answer.status, logInPage({ values, errors }, { offer, rd }));
       }
+      case 'second_factor_required':
+        // No session yet: the code page finishes the login, rd carried on.
+        challengeCookie.set(reply, login.challengeToken);
+        return seeOther(reply, withRedirectTarget('/login/code', rd));
       case 'logged_in':
         sessionCookie.set(reply, login.sessionId);
         return seeOther(reply, rd ?? '/account');
