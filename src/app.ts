@@ -23,6 +23,7 @@ import { actionRateLimits } from './http/rate-limits.js';
 import { registerRoutes } from './http/routes.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { registerSessionRoutes } from './http/session-routes.js';
+import { registerTwoFactorRoutes } from './http/two-factor-routes.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -157,6 +158,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     ...(rateLimits && { rateLimits }),
   });
   registerSessionRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
+  registerTwoFactorRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
   registerForwardAuth(app, {
     auth,
     sessionCookie,

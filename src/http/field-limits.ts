@@ -11,9 +11,16 @@ export const PASSWORD_MAX_LENGTH = 1024;
 /** Characters at most in a reset token field (a UUID is 36). */
 export const TOKEN_MAX_LENGTH = 64;
 
-/** The limit of a field by its name: emails, the token, and every other field is a password. */
+/** Characters at most in a two-factor code field (six digits, or a recovery code with spaces). */
+export const CODE_MAX_LENGTH = 64;
+
+/**
+ * The limit of a field by its name: emails, the token, a two-factor code, and every other field
+ * is a password.
+ */
 export function maxLengthOf(name: string): number {
   if (name === 'email') return EMAIL_MAX_LENGTH;
+  if (name === 'code') return CODE_MAX_LENGTH;
   if (name === 'token' || name === 'reset_token') return TOKEN_MAX_LENGTH;
   return PASSWORD_MAX_LENGTH;
 }
