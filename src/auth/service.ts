@@ -120,6 +120,7 @@ export class Auth {
       store: dependencies.twoFactorStore,
       keys: dependencies.twoFactorKeys,
       issuer: totpIssuer(settings.publicUrl),
+      publicUrl: settings.publicUrl,
     });
   }
 
