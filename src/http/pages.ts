@@ -9,7 +9,8 @@
  * session cookie is SameSite=Lax besides, so no cross-site post carries it.
  *
  * Each concept has its file under `pages/`: sign-in (welcome, sign-up, login, logout), account
- * (the account page and its forms) and reset (asking for a link, using it).
+ * (the account page and its forms), two-factor (its forms on the account page) and reset (asking
+ * for a link, using it).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RateLimitedAction } from '../config.js';
@@ -22,6 +23,7 @@ import { registerAccountPages } from './pages/account.js';
 import { sendPage, setPageHeaders, type PageContext, type PageOptions } from './pages/kit.js';
 import { registerResetPages } from './pages/reset.js';
 import { registerSignInPages } from './pages/sign-in.js';
+import { registerTwoFactorPages } from './pages/two-factor.js';
 
 export { acceptsHtml, sendPage, type PageOptions } from './pages/kit.js';
 export { sendResetPasswordPage } from './pages/reset.js';
@@ -62,6 +64,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
 
     registerSignInPages(pages, context);
     registerAccountPages(pages, context);
+    registerTwoFactorPages(pages, context);
     registerResetPages(pages, context);
     done();
   });

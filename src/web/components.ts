@@ -25,6 +25,7 @@ export const NOTICES = {
   session_ended: 'That session was ended: its device is logged out.',
   session_gone: 'That session had already ended.',
   others_ended: 'You are logged out everywhere else.',
+  two_factor_off: 'Two-factor authentication is off. Logging in asks for your password alone.',
 } as const;
 export type Notice = keyof typeof NOTICES;
 
@@ -33,8 +34,10 @@ export interface FieldSpec {
   readonly form: string;
   readonly name: string;
   readonly label: string;
-  readonly type: 'email' | 'password';
-  readonly autocomplete: 'email' | 'current-password' | 'new-password';
+  readonly type: 'email' | 'password' | 'text';
+  readonly autocomplete: 'email' | 'current-password' | 'new-password' | 'one-time-code';
+  /** The keyboard a phone shows (`numeric` for a six-digit code). */
+  readonly inputmode?: 'numeric';
   readonly hint?: string;
 }
 
@@ -115,7 +118,8 @@ ${error === undefined ? '' : html`<p class="error" id="${id}-error"><span class=
     autocomplete: spec.autocomplete,
     required: true,
     maxlength: String(maxLengthOf(spec.name)),
-    spellcheck: spec.type === 'email' ? 'false' : undefined,
+    inputmode: spec.inputmode,
+    spellcheck: spec.type === 'password' ? undefined : 'false',
     value,
     'aria-describedby': described === '' ? undefined : described,
     'aria-invalid': error === undefined ? undefined : 'true',

@@ -29,6 +29,10 @@ const PAGE_ROUTES = [
   '/account/delete',
   '/account/sessions/end',
   '/account/sessions/end-others',
+  '/account/totp',
+  '/account/totp/confirm',
+  '/account/totp/disable',
+  '/account/recovery-codes',
   '/forgot',
   '/reset',
 ];
