@@ -26,6 +26,7 @@ import { ChallengeCookie } from './http/challenge-cookie.js';
 import { registerSecondFactorRoutes } from './http/second-factor-routes.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { registerSessionRoutes } from './http/session-routes.js';
+import { registerTwoFactorRoutes } from './http/two-factor-routes.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -171,6 +172,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     challengeCookie,
     ...(rateLimits && { rateLimits }),
   });
+  registerTwoFactorRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
   registerForwardAuth(app, {
     auth,
     sessionCookie,

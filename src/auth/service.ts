@@ -127,6 +127,7 @@ export class Auth {
       store: dependencies.twoFactorStore,
       keys: dependencies.twoFactorKeys,
       issuer: totpIssuer(settings.publicUrl),
+      publicUrl: settings.publicUrl,
     });
     this.secondStep = new SecondStepLogin({
       ...shared,

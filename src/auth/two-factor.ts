@@ -17,6 +17,9 @@
  *   both are checked in one counted attempt, so wrong codes are throttled with the password.
  * - The second step of a login ({@link TwoFactor.verifySecondStep}) is not counted here: the
  *   login flow counts it under the login throttle.
+ * - The account holder is emailed, off the caller's path, when the factor is turned on or off
+ *   (by them or by the operator), when the recovery codes are replaced, and when one is used to
+ *   log in (by {@link TwoFactor.verifySecondStep}, so every second step that takes one tells).
  */
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
@@ -34,6 +37,7 @@ import {
 } from './recovery-codes.js';
 import type { SecretBox } from './secret-box.js';
 import type { SessionManager } from './sessions.js';
+import { TwoFactorNotices, type TwoFactorNoticeDependencies } from './two-factor-notices.js';
 import { generateTotpSecret, matchingStep, otpauthUrl, parseTotpCode } from './totp.js';
 
 /** What the service's key gives two-factor authentication: the box, and the codes' HMAC key. */
@@ -43,7 +47,7 @@ export interface TwoFactorKeys {
   readonly recoveryCodeKey: Buffer;
 }
 
-export interface TwoFactorDependencies {
+export interface TwoFactorDependencies extends TwoFactorNoticeDependencies {
   readonly store: TwoFactorStore;
   /** None when no key is configured: two-factor authentication is then unavailable. */
   readonly keys: TwoFactorKeys | undefined;
@@ -86,7 +90,11 @@ export type TwoFactorRefusal =
   | 'invalid_code';
 
 export class TwoFactor {
-  constructor(private readonly deps: TwoFactorDependencies) {}
+  private readonly notices: TwoFactorNotices;
+
+  constructor(private readonly deps: TwoFactorDependencies) {
+    this.notices = new TwoFactorNotices(deps);
+  }
 
   /** Whether a key is configured, so that factors can be enrolled and checked. */
   get available(): boolean {
@@ -152,6 +160,7 @@ export class TwoFactor {
     if (!enabled) return 'not_pending';
     audit.record({ type: 'totp_enabled', user, context });
     await sessions.endAllBut(user, session.id, 'two_factor_enabled', context);
+    this.notices.enabled(user.email);
     return { recoveryCodes };
   }
 
@@ -179,9 +188,7 @@ export class TwoFactor {
         const holder = await credentials.verify(user.email, secrets.password, context?.signal);
         if (holder === undefined) return undefined;
         failed.secret = 'invalid_code';
-        return (await this.verifySecondStep(user.id, secrets.code, { user, context }))
-          ? holder
-          : undefined;
+        return (await this.useCode(user.id, secrets.code, { user, context })) ? holder : undefined;
       },
       context,
     );
@@ -191,6 +198,7 @@ export class TwoFactor {
     }
     if (!(await store.disable(user.id))) return 'not_enabled';
     audit.record({ type: 'totp_disabled', user, context });
+    this.notices.disabled(user.email, { byOperator: false });
     return true;
   }
 
@@ -212,6 +220,7 @@ export class TwoFactor {
     const hashes = recoveryCodes.map((shown) => this.hashOf(shown, keys));
     if (!(await store.replaceCodes(user.id, hashes, clock.now()))) return 'not_enabled';
     audit.record({ type: 'recovery_codes_regenerated', user, context });
+    this.notices.codesReplaced(user.email);
     return { recoveryCodes };
   }
 
@@ -235,6 +244,17 @@ export class TwoFactor {
     userId: number,
     code: string,
     options: { user?: Pick<User, 'id' | 'email'>; context?: RequestContext } = {},
+  ): Promise<SecondFactorMethod | null> {
+    const method = await this.useCode(userId, code, options);
+    if (method === 'recovery_code') this.notices.recoveryCodeUsed(userId, options.user?.email);
+    return method;
+  }
+
+  /** {@link verifySecondStep} without its email: for turning off, which sends its own. */
+  private async useCode(
+    userId: number,
+    code: string,
+    options: { user?: Pick<User, 'id' | 'email'>; context?: RequestContext },
   ): Promise<SecondFactorMethod | null> {
     const { store, clock, audit } = this.deps;
     const user = options.user ?? { id: userId };
@@ -276,7 +296,10 @@ export class TwoFactor {
     const enabled = await store.disable(userId);
     const user = (await db.findUser({ id: userId })) ?? { id: userId };
     await sessions.endAll(user, 'two_factor_reset', context);
-    if (enabled) audit.record({ type: 'totp_disabled', user, context });
+    if (enabled) {
+      audit.record({ type: 'totp_disabled', user, context });
+      if ('email' in user) this.notices.disabled(user.email, { byOperator: true });
+    }
     return true;
   }
 

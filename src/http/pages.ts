@@ -9,8 +9,8 @@
  * session cookie is SameSite=Lax besides, so no cross-site post carries it.
  *
  * Each concept has its file under `pages/`: sign-in (welcome, sign-up, login, logout), the
- * login's code page (second-factor), account
- * (the account page and its forms) and reset (asking for a link, using it).
+ * login's code page (second-factor), account (the account page and its forms), two-factor (its
+ * forms on the account page) and reset (asking for a link, using it).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { RateLimitedAction } from '../config.js';
@@ -24,6 +24,7 @@ import { sendPage, setPageHeaders, type PageContext, type PageOptions } from './
 import { registerResetPages } from './pages/reset.js';
 import { registerSecondFactorPages } from './pages/second-factor.js';
 import { registerSignInPages } from './pages/sign-in.js';
+import { registerTwoFactorPages } from './pages/two-factor.js';
 
 export { acceptsHtml, sendPage, type PageOptions } from './pages/kit.js';
 export { sendResetPasswordPage } from './pages/reset.js';
@@ -65,6 +66,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     registerSignInPages(pages, context);
     registerSecondFactorPages(pages, context);
     registerAccountPages(pages, context);
+    registerTwoFactorPages(pages, context);
     registerResetPages(pages, context);
     done();
   });

@@ -125,6 +125,21 @@ export const REFUSALS = {
     meaning:
       'a two-factor code (from the authenticator app, or a recovery code) that is malformed, wrong, or used already',
   },
+  two_factor_already_enabled: {
+    status: 409,
+    message: 'Two-factor authentication is on already',
+    meaning: 'turning two-factor authentication on while it is on (turn it off first)',
+  },
+  two_factor_not_pending: {
+    status: 409,
+    message: 'There is no two-factor authentication to confirm',
+    meaning: 'confirming two-factor authentication that was not begun (or is confirmed already)',
+  },
+  two_factor_not_enabled: {
+    status: 409,
+    message: 'Two-factor authentication is not on',
+    meaning: 'turning two-factor authentication off, or new recovery codes, while it is not on',
+  },
   client_gone: {
     status: 499,
     message: 'The client closed the request before it was served',

@@ -171,11 +171,29 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
 
   app.get(
     '/profile',
-    { schema: { response: documented({ 200: message('email'), 403: ERROR }) } },
+    {
+      schema: {
+        response: documented({
+          200: {
+            type: 'object',
+            required: ['email', 'two_factor'],
+            properties: {
+              email: { type: 'string' },
+              two_factor: {
+                type: 'boolean',
+                description: 'whether two-factor authentication is on',
+              },
+            },
+          },
+          403: ERROR,
+        }),
+      },
+    },
     async (request) => {
       const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null) throw new Refusal('session_required');
-      return { email: user.email };
+      const { enabled } = await auth.twoFactorStatus(user.id);
+      return { email: user.email, two_factor: enabled };
     },
   );
 

@@ -78,3 +78,103 @@ export function duration(seconds: number): string {
   if (seconds >= 3600 && seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
   return plural(Math.max(1, Math.floor(seconds / 60)), 'minute');
 }
+
+/** What to do when a change to the account's security was not the holder's. */
+function notYou(links: { resetLink: string; accountLink: string }): string[] {
+  return [
+    'If you did not, someone else knows your password: choose a new one at once here, which also',
+    'ends their sessions:',
+    '',
+    links.resetLink,
+    '',
+    `Then check your account and its devices: ${links.accountLink}`,
+    '',
+  ];
+}
+
+/** The links every two-factor notice carries. */
+interface SecurityNotice {
+  readonly to: string;
+  readonly at: Date;
+  readonly resetLink: string;
+  readonly accountLink: string;
+}
+
+/** Tells the account holder two-factor authentication was turned on. */
+export function twoFactorEnabledMessage(options: SecurityNotice): MailMessage {
+  return {
+    to: options.to,
+    subject: 'Two-factor authentication is on',
+    text: [
+      `Two-factor authentication was turned on for the account registered with this address on ${options.at.toUTCString()}.`,
+      'From now on, logging in asks for a code from your authenticator app after the password.',
+      'Keep your recovery codes somewhere safe: each lets you in once if you lose the app.',
+      '',
+      'If you did this, there is nothing more to do.',
+      '',
+      ...notYou(options),
+    ].join('\n'),
+  };
+}
+
+/** Tells the account holder two-factor authentication was turned off, by them or by an operator. */
+export function twoFactorDisabledMessage(
+  options: SecurityNotice & { byOperator: boolean },
+): MailMessage {
+  const { at, byOperator } = options;
+  const intro = byOperator
+    ? [
+        `Two-factor authentication was turned off by an administrator of the service for the account registered with this address on ${at.toUTCString()},`,
+        'and every session of the account was ended.',
+      ]
+    : [
+        `Two-factor authentication was turned off for the account registered with this address on ${at.toUTCString()}.`,
+      ];
+  return {
+    to: options.to,
+    subject: 'Two-factor authentication is off',
+    text: [
+      ...intro,
+      `Logging in now asks for the password alone. You can turn it on again on your account page.`,
+      '',
+      byOperator
+        ? 'If you asked for this, there is nothing more to do.'
+        : 'If you did this, there is nothing more to do.',
+      '',
+      ...notYou(options),
+    ].join('\n'),
+  };
+}
+
+/** Tells the account holder their recovery codes were replaced. */
+export function recoveryCodesRegeneratedMessage(options: SecurityNotice): MailMessage {
+  return {
+    to: options.to,
+    subject: 'Your recovery codes were replaced',
+    text: [
+      `New recovery codes were made for the account registered with this address on ${options.at.toUTCString()}.`,
+      'The old ones no longer work.',
+      '',
+      'If you did this, there is nothing more to do.',
+      '',
+      ...notYou(options),
+    ].join('\n'),
+  };
+}
+
+/** Tells the account holder a recovery code was used to log in, and how many are left. */
+export function recoveryCodeUsedMessage(options: SecurityNotice & { left: number }): MailMessage {
+  const left = options.left === 1 ? '1 recovery code is' : `${options.left} recovery codes are`;
+  return {
+    to: options.to,
+    subject: 'A recovery code was used',
+    text: [
+      `A recovery code of the account registered with this address was used on ${options.at.toUTCString()}.`,
+      `It works no more: ${left} left. New ones can be made on your account page.`,
+      '',
+      'If you did this, there is nothing more to do.',
+      '',
+      ...notYou(options),
+    ].join('\n'),
+  };
+}

@@ -25,6 +25,7 @@ export const NOTICES = {
   session_ended: 'That session was ended: its device is logged out.',
   session_gone: 'That session had already ended.',
   others_ended: 'You are logged out everywhere else.',
+  two_factor_off: 'Two-factor authentication is off. Logging in asks for your password alone.',
 } as const;
 export type Notice = keyof typeof NOTICES;
 

@@ -15,11 +15,13 @@ import {
 } from './components.js';
 import { devicesSection } from './devices.js';
 import { html, type Html } from './html.js';
+import { twoFactorHasErrors, twoFactorSection, type TwoFactorView } from './two-factor.js';
 
 export { NOTICES, type FormState, type Notice } from './components.js';
 export * from './reset-pages.js';
 export * from './second-factor-pages.js';
 export * from './sign-in-pages.js';
+export * from './two-factor.js';
 
 export function accountPage(options: {
   email: string;
@@ -29,6 +31,8 @@ export function accountPage(options: {
   notice?: Notice;
   /** The account's live sessions, for "Your devices". */
   devices?: { readonly sessions: readonly SessionView[]; readonly at: Date };
+  /** The two-factor section; left out when absent. */
+  twoFactor?: TwoFactorView;
 }): Html {
   const change = options.change ?? {};
   const remove = options.remove ?? {};
@@ -60,7 +64,7 @@ export function accountPage(options: {
   ];
   return layout({
     title: 'Your account',
-    hasErrors: hasErrors(change) || hasErrors(remove),
+    hasErrors: hasErrors(change) || hasErrors(remove) || twoFactorHasErrors(options.twoFactor),
     body: html`<div class="card">
         ${noticeBox(options.notice)}
         <h1>Your account</h1>
@@ -76,6 +80,7 @@ export function accountPage(options: {
         </p>
         ${form({ action: '/account/password', fields: changeFields, state: change, submit: 'Change password' })}
       </section>
+      ${options.twoFactor && twoFactorSection(options.twoFactor)}
       ${
         options.devices &&
         devicesSection({ sessions: options.devices.sessions, now: options.devices.at })

@@ -121,6 +121,14 @@ button.quiet:hover { background: var(--notice-paper); color: var(--accent-dark);
 .device-details { color: var(--muted); font-size: 0.9375rem; overflow-wrap: anywhere; }
 .this-device { font-weight: 600; color: var(--accent-dark); }
 .more { margin-top: 1.25rem; color: var(--muted); }
+.qr svg { display: block; width: 14rem; max-width: 100%; height: auto; margin: 0 0 1rem; }
+.secret, .recovery-codes code {
+  font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
+  font-size: 1.0625rem; letter-spacing: 0.05em; overflow-wrap: anywhere;
+}
+.recovery-codes { columns: 2; margin: 0 0 1.25rem; padding-left: 1.75rem; }
+.recovery-codes li { margin-bottom: 0.35rem; }
+.state { font-weight: 700; }
 footer { text-align: center; color: var(--muted); font-size: 0.875rem; padding: 1rem 1.25rem 1.5rem; }
 .visually-hidden {
   position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0;

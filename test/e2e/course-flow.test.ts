@@ -52,7 +52,7 @@ test("the course's integration flow passes against the real server", async () =>
   // profile_logged
   response = await withCookie('/profile', sessionId);
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { email: EMAIL });
+  assert.deepEqual(await response.json(), { email: EMAIL, two_factor: false });
 
   // log_out: a 302 that `requests` follows with a GET
   response = await withCookie('/sessions', sessionId, 'DELETE');

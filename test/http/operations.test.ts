@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { inspectableDatabase } from '../support/databases.js';
+import { totpCodeAt } from '../support/totp.js';
 import {
   form,
   sessionCookie,
@@ -30,6 +31,10 @@ const PAGE_ROUTES = [
   '/account/delete',
   '/account/sessions/end',
   '/account/sessions/end-others',
+  '/account/totp',
+  '/account/totp/confirm',
+  '/account/totp/disable',
+  '/account/recovery-codes',
   '/forgot',
   '/reset',
 ];
@@ -232,6 +237,53 @@ describe('OpenAPI', () => {
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger-ui/i);
     assert.doesNotMatch(docs.body, /https?:\/\/(?!localhost)[^"']*\.(js|css)/, 'no CDN assets');
+  });
+
+  test('the two-factor routes’ answers match their documented schemas', async () => {
+    const { app, clock } = await startTestService();
+    const sessionId = await signUpAndLogIn(app, EMAIL, PASSWORD);
+    const cookies = { session_id: sessionId };
+    const begun = await app.inject({
+      method: 'POST',
+      url: '/profile/totp',
+      cookies,
+      ...form({ password: PASSWORD }),
+    });
+    const { secret } = begun.json<{ secret: string }>();
+    await assertAnswersMatch(app, [
+      { method: 'POST', url: '/profile/totp', ...form({ password: 'wrong one' }), cookies },
+      { method: 'POST', url: '/profile/totp/confirm', ...form({ code: '12' }), cookies },
+      {
+        method: 'POST',
+        url: '/profile/totp/confirm',
+        ...form({ code: totpCodeAt(secret, clock.now()) }),
+        cookies,
+      },
+      { method: 'POST', url: '/profile/totp', ...form({ password: PASSWORD }), cookies },
+      { method: 'POST', url: '/profile/recovery-codes', ...form({ password: PASSWORD }), cookies },
+      { method: 'GET', url: '/profile', cookies },
+      {
+        method: 'DELETE',
+        url: '/profile/totp',
+        ...form({ password: PASSWORD, code: 'x' }),
+        cookies,
+      },
+    ]);
+    clock.advanceSeconds(60);
+    await assertAnswersMatch(app, [
+      {
+        method: 'DELETE',
+        url: '/profile/totp',
+        ...form({ password: PASSWORD, code: totpCodeAt(secret, clock.now()) }),
+        cookies,
+      },
+      {
+        method: 'DELETE',
+        url: '/profile/totp',
+        ...form({ password: PASSWORD, code: 'x' }),
+        cookies,
+      },
+    ]);
   });
 
   test('every answer of the API matches its documented schema', async () => {

@@ -85,6 +85,15 @@ const ACTIONS: Record<string, Record<string, Door>> = {
     'POST /account/sessions/end-others': send('POST', '/account/sessions/end-others', () => ({}))(
       'page',
     ),
+    'POST /profile/totp': send('POST', '/profile/totp', () => ({ password: 'a password' }))('api'),
+    'DELETE /profile/totp': send('DELETE', '/profile/totp', () => ({
+      password: 'a password',
+      code: '123456',
+    }))('api'),
+    'POST /account/totp/disable': send('POST', '/account/totp/disable', () => ({
+      password: 'a password',
+      code: '123456',
+    }))('page'),
   },
 };
 

@@ -6,6 +6,7 @@
 import type { AccountSummary } from '../../auth/admin.js';
 import { describeDevice } from '../../auth/devices.js';
 import type { SessionView } from '../../auth/sessions.js';
+import type { TwoFactorStatus } from '../../auth/two-factor.js';
 import { UnknownEmailError, UserAlreadyExistsError } from '../../auth/errors.js';
 import {
   flag,
@@ -130,15 +131,19 @@ const show: Command = {
   options: { json: JSON_OPTION },
   async run({ positionals, values, io }) {
     const email = requiredEmail(positionals);
-    const { user, sessions } = await withService(io.env, async ({ admin }) => ({
-      user: await admin.showUser(email),
-      sessions: await admin.sessionsOf(email),
-    }));
+    const { user, twoFactor, sessions } = await withService(io.env, async ({ auth, admin }) => {
+      const summary = await admin.showUser(email);
+      return {
+        user: summary,
+        twoFactor: await auth.twoFactorStatus(summary.id),
+        sessions: await admin.sessionsOf(email),
+      };
+    });
     if (flag(values, 'json')) {
-      io.stdout.write(json({ ...user, sessions }));
+      io.stdout.write(json({ ...user, twoFactor, sessions }));
       return;
     }
-    io.stdout.write(describeAccount(user));
+    io.stdout.write(describeAccount(user, twoFactor));
     io.stdout.write('\n');
     io.stdout.write(describeSessions(sessions));
   },
@@ -160,11 +165,13 @@ function describeSessions(sessions: readonly SessionView[]): string {
   );
 }
 
-function describeAccount(user: AccountSummary): string {
+function describeAccount(user: AccountSummary, twoFactor: TwoFactorStatus): string {
   return listing([
     ['id', user.id],
     ['email', user.email],
     ['created', user.createdAt],
+    ['two-factor', twoFactor.enabled ? 'on' : 'off'],
+    ['recovery codes left', twoFactor.enabled ? twoFactor.recoveryCodesLeft : null],
     ['session active', user.sessionActive],
     ['reset pending', user.resetPending],
     ['failed logins', user.failedLogins],
@@ -245,10 +252,36 @@ const unlock: Command = {
   },
 };
 
+const resetTwoFactor: Command = {
+  kind: 'command',
+  name: 'reset-2fa',
+  summary: "turn an account's two-factor authentication off and end its sessions",
+  arguments: ['EMAIL'],
+  options: {},
+  details: `For a holder who lost both the authenticator app and the recovery codes: make sure it is
+them first, by a channel other than this account's email. The factor goes (pending or on) with
+its recovery codes, every session of the account ends, the change is audited, and the holder
+is emailed. They log in with the password alone, and can turn it on again on the account page.
+An account without two-factor authentication is left as it is (exit 0). Needs no secret key.`,
+  async run({ positionals, io }) {
+    const email = requiredEmail(positionals);
+    const reset = await withService(
+      io.env,
+      async ({ auth, admin }) => auth.resetTwoFactor((await admin.showUser(email)).id, CLI_CONTEXT),
+      { sendsMail: true },
+    );
+    io.stdout.write(
+      reset
+        ? `Two-factor authentication of ${email} reset; its sessions have ended.\n`
+        : `${email} has no two-factor authentication: nothing changed.\n`,
+    );
+  },
+};
+
 /** The `users` group. */
 export const usersGroup: CommandGroup = {
   kind: 'group',
   name: 'users',
   summary: 'Manage accounts.',
-  commands: [add, invite, list, show, remove, setPassword, revokeSessions, unlock],
+  commands: [add, invite, list, show, remove, setPassword, revokeSessions, unlock, resetTwoFactor],
 };

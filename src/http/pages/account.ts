@@ -1,28 +1,44 @@
 /**
  * The account pages: the signed-in user's account and its devices, ending sessions, changing the
- * password and deleting the account. Each needs a live session; without one they redirect to the
- * login page.
+ * password and deleting the account (two-factor authentication's forms are in two-factor.ts).
+ * Each needs a live session; without one they redirect to the login page.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PasswordPolicyError } from '../../auth/errors.js';
 import type { Auth } from '../../auth/service.js';
+import type { FormState, TwoFactorView } from '../../web/pages.js';
 import { accountPage } from '../../web/pages.js';
 import { contextOf } from '../request-context.js';
 import { fieldProblems, fieldsOf, noticeOf, refusal, sendPage, type PageContext } from './kit.js';
 
-/** Registers GET /account and the account page's forms on `pages`. */
-export function registerAccountPages(pages: FastifyInstance, context: PageContext): void {
-  const { limited, hidden, seeOther } = context;
+/** The forms of the account page, each of which may be shown again with its errors. */
+export type AccountForm = 'change' | 'remove' | 'enable' | 'regenerate' | 'disable';
+
+/** What the account page shows of the two-factor authentication of account `userId`. */
+async function twoFactorViewOf(
+  auth: Auth,
+  userId: number,
+  shownAgain: Partial<Record<AccountForm, FormState>> = {},
+): Promise<TwoFactorView> {
+  const { enabled, recoveryCodesLeft } = await auth.twoFactorStatus(userId);
+  const { enable, regenerate, disable } = shownAgain;
+  return {
+    available: auth.twoFactorAvailable,
+    enabled,
+    recoveryCodesLeft,
+    ...(enable && { enable }),
+    ...(regenerate && { regenerate }),
+    ...(disable && { disable }),
+  };
+}
+
+/**
+ * A way to get what a form of the account page (`form`) works with: the session, the posted
+ * fields, and a way to show the page again with that form's errors; null without a signed-in user.
+ */
+export function accountForms(context: PageContext) {
   const { auth, sessionCookie, passwordMinLength } = context.options;
-  /**
-   * What a form of the account page (`form`) works with: the session, the posted fields, and a way
-   * to show the page again with that form's errors; null without a signed-in user.
-   */
-  const accountForm = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    form: 'change' | 'remove',
-  ) => {
+  return async (request: FastifyRequest, reply: FastifyReply, form: AccountForm) => {
     const sessionId = sessionCookie.read(request);
     const user = await auth.getUserFromSessionId(sessionId);
     if (user === null) return null;
@@ -31,6 +47,7 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
       read: fieldsOf(request),
       again: async (status: number, errors: Record<string, string>) => {
         const devices = await auth.listSessions(sessionId);
+        const shownAgain = { [form]: { errors } };
         return sendPage(
           reply,
           status,
@@ -38,12 +55,20 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
             email: user.email,
             passwordMinLength,
             ...(devices !== 'not_logged_in' && { devices }),
-            ...(form === 'change' ? { change: { errors } } : { remove: { errors } }),
+            ...shownAgain,
+            twoFactor: await twoFactorViewOf(auth, user.id, shownAgain),
           }),
         );
       },
     };
   };
+}
+
+/** Registers GET /account and the account page's forms on `pages`. */
+export function registerAccountPages(pages: FastifyInstance, context: PageContext): void {
+  const { limited, hidden, seeOther } = context;
+  const { auth, sessionCookie, passwordMinLength } = context.options;
+  const accountForm = accountForms(context);
 
   pages.get('/account', hidden, async (request, reply) => {
     const sessionId = sessionCookie.read(request);
@@ -54,7 +79,13 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
     return sendPage(
       reply,
       200,
-      accountPage({ email: user.email, passwordMinLength, devices, ...(notice && { notice }) }),
+      accountPage({
+        email: user.email,
+        passwordMinLength,
+        devices,
+        twoFactor: await twoFactorViewOf(auth, user.id),
+        ...(notice && { notice }),
+      }),
     );
   });
 
