@@ -19,10 +19,14 @@ export interface TwoFactorView {
   readonly disable?: FormState;
 }
 
-const passwordField = (formName: string): FieldSpec => ({
+/**
+ * The password field of one of the section's forms. Each form's label says what it is for: the
+ * account page holds several password fields, and each label must name one field only.
+ */
+const passwordField = (formName: string, purpose: string): FieldSpec => ({
   form: formName,
   name: 'password',
-  label: 'Your password',
+  label: `Your password, ${purpose}`,
   type: 'password',
   autocomplete: 'current-password',
 });
@@ -64,7 +68,7 @@ export function twoFactorSection(view: TwoFactorView): Html {
       </p>
       ${form({
         action: '/account/totp',
-        fields: [passwordField('totp-on')],
+        fields: [passwordField('totp-on', 'to turn it on')],
         state: view.enable ?? {},
         submit: 'Turn on two-factor authentication',
       })}
@@ -82,7 +86,7 @@ export function twoFactorSection(view: TwoFactorView): Html {
     <p class="lead">Replaces every recovery code: the old ones stop working.</p>
     ${form({
       action: '/account/recovery-codes',
-      fields: [passwordField('codes')],
+      fields: [passwordField('codes', 'for new recovery codes')],
       state: view.regenerate ?? {},
       submit: 'Make new recovery codes',
     })}
@@ -90,7 +94,7 @@ export function twoFactorSection(view: TwoFactorView): Html {
     <p class="lead">Logging in will then ask for your password alone.</p>
     ${form({
       action: '/account/totp/disable',
-      fields: [passwordField('totp-off'), codeField('totp-off', true)],
+      fields: [passwordField('totp-off', 'to turn it off'), codeField('totp-off', true)],
       state: view.disable ?? {},
       submit: 'Turn off two-factor authentication',
       buttonClass: 'danger',

@@ -249,11 +249,11 @@ describe('web pages in a browser', { skip: problem }, () => {
     await signUpByApi('eve@example.com', 'doomed password');
     await logIn('eve@example.com', 'doomed password');
     await page.waitForURL(`${base}/account`);
-    await page.getByLabel('Your password').fill('wrong');
+    await page.getByLabel('Your password', { exact: true }).fill('wrong');
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.getByText('This is not your password').first().waitFor();
     await check('delete-error');
-    await page.getByLabel('Your password').fill('doomed password');
+    await page.getByLabel('Your password', { exact: true }).fill('doomed password');
     await page.getByRole('button', { name: 'Delete my account' }).click();
     await page.waitForURL(`${base}/?notice=deleted`);
     await page.getByText('Your account was deleted').waitFor();
