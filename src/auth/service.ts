@@ -104,8 +104,12 @@ export class Auth {
   private readonly loginFlow: LoginFlow;
   private readonly reset: PasswordReset;
   private readonly selfService: AccountSelfService;
-  private readonly twoFactor: TwoFactor;
   private readonly secondStep: SecondStepLogin;
+  /**
+   * Two-factor authentication: turning it on and off, recovery codes, its status, and the
+   * operator's reset (see {@link TwoFactor}).
+   */
+  readonly twoFactor: TwoFactor;
 
   constructor(dependencies: AuthDependencies) {
     const { settings } = dependencies;
@@ -311,56 +315,6 @@ export class Auth {
     ...args: Parameters<AccountSelfService['deleteAccount']>
   ): ReturnType<AccountSelfService['deleteAccount']> {
     return this.selfService.deleteAccount(...args);
-  }
-
-  /** Whether two-factor authentication can be enrolled and checked (a key is configured). */
-  get twoFactorAvailable(): boolean {
-    return this.twoFactor.available;
-  }
-
-  /** See {@link TwoFactor.beginEnrolment}. */
-  beginTwoFactorEnrolment(
-    ...args: Parameters<TwoFactor['beginEnrolment']>
-  ): ReturnType<TwoFactor['beginEnrolment']> {
-    return this.twoFactor.beginEnrolment(...args);
-  }
-
-  /** See {@link TwoFactor.confirmEnrolment}. */
-  confirmTwoFactorEnrolment(
-    ...args: Parameters<TwoFactor['confirmEnrolment']>
-  ): ReturnType<TwoFactor['confirmEnrolment']> {
-    return this.twoFactor.confirmEnrolment(...args);
-  }
-
-  /** See {@link TwoFactor.disable}. */
-  disableTwoFactor(...args: Parameters<TwoFactor['disable']>): ReturnType<TwoFactor['disable']> {
-    return this.twoFactor.disable(...args);
-  }
-
-  /** See {@link TwoFactor.regenerateCodes}. */
-  regenerateRecoveryCodes(
-    ...args: Parameters<TwoFactor['regenerateCodes']>
-  ): ReturnType<TwoFactor['regenerateCodes']> {
-    return this.twoFactor.regenerateCodes(...args);
-  }
-
-  /** See {@link TwoFactor.status}. */
-  twoFactorStatus(userId: number): ReturnType<TwoFactor['status']> {
-    return this.twoFactor.status(userId);
-  }
-
-  /** See {@link TwoFactor.verifySecondStep}. */
-  verifySecondStep(
-    ...args: Parameters<TwoFactor['verifySecondStep']>
-  ): ReturnType<TwoFactor['verifySecondStep']> {
-    return this.twoFactor.verifySecondStep(...args);
-  }
-
-  /** See {@link TwoFactor.resetByOperator} (`bienvenue users reset-2fa`). */
-  resetTwoFactor(
-    ...args: Parameters<TwoFactor['resetByOperator']>
-  ): ReturnType<TwoFactor['resetByOperator']> {
-    return this.twoFactor.resetByOperator(...args);
   }
 
   /**

@@ -192,7 +192,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     async (request) => {
       const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null) throw new Refusal('session_required');
-      const { enabled } = await auth.twoFactorStatus(user.id);
+      const { enabled } = await auth.twoFactor.status(user.id);
       return { email: user.email, two_factor: enabled };
     },
   );

@@ -98,7 +98,7 @@ export function registerTwoFactorRoutes(
       },
     },
     async (request, reply) => {
-      const pending = await auth.beginTwoFactorEnrolment(
+      const pending = await auth.twoFactor.beginEnrolment(
         sessionCookie.read(request),
         request.body.password,
         contextOf(request, reply),
@@ -131,7 +131,7 @@ export function registerTwoFactorRoutes(
       },
     },
     async (request) => {
-      const confirmed = await auth.confirmTwoFactorEnrolment(
+      const confirmed = await auth.twoFactor.confirmEnrolment(
         sessionCookie.read(request),
         request.body.code,
         contextOf(request),
@@ -163,7 +163,7 @@ export function registerTwoFactorRoutes(
       },
     },
     async (request, reply) => {
-      const disabled = await auth.disableTwoFactor(
+      const disabled = await auth.twoFactor.disable(
         sessionCookie.read(request),
         { password: request.body.password, code: request.body.code },
         contextOf(request, reply),
@@ -192,7 +192,7 @@ export function registerTwoFactorRoutes(
       },
     },
     async (request, reply) => {
-      const replaced = await auth.regenerateRecoveryCodes(
+      const replaced = await auth.twoFactor.regenerateCodes(
         sessionCookie.read(request),
         request.body.password,
         contextOf(request, reply),

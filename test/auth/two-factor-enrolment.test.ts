@@ -16,49 +16,52 @@ describe('two-factor enrolment', () => {
     const bob = await service.auth.registerUser('bob@example.com', PASSWORD);
     const token = await logIn(service, 'bob@example.com');
     assert.equal(
-      await service.auth.beginTwoFactorEnrolment(token, 'wrong password'),
+      await service.auth.twoFactor.beginEnrolment(token, 'wrong password'),
       'wrong_password',
     );
     assert.equal(
-      await service.auth.beginTwoFactorEnrolment('not a session', PASSWORD),
+      await service.auth.twoFactor.beginEnrolment('not a session', PASSWORD),
       'not_logged_in',
     );
-    const first = await service.auth.beginTwoFactorEnrolment(token, PASSWORD);
+    const first = await service.auth.twoFactor.beginEnrolment(token, PASSWORD);
     assert.ok(typeof first !== 'string');
     assert.match(first.secret, /^[A-Z2-7]{32}$/);
     assert.ok(first.otpauthUrl.startsWith('otpauth://totp/'));
     assert.equal(new URL(first.otpauthUrl).searchParams.get('issuer'), 'Bienvenue (auth.test)');
-    assert.deepEqual(await service.auth.twoFactorStatus(bob.id), {
+    assert.deepEqual(await service.auth.twoFactor.status(bob.id), {
       enabled: false,
       recoveryCodesLeft: 0,
     });
     // Beginning again replaces the pending secret: the first one's codes no longer confirm.
-    const second = await service.auth.beginTwoFactorEnrolment(token, PASSWORD);
+    const second = await service.auth.twoFactor.beginEnrolment(token, PASSWORD);
     assert.ok(typeof second !== 'string');
     assert.notEqual(second.secret, first.secret);
     const now = service.clock.now();
     assert.equal(
-      await service.auth.confirmTwoFactorEnrolment(token, totpCodeAt(first.secret, now)),
+      await service.auth.twoFactor.confirmEnrolment(token, totpCodeAt(first.secret, now)),
       'invalid_code',
     );
-    assert.equal(await service.auth.confirmTwoFactorEnrolment(token, 'abcdef'), 'invalid_code');
-    const confirmed = await service.auth.confirmTwoFactorEnrolment(
+    assert.equal(await service.auth.twoFactor.confirmEnrolment(token, 'abcdef'), 'invalid_code');
+    const confirmed = await service.auth.twoFactor.confirmEnrolment(
       token,
       totpCodeAt(second.secret, now),
     );
     assert.ok(typeof confirmed !== 'string');
     assert.equal(confirmed.recoveryCodes.length, 10);
-    assert.deepEqual(await service.auth.twoFactorStatus(bob.id), {
+    assert.deepEqual(await service.auth.twoFactor.status(bob.id), {
       enabled: true,
       recoveryCodesLeft: 10,
     });
-    assert.equal(await service.auth.beginTwoFactorEnrolment(token, PASSWORD), 'already_enabled');
+    assert.equal(await service.auth.twoFactor.beginEnrolment(token, PASSWORD), 'already_enabled');
     assert.equal(
-      await service.auth.confirmTwoFactorEnrolment(token, totpCodeAt(second.secret, now)),
+      await service.auth.twoFactor.confirmEnrolment(token, totpCodeAt(second.secret, now)),
       'not_pending',
     );
     // The confirming code's step is used: it does not work again at login.
-    assert.equal(await service.auth.verifySecondStep(bob.id, totpCodeAt(second.secret, now)), null);
+    assert.equal(
+      await service.auth.twoFactor.verifySecondStep(bob.id, totpCodeAt(second.secret, now)),
+      null,
+    );
     const types = await auditTypes(service);
     assert.ok(types.includes('totp_enabled'));
     assert.ok(types.includes('second_factor_failed'));
@@ -71,10 +74,10 @@ describe('two-factor enrolment', () => {
     const token = await logIn(service, 'bob@example.com');
     const other = await logIn(service, 'bob@example.com');
     const eve = await logIn(service, 'eve@example.com');
-    const pending = await service.auth.beginTwoFactorEnrolment(token, PASSWORD);
+    const pending = await service.auth.twoFactor.beginEnrolment(token, PASSWORD);
     assert.ok(typeof pending !== 'string');
     assert.ok(await service.auth.getUserFromSessionId(other), 'still live before confirmation');
-    const confirmed = await service.auth.confirmTwoFactorEnrolment(
+    const confirmed = await service.auth.twoFactor.confirmEnrolment(
       token,
       totpCodeAt(pending.secret, service.clock.now()),
     );
@@ -94,11 +97,11 @@ describe('two-factor enrolment', () => {
     const { service, database } = await startWithDatabase();
     const bob = await service.auth.registerUser('bob@example.com', PASSWORD);
     const token = await logIn(service, 'bob@example.com');
-    const pending = await service.auth.beginTwoFactorEnrolment(token, PASSWORD);
+    const pending = await service.auth.twoFactor.beginEnrolment(token, PASSWORD);
     assert.ok(typeof pending !== 'string');
     const code = totpCodeAt(pending.secret, service.clock.now());
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => service.auth.confirmTwoFactorEnrolment(token, code)),
+      Array.from({ length: 5 }, () => service.auth.twoFactor.confirmEnrolment(token, code)),
     );
     assert.equal(results.filter((result) => typeof result !== 'string').length, 1);
     assert.equal(results.filter((result) => result === 'not_pending').length, 4);
@@ -111,12 +114,12 @@ describe('two-factor enrolment', () => {
     const { service } = await startWithDatabase({ key: false });
     const bob = await service.auth.registerUser('bob@example.com', PASSWORD);
     const token = await logIn(service, 'bob@example.com');
-    assert.equal(service.auth.twoFactorAvailable, false);
+    assert.equal(service.auth.twoFactor.available, false);
     await assert.rejects(
-      service.auth.beginTwoFactorEnrolment(token, PASSWORD),
+      service.auth.twoFactor.beginEnrolment(token, PASSWORD),
       TwoFactorUnavailableError,
     );
-    assert.deepEqual(await service.auth.twoFactorStatus(bob.id), {
+    assert.deepEqual(await service.auth.twoFactor.status(bob.id), {
       enabled: false,
       recoveryCodesLeft: 0,
     });
@@ -128,28 +131,28 @@ describe('turning it off and new recovery codes', () => {
     const { service, userId, token, secret, codes } = await enrolled();
     const code = () => totpCodeAt(secret, service.clock.now());
     assert.equal(
-      await service.auth.disableTwoFactor(token, { password: 'wrong', code: code() }),
+      await service.auth.twoFactor.disable(token, { password: 'wrong', code: code() }),
       'wrong_password',
     );
     assert.equal(
-      await service.auth.disableTwoFactor(token, {
+      await service.auth.twoFactor.disable(token, {
         password: PASSWORD,
         code: '000000' === code() ? '111111' : '000000',
       }),
       'invalid_code',
     );
-    assert.equal((await service.auth.twoFactorStatus(userId)).enabled, true);
+    assert.equal((await service.auth.twoFactor.status(userId)).enabled, true);
     assert.equal(
-      await service.auth.disableTwoFactor(token, { password: PASSWORD, code: codes[0] ?? '' }),
+      await service.auth.twoFactor.disable(token, { password: PASSWORD, code: codes[0] ?? '' }),
       true,
     );
-    assert.deepEqual(await service.auth.twoFactorStatus(userId), {
+    assert.deepEqual(await service.auth.twoFactor.status(userId), {
       enabled: false,
       recoveryCodesLeft: 0,
     });
-    assert.equal(await service.auth.verifySecondStep(userId, code()), null);
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, code()), null);
     assert.equal(
-      await service.auth.disableTwoFactor(token, { password: PASSWORD, code: code() }),
+      await service.auth.twoFactor.disable(token, { password: PASSWORD, code: code() }),
       'not_enabled',
     );
     assert.ok((await auditTypes(service)).includes('totp_disabled'));
@@ -165,31 +168,34 @@ describe('turning it off and new recovery codes', () => {
     };
     for (let attempt = 0; attempt < 3; attempt += 1) {
       assert.equal(
-        await service.auth.disableTwoFactor(token, { password: PASSWORD, code: wrong() }),
+        await service.auth.twoFactor.disable(token, { password: PASSWORD, code: wrong() }),
         'invalid_code',
       );
     }
     await assert.rejects(
-      service.auth.disableTwoFactor(token, { password: PASSWORD, code: wrong() }),
+      service.auth.twoFactor.disable(token, { password: PASSWORD, code: wrong() }),
       { name: 'TooManyAttemptsError' },
     );
   });
 
   it('replaces every recovery code, given the password', async () => {
     const { service, userId, token, codes } = await enrolled();
-    assert.equal(await service.auth.verifySecondStep(userId, codes[0] ?? ''), 'recovery_code');
-    assert.equal(await service.auth.regenerateRecoveryCodes(token, 'wrong'), 'wrong_password');
-    const renewed = await service.auth.regenerateRecoveryCodes(token, PASSWORD);
+    assert.equal(
+      await service.auth.twoFactor.verifySecondStep(userId, codes[0] ?? ''),
+      'recovery_code',
+    );
+    assert.equal(await service.auth.twoFactor.regenerateCodes(token, 'wrong'), 'wrong_password');
+    const renewed = await service.auth.twoFactor.regenerateCodes(token, PASSWORD);
     assert.ok(typeof renewed !== 'string');
     assert.equal(renewed.recoveryCodes.length, 10);
-    assert.equal((await service.auth.twoFactorStatus(userId)).recoveryCodesLeft, 10);
+    assert.equal((await service.auth.twoFactor.status(userId)).recoveryCodesLeft, 10);
     assert.equal(
-      await service.auth.verifySecondStep(userId, codes[1] ?? ''),
+      await service.auth.twoFactor.verifySecondStep(userId, codes[1] ?? ''),
       null,
       'old codes are gone',
     );
     assert.equal(
-      await service.auth.verifySecondStep(userId, renewed.recoveryCodes[0] ?? ''),
+      await service.auth.twoFactor.verifySecondStep(userId, renewed.recoveryCodes[0] ?? ''),
       'recovery_code',
     );
     assert.ok((await auditTypes(service)).includes('recovery_codes_regenerated'));
@@ -200,15 +206,18 @@ describe('turning it off and new recovery codes', () => {
     // With the factor on, a login needs a code: the other session is opened directly.
     const other = await service.auth.createSession('bob@example.com');
     assert.ok(other);
-    assert.equal(await service.auth.resetTwoFactor(userId), true);
-    assert.equal((await service.auth.twoFactorStatus(userId)).enabled, false);
+    assert.equal(await service.auth.twoFactor.resetByOperator(userId), true);
+    assert.equal((await service.auth.twoFactor.status(userId)).enabled, false);
     assert.equal(await service.auth.getUserFromSessionId(token), null);
     assert.equal(await service.auth.getUserFromSessionId(other), null);
     assert.equal(
-      await service.auth.verifySecondStep(userId, totpCodeAt(secret, service.clock.now())),
+      await service.auth.twoFactor.verifySecondStep(
+        userId,
+        totpCodeAt(secret, service.clock.now()),
+      ),
       null,
     );
-    assert.equal(await service.auth.resetTwoFactor(userId), false);
+    assert.equal(await service.auth.twoFactor.resetByOperator(userId), false);
     await service.auth.drain();
     const ended = await service.admin.events({ type: 'session_ended', limit: 10 });
     assert.deepEqual(new Set(ended.map((event) => event.reason)), new Set(['two_factor_reset']));

@@ -27,12 +27,15 @@ describe('two-factor notices', () => {
 
   it('tells the holder their recovery codes were replaced, and when one is used, how many are left', async () => {
     const { service, token, userId } = await enrolled();
-    const replaced = await service.auth.regenerateRecoveryCodes(token, PASSWORD);
+    const replaced = await service.auth.twoFactor.regenerateCodes(token, PASSWORD);
     assert.ok(typeof replaced !== 'string');
     const [first, second] = replaced.recoveryCodes;
-    assert.equal(await service.auth.verifySecondStep(userId, first ?? ''), 'recovery_code');
     assert.equal(
-      await service.auth.verifySecondStep(userId, second ?? '', {
+      await service.auth.twoFactor.verifySecondStep(userId, first ?? ''),
+      'recovery_code',
+    );
+    assert.equal(
+      await service.auth.twoFactor.verifySecondStep(userId, second ?? '', {
         user: { id: userId, email: 'bob@example.com' },
       }),
       'recovery_code',
@@ -51,15 +54,15 @@ describe('two-factor notices', () => {
   it('sends nothing for a TOTP second step, nor for a wrong code', async () => {
     const { service, userId, secret } = await enrolled();
     const code = totpCodeAt(secret, service.clock.now());
-    assert.equal(await service.auth.verifySecondStep(userId, code), 'totp');
-    assert.equal(await service.auth.verifySecondStep(userId, 'aaaaa-aaaaa'), null);
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, code), 'totp');
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, 'aaaaa-aaaaa'), null);
     assert.equal((await subjects(service)).length, 1, 'the enabling notice only');
   });
 
   it('tells the holder it was turned off, once, even when a recovery code turned it off', async () => {
     const { service, token, codes } = await enrolled();
     assert.equal(
-      await service.auth.disableTwoFactor(token, { password: PASSWORD, code: codes[0] ?? '' }),
+      await service.auth.twoFactor.disable(token, { password: PASSWORD, code: codes[0] ?? '' }),
       true,
     );
     assert.deepEqual((await subjects(service)).slice(1), [
@@ -70,7 +73,7 @@ describe('two-factor notices', () => {
 
   it('tells the holder an administrator turned it off', async () => {
     const { service, userId } = await enrolled();
-    assert.equal(await service.auth.resetTwoFactor(userId), true);
+    assert.equal(await service.auth.twoFactor.resetByOperator(userId), true);
     assert.deepEqual((await subjects(service)).slice(1), [
       'bob@example.com: Two-factor authentication is off',
     ]);
@@ -78,22 +81,22 @@ describe('two-factor notices', () => {
     // A pending factor reset by the operator was never on: no notice.
     await service.auth.registerUser('eve@example.com', PASSWORD);
     const eve = await logIn(service, 'eve@example.com');
-    const pending = await service.auth.beginTwoFactorEnrolment(eve, PASSWORD);
+    const pending = await service.auth.twoFactor.beginEnrolment(eve, PASSWORD);
     assert.ok(typeof pending !== 'string');
     const account = await service.auth.getUserFromSessionId(eve);
     assert.ok(account);
-    assert.equal(await service.auth.resetTwoFactor(account.id), true);
+    assert.equal(await service.auth.twoFactor.resetByOperator(account.id), true);
     assert.equal((await subjects(service)).length, 2);
   });
 
   it('sends nothing when a refusal changed nothing', async () => {
     const { service, token } = await enrolled();
     assert.equal(
-      await service.auth.regenerateRecoveryCodes(token, 'not the password'),
+      await service.auth.twoFactor.regenerateCodes(token, 'not the password'),
       'wrong_password',
     );
     assert.equal(
-      await service.auth.disableTwoFactor(token, { password: PASSWORD, code: '000000' }),
+      await service.auth.twoFactor.disable(token, { password: PASSWORD, code: '000000' }),
       'invalid_code',
     );
     assert.equal((await subjects(service)).length, 1);

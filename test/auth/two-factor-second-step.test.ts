@@ -18,12 +18,12 @@ describe('the second step', () => {
     const nearby = new Set([at(-1), at(0), at(1)]);
     for (const far of [at(-2), at(2)]) {
       if (nearby.has(far)) continue; // the same six digits by chance (1 in 10^6)
-      assert.equal(await service.auth.verifySecondStep(userId, far), null);
+      assert.equal(await service.auth.twoFactor.verifySecondStep(userId, far), null);
     }
     // In increasing order, since an earlier step than the last used is refused.
-    assert.equal(await service.auth.verifySecondStep(userId, at(-1)), 'totp');
-    assert.equal(await service.auth.verifySecondStep(userId, at(0)), 'totp');
-    assert.equal(await service.auth.verifySecondStep(userId, at(1)), 'totp');
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, at(-1)), 'totp');
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, at(0)), 'totp');
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, at(1)), 'totp');
   });
 
   it('refuses the same code again, and a code of an earlier step than one used', async () => {
@@ -31,19 +31,22 @@ describe('the second step', () => {
     const now = service.clock.now();
     const current = totpCodeAt(secret, now);
     const previous = totpCodeAt(secret, now - 30_000);
-    assert.equal(await service.auth.verifySecondStep(userId, current), 'totp');
-    assert.equal(await service.auth.verifySecondStep(userId, current), null);
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, current), 'totp');
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, current), null);
     if (previous !== current) {
-      assert.equal(await service.auth.verifySecondStep(userId, previous), null);
+      assert.equal(await service.auth.twoFactor.verifySecondStep(userId, previous), null);
     }
     service.clock.advanceSeconds(30);
     assert.equal(
-      await service.auth.verifySecondStep(userId, current),
+      await service.auth.twoFactor.verifySecondStep(userId, current),
       null,
       'now the previous step, but used',
     );
     assert.equal(
-      await service.auth.verifySecondStep(userId, totpCodeAt(secret, service.clock.now())),
+      await service.auth.twoFactor.verifySecondStep(
+        userId,
+        totpCodeAt(secret, service.clock.now()),
+      ),
       'totp',
     );
   });
@@ -52,7 +55,7 @@ describe('the second step', () => {
     const { service, userId, secret } = await enrolled();
     const code = totpCodeAt(secret, service.clock.now());
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => service.auth.verifySecondStep(userId, code)),
+      Array.from({ length: 10 }, () => service.auth.twoFactor.verifySecondStep(userId, code)),
     );
     assert.equal(results.filter((result) => result === 'totp').length, 1);
     assert.equal(results.filter((result) => result === null).length, 9);
@@ -61,18 +64,21 @@ describe('the second step', () => {
   it('takes each recovery code once, typed in any case, with spaces or without its dash', async () => {
     const { service, userId, codes } = await enrolled();
     const [first = '', second = '', third = ''] = codes;
-    assert.equal(await service.auth.verifySecondStep(userId, first.toUpperCase()), 'recovery_code');
-    assert.equal(await service.auth.verifySecondStep(userId, first), null);
     assert.equal(
-      await service.auth.verifySecondStep(userId, ` ${second.replace('-', ' ')} `),
+      await service.auth.twoFactor.verifySecondStep(userId, first.toUpperCase()),
+      'recovery_code',
+    );
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, first), null);
+    assert.equal(
+      await service.auth.twoFactor.verifySecondStep(userId, ` ${second.replace('-', ' ')} `),
       'recovery_code',
     );
     assert.equal(
-      await service.auth.verifySecondStep(userId, third.replace('-', '')),
+      await service.auth.twoFactor.verifySecondStep(userId, third.replace('-', '')),
       'recovery_code',
     );
-    assert.equal(await service.auth.verifySecondStep(userId, 'zzzzz-zzzzz'), null);
-    assert.equal((await service.auth.twoFactorStatus(userId)).recoveryCodesLeft, 7);
+    assert.equal(await service.auth.twoFactor.verifySecondStep(userId, 'zzzzz-zzzzz'), null);
+    assert.equal((await service.auth.twoFactor.status(userId)).recoveryCodesLeft, 7);
     const types = await auditTypes(service);
     assert.equal(types.filter((type) => type === 'recovery_code_used').length, 3);
   });
@@ -81,21 +87,27 @@ describe('the second step', () => {
     const { service, userId, codes } = await enrolled();
     const code = codes[0] ?? '';
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => service.auth.verifySecondStep(userId, code)),
+      Array.from({ length: 10 }, () => service.auth.twoFactor.verifySecondStep(userId, code)),
     );
     assert.equal(results.filter((result) => result === 'recovery_code').length, 1);
-    assert.equal((await service.auth.twoFactorStatus(userId)).recoveryCodesLeft, 9);
+    assert.equal((await service.auth.twoFactor.status(userId)).recoveryCodesLeft, 9);
   });
 
   it('refuses the codes of another account, and an account without the factor', async () => {
     const { service, userId, codes, secret } = await enrolled();
     const eve = await service.auth.registerUser('eve@example.com', PASSWORD);
-    assert.equal(await service.auth.verifySecondStep(eve.id, codes[0] ?? ''), null);
+    assert.equal(await service.auth.twoFactor.verifySecondStep(eve.id, codes[0] ?? ''), null);
     assert.equal(
-      await service.auth.verifySecondStep(eve.id, totpCodeAt(secret, service.clock.now())),
+      await service.auth.twoFactor.verifySecondStep(
+        eve.id,
+        totpCodeAt(secret, service.clock.now()),
+      ),
       null,
     );
-    assert.equal(await service.auth.verifySecondStep(userId, codes[0] ?? ''), 'recovery_code');
+    assert.equal(
+      await service.auth.twoFactor.verifySecondStep(userId, codes[0] ?? ''),
+      'recovery_code',
+    );
   });
 });
 

@@ -33,13 +33,16 @@ const token = await withAuth(
     await auth.registerUser('other@example.com', PASSWORD);
     const login = await auth.login(EMAIL, PASSWORD);
     assert.equal(login.outcome, 'logged_in');
-    const pending = await auth.beginTwoFactorEnrolment(login.sessionId, PASSWORD);
+    const pending = await auth.twoFactor.beginEnrolment(login.sessionId, PASSWORD);
     assert.ok(typeof pending !== 'string');
     const code = totpCodeAt(pending.secret, clock.now());
-    const confirmed = await auth.confirmTwoFactorEnrolment(login.sessionId, code);
+    const confirmed = await auth.twoFactor.confirmEnrolment(login.sessionId, code);
     assert.ok(typeof confirmed !== 'string');
     // One recovery code used: nine are left.
-    const used = await auth.verifySecondStep(login.account.id, confirmed.recoveryCodes[0] ?? '');
+    const used = await auth.twoFactor.verifySecondStep(
+      login.account.id,
+      confirmed.recoveryCodes[0] ?? '',
+    );
     assert.equal(used, 'recovery_code');
     return login.sessionId;
   },
@@ -71,7 +74,7 @@ test('users reset-2fa turns the factor off, ends every session, and is audited',
     assert.equal(account.outcome, 'logged_in', 'the password alone logs in');
     return {
       session: await auth.getUserFromSessionId(token),
-      status: await auth.twoFactorStatus(account.account.id),
+      status: await auth.twoFactor.status(account.account.id),
     };
   });
   assert.equal(state.session, null, 'the session opened before ended');

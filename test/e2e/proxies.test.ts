@@ -1,23 +1,24 @@
 /**
  * Forward auth through the real proxies: for each of nginx and Caddy, the documented
  * configuration (docs/proxy/) in front of Bienvenue (a real process) and an app that echoes the
- * headers it receives. Hosts under bienvenue.test resolve to loopback: Chromium maps them, and
- * the other requests go to the proxy's port with the Host they name. The hosts, accounts and
- * rules are in support/proxy-journeys.ts.
+ * headers it receives, spoken to in plain HTTP with the Host each request names (a browser's
+ * journeys through the same set-up are in proxies-browser.test.ts). The hosts, accounts and rules
+ * are in support/proxy-journeys.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { browserProblem, launchBrowser } from '../support/browser.js';
 import { proxyProblem, type ProxyKind } from '../support/proxies.js';
-import { cookiePair, proxied, TEST_DOMAIN, type ProxiedAnswer } from '../support/protected-app.js';
+import { proxied } from '../support/protected-app.js';
 import {
   ADMIN,
   ADMIN_HOST,
   APP,
   AUTH,
   BOB,
-  browserFlags,
+  identity,
+  JSON_CALL,
+  journeyCalls,
+  PAGE_LOAD,
   PUBLIC,
   SPOOFED,
   startJourneySetUp,
@@ -25,14 +26,7 @@ import {
 } from '../support/proxy-journeys.js';
 import { openSocket } from '../support/raw-http.js';
 
-const JSON_CALL = { accept: 'application/json' };
-const PAGE_LOAD = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
-
-const problems = {
-  nginx: proxyProblem('nginx'),
-  caddy: proxyProblem('caddy'),
-  chromium: browserProblem(),
-};
+const problems = { nginx: proxyProblem('nginx'), caddy: proxyProblem('caddy') };
 for (const [name, problem] of Object.entries(problems)) {
   if (problem === undefined) continue;
   assert.notEqual(process.env.CI, 'true', `${name} is required under CI: ${problem}`);
@@ -44,98 +38,13 @@ const setUps = new Map<ProxyKind, JourneySetUp>();
 for (const kind of KINDS)
   if (problems[kind] === undefined) setUps.set(kind, await startJourneySetUp(kind));
 
-const browser: Browser | undefined =
-  problems.chromium === undefined
-    ? await launchBrowser(browserFlags([...setUps.values()].map((setUp) => setUp.port)))
-    : undefined;
-
 for (const kind of KINDS) {
   const problem = problems[kind];
   const started = setUps.get(kind);
 
   describe(`forward auth through ${kind}`, { skip: problem }, () => {
     const { port, app } = started ?? ({} as JourneySetUp);
-    const origin = (host: string) => `http://${host}:${port}`;
-    const get = (host: string, path: string, headers: Record<string, string> = {}) =>
-      proxied(port, host, path, { headers });
-
-    /** Logs in through the proxy on the auth host; returns the Cookie header to send. */
-    async function logIn(account: { email: string; password: string }): Promise<string> {
-      const login = await proxied(port, AUTH, '/sessions', {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(account).toString(),
-      });
-      assert.equal(login.status, 200, login.body);
-      assert.match(String(login.headers['set-cookie']), new RegExp(`Domain=${TEST_DOMAIN}`, 'i'));
-      const pair = cookiePair(login, 'session_id');
-      assert.ok(pair);
-      return pair;
-    }
-
-    /** The request `answer` let through to the app; fails when the app saw nothing new. */
-    function reached(before: number, answer: ProxiedAnswer) {
-      assert.equal(answer.status, 200, answer.body);
-      assert.equal(app.seen.length, before + 1, 'the app received the request');
-      const seen = app.seen.at(-1);
-      assert.ok(seen);
-      return seen.headers;
-    }
-
-    /** Headers the app received whose name starts with "remote", as the app would read them. */
-    const identity = (headers: Record<string, unknown>) =>
-      Object.fromEntries(Object.entries(headers).filter(([name]) => /^remote/i.test(name)));
-
-    test(
-      'a browser is sent to log in and comes back to the page it asked for',
-      { skip: problems.chromium },
-      async (t) => {
-        assert.ok(browser);
-        const context = await browser.newContext();
-        context.setDefaultTimeout(10_000);
-        t.after(() => context.close());
-        const page = await context.newPage();
-        const cspViolations: string[] = [];
-        page.on('console', (message) => {
-          if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-        });
-        await page.goto(`${origin(APP)}/private?page=1`);
-        await page.waitForURL((url) => url.origin === origin(AUTH) && url.pathname === '/login');
-        assert.equal(new URL(page.url()).searchParams.get('rd'), `${origin(APP)}/private?page=1`);
-        await page.getByLabel('Email address').fill(BOB.email);
-        await page.getByLabel('Password', { exact: true }).fill(BOB.password);
-        await page.getByRole('button', { name: 'Log in' }).click();
-        await page.waitForURL(`${origin(APP)}/private?page=1`).catch((error: unknown) => {
-          assert.deepEqual(cspViolations, [], "the login page's CSP blocked the redirect to rd");
-          throw error;
-        });
-        const echoed = JSON.parse((await page.locator('pre').textContent()) ?? '') as {
-          headers: Record<string, string>;
-        };
-        assert.equal(echoed.headers['remote-email'], BOB.email);
-        assert.equal(echoed.headers['remote-user'], BOB.email);
-        assert.match(echoed.headers['remote-user-id'] ?? '', /^\S+$/);
-
-        // Logged out on the auth host, the open page's next call is refused, and its next page
-        // load goes to the login page again.
-        const authPage = await context.newPage();
-        await authPage.goto(`${origin(AUTH)}/account`);
-        await authPage.getByRole('button', { name: 'Log out' }).click();
-        await authPage.waitForURL((url) => url.origin === origin(AUTH) && url.pathname === '/');
-        // An XHR from the app's page (the test's code has no DOM types: the script is text).
-        const xhrStatus = await page.evaluate<number>(`new Promise((done) => {
-          const xhr = new XMLHttpRequest();
-          xhr.open('GET', '/private');
-          xhr.setRequestHeader('Accept', 'text/html');
-          xhr.setRequestHeader('X-Requested-With', 'XMLHttpRequest');
-          xhr.onloadend = () => done(xhr.status);
-          xhr.send();
-        })`);
-        assert.equal(xhrStatus, 401);
-        await page.goto(`${origin(APP)}/private`);
-        await page.waitForURL((url) => url.origin === origin(AUTH) && url.pathname === '/login');
-      },
-    );
+    const { origin, get, logIn, reached, assertNoPlaceholders } = journeyCalls({ port, app });
 
     test('without a session, a page load is sent to log in and an API call gets a 401', async () => {
       const before = app.seen.length;
@@ -294,33 +203,8 @@ for (const kind of KINDS) {
       reached(before, await get(PUBLIC, '/', PAGE_LOAD));
     });
 
-    test(
-      'an rd that points at a foreign host lands on the account page',
-      {
-        skip: problems.chromium,
-      },
-      async (t) => {
-        assert.ok(browser);
-        const context = await browser.newContext();
-        context.setDefaultTimeout(10_000);
-        t.after(() => context.close());
-        const page = await context.newPage();
-        const foreign = encodeURIComponent(`http://evil.test:${port}/`);
-        await page.goto(`${origin(AUTH)}/login?rd=${foreign}`);
-        await page.getByLabel('Email address').fill(BOB.email);
-        await page.getByLabel('Password', { exact: true }).fill(BOB.password);
-        await page.getByRole('button', { name: 'Log in' }).click();
-        await page.waitForURL(`${origin(AUTH)}/account`);
-      },
-    );
-
     test('no unfilled placeholder ever reached the app', () => {
-      assert.ok(app.seen.length > 0);
-      for (const seen of app.seen) {
-        for (const [name, value] of Object.entries(seen.headers)) {
-          assert.doesNotMatch(String(value), /\{http\./, `${name} on ${seen.url}`);
-        }
-      }
+      assertNoPlaceholders();
     });
   });
 }

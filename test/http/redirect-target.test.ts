@@ -144,6 +144,18 @@ describe('safeRedirectTarget accepts, normalized', () => {
   }
 });
 
+/** One test a case: `rd` is judged to be `expected` (undefined: refused) under `settings`. */
+function judgesEach(
+  settings: Parameters<typeof safeRedirectTarget>[1],
+  cases: readonly [string, string | undefined][],
+): void {
+  for (const [rd, expected] of cases) {
+    it(`${rd} → ${String(expected)}`, () => {
+      assert.equal(safeRedirectTarget(rd, settings), expected);
+    });
+  }
+}
+
 describe('safeRedirectTarget without COOKIE_DOMAIN', () => {
   const settings = { publicUrl: 'https://auth.example.com', cookieDomain: undefined };
   const cases: [string, string | undefined][] = [
@@ -154,11 +166,7 @@ describe('safeRedirectTarget without COOKIE_DOMAIN', () => {
     ['https://app.example.com/', undefined],
     ['https://example.com/', undefined],
   ];
-  for (const [rd, expected] of cases) {
-    it(`${rd} → ${String(expected)}`, () => {
-      assert.equal(safeRedirectTarget(rd, settings), expected);
-    });
-  }
+  judgesEach(settings, cases);
 });
 
 describe('safeRedirectTarget with an http PUBLIC_URL', () => {
@@ -171,11 +179,7 @@ describe('safeRedirectTarget with an http PUBLIC_URL', () => {
     ['http://127.0.0.1:3000/', undefined],
     ['http://localhost.:3000/', undefined],
   ];
-  for (const [rd, expected] of cases) {
-    it(`${rd} → ${String(expected)}`, () => {
-      assert.equal(safeRedirectTarget(rd, settings), expected);
-    });
-  }
+  judgesEach(settings, cases);
 
   it('takes http under COOKIE_DOMAIN, and https too', () => {
     const lab = { publicUrl: 'http://auth.lab.test', cookieDomain: 'lab.test' };

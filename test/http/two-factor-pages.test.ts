@@ -98,7 +98,7 @@ describe('the account page’s two-factor forms', () => {
     const [used] = codes;
     assert.ok(used);
     const { id } = await service.admin.showUser(EMAIL);
-    assert.equal(await service.auth.verifySecondStep(id, used), 'recovery_code');
+    assert.equal(await service.auth.twoFactor.verifySecondStep(id, used), 'recovery_code');
     assert.match(await accountPage(app, token), /9 recovery codes left/);
 
     const badRenew = await post(app, token, '/account/recovery-codes', { password: 'nope nope' });

@@ -1,6 +1,7 @@
 /**
- * The set-up the forward-auth journeys share (test/e2e/proxies.test.ts): the test hosts, two
- * accounts, the access rules between them, and for a proxy its Bienvenue and its app.
+ * The set-up the forward-auth journeys share (test/e2e/proxies*.test.ts): the test hosts, two
+ * accounts, the access rules between them, for a proxy its Bienvenue and its app, and the calls
+ * the tests make through it.
  *
  * Hosts: auth.* is Bienvenue; app.* needs any login (the default rule); public.* is open to
  * everyone; admin.* admits only ADMIN.
@@ -8,7 +9,15 @@
 import assert from 'node:assert/strict';
 import { freePort } from './ports.js';
 import { startProxy, type ProxyKind } from './proxies.js';
-import { proxied, startBienvenueBehindProxy, startEchoApp, TEST_DOMAIN } from './protected-app.js';
+import {
+  cookiePair,
+  proxied,
+  startBienvenueBehindProxy,
+  startEchoApp,
+  TEST_DOMAIN,
+  type EchoApp,
+  type ProxiedAnswer,
+} from './protected-app.js';
 
 export const AUTH = `auth.${TEST_DOMAIN}`;
 export const APP = `app.${TEST_DOMAIN}`;
@@ -79,3 +88,54 @@ export function browserFlags(ports: readonly number[]): string[] {
     `--unsafely-treat-insecure-origin-as-secure=${origins.join(',')}`,
   ];
 }
+
+/** The calls a journey makes through the proxy of `setUp`, and what it reads of the app's side. */
+export function journeyCalls(setUp: { port: number; app: EchoApp }) {
+  const { port, app } = setUp;
+  return {
+    origin: (host: string) => `http://${host}:${port}`,
+    get: (host: string, path: string, headers: Record<string, string> = {}) =>
+      proxied(port, host, path, { headers }),
+
+    /** Logs in through the proxy on the auth host; returns the Cookie header to send. */
+    logIn: async (account: { email: string; password: string }): Promise<string> => {
+      const login = await proxied(port, AUTH, '/sessions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(account).toString(),
+      });
+      assert.equal(login.status, 200, login.body);
+      assert.match(String(login.headers['set-cookie']), new RegExp(`Domain=${TEST_DOMAIN}`, 'i'));
+      const pair = cookiePair(login, 'session_id');
+      assert.ok(pair);
+      return pair;
+    },
+
+    /** The request `answer` let through to the app; fails when the app saw nothing new. */
+    reached: (before: number, answer: ProxiedAnswer) => {
+      assert.equal(answer.status, 200, answer.body);
+      assert.equal(app.seen.length, before + 1, 'the app received the request');
+      const seen = app.seen.at(-1);
+      assert.ok(seen);
+      return seen.headers;
+    },
+
+    /** Fails if a header the app received held a placeholder the proxy left unfilled. */
+    assertNoPlaceholders: () => {
+      assert.ok(app.seen.length > 0);
+      for (const seen of app.seen) {
+        for (const [name, value] of Object.entries(seen.headers)) {
+          assert.doesNotMatch(String(value), /\{http\./, `${name} on ${seen.url}`);
+        }
+      }
+    },
+  };
+}
+
+/** Headers the app received whose name starts with "remote", as the app would read them. */
+export const identity = (headers: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => /^remote/i.test(name)));
+
+/** What a page load sends as Accept, and what an API call sends. */
+export const PAGE_LOAD = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+export const JSON_CALL = { accept: 'application/json' };

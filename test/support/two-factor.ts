@@ -50,9 +50,9 @@ export async function enrolled(
   const { service, database } = await startWithDatabase(options.env ? { env: options.env } : {});
   const account = await service.auth.registerUser(email, PASSWORD);
   const token = await logIn(service, email);
-  const pending = await service.auth.beginTwoFactorEnrolment(token, PASSWORD);
+  const pending = await service.auth.twoFactor.beginEnrolment(token, PASSWORD);
   if (typeof pending === 'string') throw new Error(`enrolment refused: ${pending}`);
-  const confirmed = await service.auth.confirmTwoFactorEnrolment(
+  const confirmed = await service.auth.twoFactor.confirmEnrolment(
     token,
     totpCodeAt(pending.secret, service.clock.now()),
   );

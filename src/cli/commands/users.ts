@@ -135,7 +135,7 @@ const show: Command = {
       const summary = await admin.showUser(email);
       return {
         user: summary,
-        twoFactor: await auth.twoFactorStatus(summary.id),
+        twoFactor: await auth.twoFactor.status(summary.id),
         sessions: await admin.sessionsOf(email),
       };
     });
@@ -267,7 +267,8 @@ An account without two-factor authentication is left as it is (exit 0). Needs no
     const email = requiredEmail(positionals);
     const reset = await withService(
       io.env,
-      async ({ auth, admin }) => auth.resetTwoFactor((await admin.showUser(email)).id, CLI_CONTEXT),
+      async ({ auth, admin }) =>
+        auth.twoFactor.resetByOperator((await admin.showUser(email)).id, CLI_CONTEXT),
       { sendsMail: true },
     );
     io.stdout.write(

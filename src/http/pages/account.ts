@@ -8,6 +8,7 @@ import { PasswordPolicyError } from '../../auth/errors.js';
 import type { Auth } from '../../auth/service.js';
 import type { FormState, TwoFactorView } from '../../web/pages.js';
 import { accountPage } from '../../web/pages.js';
+import type { RequestContext } from '../../auth/audit.js';
 import { contextOf } from '../request-context.js';
 import { fieldProblems, fieldsOf, noticeOf, refusal, sendPage, type PageContext } from './kit.js';
 
@@ -20,10 +21,10 @@ async function twoFactorViewOf(
   userId: number,
   shownAgain: Partial<Record<AccountForm, FormState>> = {},
 ): Promise<TwoFactorView> {
-  const { enabled, recoveryCodesLeft } = await auth.twoFactorStatus(userId);
+  const { enabled, recoveryCodesLeft } = await auth.twoFactor.status(userId);
   const { enable, regenerate, disable } = shownAgain;
   return {
-    available: auth.twoFactorAvailable,
+    available: auth.twoFactor.available,
     enabled,
     recoveryCodesLeft,
     ...(enable && { enable }),
@@ -36,6 +37,9 @@ async function twoFactorViewOf(
  * A way to get what a form of the account page (`form`) works with: the session, the posted
  * fields, and a way to show the page again with that form's errors; null without a signed-in user.
  */
+/** Shows the account page again with a form's errors. */
+export type Again = (status: number, errors: Record<string, string>) => Promise<unknown>;
+
 export function accountForms(context: PageContext) {
   const { auth, sessionCookie, passwordMinLength } = context.options;
   return async (request: FastifyRequest, reply: FastifyReply, form: AccountForm) => {
@@ -64,11 +68,84 @@ export function accountForms(context: PageContext) {
   };
 }
 
+/** What every password-confirmed action of the Auth service may answer besides its own outcomes. */
+type Unconfirmed = 'not_logged_in' | 'wrong_password';
+
+/** A password-confirmed account form: its fields, its call, and where its refusals show. */
+export interface PasswordFormSpec<Outcome> {
+  readonly form: AccountForm;
+  /** The fields that must not be empty, each with the message shown when it is. */
+  readonly required: Readonly<Record<string, string>>;
+  /** The field the password is typed in, and what it says when the password is wrong. */
+  readonly password?: { readonly field: string; readonly wrong: string };
+  /** Which field a refusal of the service is shown beside; the form's by default. */
+  readonly refusedField?: (error: Error) => string;
+  readonly act: (
+    sessionId: string | undefined,
+    read: (name: string) => string,
+    context: RequestContext,
+  ) => Promise<Outcome | Unconfirmed>;
+}
+
+/**
+ * A way to run a form of the account page that the password confirms: it checks the fields, calls
+ * `act`, and answers what all such forms answer alike (no session: the login page; empty or too
+ * long fields, a wrong password, a refusal: the page again with the error beside its field). Any
+ * other outcome is handed back with the way to show the page again, or null once answered.
+ */
+export function passwordForms(context: PageContext) {
+  const accountForm = accountForms(context);
+  const { seeOther } = context;
+  return async <Outcome>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    spec: PasswordFormSpec<Outcome>,
+  ): Promise<{ outcome: Exclude<Outcome, Unconfirmed>; again: Again } | null> => {
+    const form = await accountForm(request, reply, spec.form);
+    if (form === null) {
+      await seeOther(reply, '/login');
+      return null;
+    }
+    const { sessionId, read, again } = form;
+    const problems = fieldProblems(read, spec.required);
+    if (Object.keys(problems).length > 0) {
+      await again(400, problems);
+      return null;
+    }
+    let outcome: Outcome | Unconfirmed;
+    try {
+      outcome = await spec.act(sessionId, read, contextOf(request, reply));
+    } catch (error) {
+      const { status, errors } = refusal(
+        error,
+        request,
+        reply,
+        spec.refusedField ?? (() => 'form'),
+      );
+      await again(status, errors);
+      return null;
+    }
+    if (outcome === 'not_logged_in') {
+      await seeOther(reply, '/login');
+      return null;
+    }
+    if (outcome === 'wrong_password') {
+      const { field, wrong } = spec.password ?? PASSWORD;
+      await again(401, { [field]: wrong });
+      return null;
+    }
+    return { outcome: outcome as Exclude<Outcome, Unconfirmed>, again };
+  };
+}
+
+/** The account forms' usual password field. */
+const PASSWORD = { field: 'password', wrong: 'This is not your password' };
+
 /** Registers GET /account and the account page's forms on `pages`. */
 export function registerAccountPages(pages: FastifyInstance, context: PageContext): void {
   const { limited, hidden, seeOther } = context;
   const { auth, sessionCookie, passwordMinLength } = context.options;
-  const accountForm = accountForms(context);
+  const passwordForm = passwordForms(context);
 
   pages.get('/account', hidden, async (request, reply) => {
     const sessionId = sessionCookie.read(request);
@@ -117,50 +194,34 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
   );
 
   pages.post('/account/password', { ...hidden, ...limited('account') }, async (request, reply) => {
-    const form = await accountForm(request, reply, 'change');
-    if (form === null) return seeOther(reply, '/login');
-    const { sessionId, read, again } = form;
-    const problems = fieldProblems(read, {
-      current_password: 'Enter your current password',
-      new_password: 'Choose a new password',
+    const ran = await passwordForm(request, reply, {
+      form: 'change',
+      required: {
+        current_password: 'Enter your current password',
+        new_password: 'Choose a new password',
+      },
+      password: { field: 'current_password', wrong: 'This is not your current password' },
+      refusedField: (refused) => (refused instanceof PasswordPolicyError ? 'new_password' : 'form'),
+      act: (sessionId, read, requestContext) =>
+        auth.changePassword(
+          sessionId,
+          { current: read('current_password'), new: read('new_password') },
+          requestContext,
+        ),
     });
-    if (Object.keys(problems).length > 0) return again(400, problems);
-    let result: Awaited<ReturnType<Auth['changePassword']>>;
-    try {
-      result = await auth.changePassword(
-        sessionId,
-        { current: read('current_password'), new: read('new_password') },
-        contextOf(request, reply),
-      );
-    } catch (error) {
-      const { status, errors } = refusal(error, request, reply, (refused) =>
-        refused instanceof PasswordPolicyError ? 'new_password' : 'form',
-      );
-      return again(status, errors);
-    }
-    if (result === 'not_logged_in') return seeOther(reply, '/login');
-    if (result === 'wrong_password') {
-      return again(401, { current_password: 'This is not your current password' });
-    }
-    sessionCookie.set(reply, result.sessionId);
+    if (ran === null) return reply;
+    sessionCookie.set(reply, ran.outcome.sessionId);
     return seeOther(reply, '/account?notice=password_changed');
   });
 
   pages.post('/account/delete', { ...hidden, ...limited('account') }, async (request, reply) => {
-    const form = await accountForm(request, reply, 'remove');
-    if (form === null) return seeOther(reply, '/login');
-    const { sessionId, read, again } = form;
-    const problems = fieldProblems(read, { password: 'Enter your password' });
-    if (Object.keys(problems).length > 0) return again(400, problems);
-    let result: Awaited<ReturnType<Auth['deleteAccount']>>;
-    try {
-      result = await auth.deleteAccount(sessionId, read('password'), contextOf(request, reply));
-    } catch (error) {
-      const { status, errors } = refusal(error, request, reply, () => 'form');
-      return again(status, errors);
-    }
-    if (result === 'not_logged_in') return seeOther(reply, '/login');
-    if (result === 'wrong_password') return again(401, { password: 'This is not your password' });
+    const ran = await passwordForm(request, reply, {
+      form: 'remove',
+      required: { password: 'Enter your password' },
+      act: (sessionId, read, requestContext) =>
+        auth.deleteAccount(sessionId, read('password'), requestContext),
+    });
+    if (ran === null) return reply;
     sessionCookie.clear(reply);
     return seeOther(reply, '/?notice=deleted');
   });

@@ -8,14 +8,12 @@
  * field: after a wrong first code the page asks again without it (the app has it already).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Auth } from '../../auth/service.js';
 import { recoveryCodesPage, twoFactorSetupPage } from '../../web/pages.js';
 import { qrCodeFigure } from '../../web/qr.js';
 import { contextOf } from '../request-context.js';
-import { accountForms } from './account.js';
-import { fieldProblems, fieldsOf, refusal, sendPage, type PageContext } from './kit.js';
+import { passwordForms } from './account.js';
+import { fieldProblems, fieldsOf, sendPage, type PageContext } from './kit.js';
 
-const WRONG_PASSWORD = 'This is not your password';
 const WRONG_CODE = 'This code is not right: type the one your app shows now';
 const ENTER_PASSWORD = { password: 'Enter your password' };
 
@@ -23,28 +21,18 @@ const ENTER_PASSWORD = { password: 'Enter your password' };
 export function registerTwoFactorPages(pages: FastifyInstance, context: PageContext): void {
   const { limited, hidden, seeOther } = context;
   const { auth, sessionCookie } = context.options;
-  const accountForm = accountForms(context);
+  const passwordForm = passwordForms(context);
   const route = { ...hidden, ...limited('account') };
 
   pages.post('/account/totp', route, async (request, reply) => {
-    const form = await accountForm(request, reply, 'enable');
-    if (form === null) return seeOther(reply, '/login');
-    const { sessionId, read, again } = form;
-    const problems = fieldProblems(read, ENTER_PASSWORD);
-    if (Object.keys(problems).length > 0) return again(400, problems);
-    let pending: Awaited<ReturnType<Auth['beginTwoFactorEnrolment']>>;
-    try {
-      pending = await auth.beginTwoFactorEnrolment(
-        sessionId,
-        read('password'),
-        contextOf(request, reply),
-      );
-    } catch (error) {
-      const { status, errors } = refusal(error, request, reply, () => 'form');
-      return again(status, errors);
-    }
-    if (pending === 'not_logged_in') return seeOther(reply, '/login');
-    if (pending === 'wrong_password') return again(401, { password: WRONG_PASSWORD });
+    const ran = await passwordForm(request, reply, {
+      form: 'enable',
+      required: ENTER_PASSWORD,
+      act: (sessionId, read, requestContext) =>
+        auth.twoFactor.beginEnrolment(sessionId, read('password'), requestContext),
+    });
+    if (ran === null) return reply;
+    const pending = ran.outcome;
     if (pending === 'already_enabled') return seeOther(reply, '/account');
     const qrCode = await qrCodeFigure(pending.otpauthUrl);
     return sendPage(reply, 200, twoFactorSetupPage({ setup: { secret: pending.secret, qrCode } }));
@@ -56,7 +44,7 @@ export function registerTwoFactorPages(pages: FastifyInstance, context: PageCont
       sendPage(reply, status, twoFactorSetupPage({ confirm: { errors: { code } } }));
     const problems = fieldProblems(read, { code: 'Enter the code your app shows' });
     if (problems.code !== undefined) return retry(400, problems.code);
-    const confirmed = await auth.confirmTwoFactorEnrolment(
+    const confirmed = await auth.twoFactor.confirmEnrolment(
       sessionCookie.read(request),
       read('code'),
       contextOf(request),
@@ -72,56 +60,32 @@ export function registerTwoFactorPages(pages: FastifyInstance, context: PageCont
   });
 
   pages.post('/account/recovery-codes', route, async (request, reply) => {
-    const form = await accountForm(request, reply, 'regenerate');
-    if (form === null) return seeOther(reply, '/login');
-    const { sessionId, read, again } = form;
-    const problems = fieldProblems(read, ENTER_PASSWORD);
-    if (Object.keys(problems).length > 0) return again(400, problems);
-    let replaced: Awaited<ReturnType<Auth['regenerateRecoveryCodes']>>;
-    try {
-      replaced = await auth.regenerateRecoveryCodes(
-        sessionId,
-        read('password'),
-        contextOf(request, reply),
-      );
-    } catch (error) {
-      const { status, errors } = refusal(error, request, reply, () => 'form');
-      return again(status, errors);
-    }
-    if (replaced === 'not_logged_in') return seeOther(reply, '/login');
-    if (replaced === 'wrong_password') return again(401, { password: WRONG_PASSWORD });
-    if (replaced === 'not_enabled') return seeOther(reply, '/account');
-    return sendPage(
-      reply,
-      200,
-      recoveryCodesPage({ codes: replaced.recoveryCodes, enabled: false }),
-    );
+    const ran = await passwordForm(request, reply, {
+      form: 'regenerate',
+      required: ENTER_PASSWORD,
+      act: (sessionId, read, requestContext) =>
+        auth.twoFactor.regenerateCodes(sessionId, read('password'), requestContext),
+    });
+    if (ran === null) return reply;
+    if (ran.outcome === 'not_enabled') return seeOther(reply, '/account');
+    const { recoveryCodes } = ran.outcome;
+    return sendPage(reply, 200, recoveryCodesPage({ codes: recoveryCodes, enabled: false }));
   });
 
   pages.post('/account/totp/disable', route, async (request, reply) => {
-    const form = await accountForm(request, reply, 'disable');
-    if (form === null) return seeOther(reply, '/login');
-    const { sessionId, read, again } = form;
-    const problems = fieldProblems(read, {
-      ...ENTER_PASSWORD,
-      code: 'Enter a code from your app, or a recovery code',
+    const ran = await passwordForm(request, reply, {
+      form: 'disable',
+      required: { ...ENTER_PASSWORD, code: 'Enter a code from your app, or a recovery code' },
+      act: (sessionId, read, requestContext) =>
+        auth.twoFactor.disable(
+          sessionId,
+          { password: read('password'), code: read('code') },
+          requestContext,
+        ),
     });
-    if (Object.keys(problems).length > 0) return again(400, problems);
-    let disabled: Awaited<ReturnType<Auth['disableTwoFactor']>>;
-    try {
-      disabled = await auth.disableTwoFactor(
-        sessionId,
-        { password: read('password'), code: read('code') },
-        contextOf(request, reply),
-      );
-    } catch (error) {
-      const { status, errors } = refusal(error, request, reply, () => 'form');
-      return again(status, errors);
-    }
-    if (disabled === 'not_logged_in') return seeOther(reply, '/login');
-    if (disabled === 'wrong_password') return again(401, { password: WRONG_PASSWORD });
-    if (disabled === 'invalid_code') return again(400, { code: WRONG_CODE });
-    if (disabled === 'not_enabled') return seeOther(reply, '/account');
+    if (ran === null) return reply;
+    if (ran.outcome === 'invalid_code') return ran.again(400, { code: WRONG_CODE });
+    if (ran.outcome === 'not_enabled') return seeOther(reply, '/account');
     return seeOther(reply, '/account?notice=two_factor_off');
   });
 }
