@@ -85,7 +85,12 @@ export class LoginFlow {
             return undefined;
           }
           if (await secondStep.needed(user.id)) {
-            return { challengeToken: await secondStep.challenge(user.id) };
+            const challengeToken = await secondStep.challenge(user);
+            if (challengeToken === null) {
+              audit.record({ type: 'login_failed', user, context });
+              return undefined;
+            }
+            return { challengeToken };
           }
           // Only while the password just verified is still the account's: a reset that completed
           // during the comparison must not be outlived by a session opened with the old password.
