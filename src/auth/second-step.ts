@@ -17,7 +17,8 @@
  *   account's pending challenges ({@link SecondStepLogin.endAllOf}): a challenge is made only
  *   while the password just verified is the account's, and its session opens only while the
  *   challenge is still there, in the same statements, so no login begun before them goes on.
- * - The session records how it was made: `password+totp` or `password+recovery_code`.
+ * - The session records how it was made: `password+totp` or `password+recovery_code`, and so
+ *   does its `login_succeeded` event.
  */
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -146,7 +147,7 @@ export class SecondStepLogin {
     });
     await challenges.delete(tokenDigest);
     if (started === null) return EXPIRED;
-    audit.record({ type: 'login_succeeded', user, context });
+    audit.record({ type: 'login_succeeded', user, context, authMethod: METHODS[method] });
     return { outcome: 'logged_in', account: accountOf(user), sessionId: started.token };
   }
 }

@@ -98,6 +98,11 @@ test('users reset-2fa turns the factor off, ends every session and pending login
   assert.equal(disabled[0]?.userAgent, 'bienvenue-cli');
   const shown = await bienvenue(['users', 'show', EMAIL]);
   assert.match(shown.stdout, /^two-factor\s+off$/m);
+  // Each login says how its session was made.
+  const logins = await bienvenue(['events', '--user', EMAIL, '--type', 'login_succeeded']);
+  assert.equal(logins.status, 0, logins.stderr);
+  assert.match(logins.stdout, /\bREASON\s+AUTH\s+USER AGENT\b/);
+  assert.equal(logins.stdout.match(/ password /g)?.length, 2, logins.stdout);
 });
 
 test('users reset-2fa leaves an account without the factor as it is, and knows no stranger', async () => {
