@@ -39,6 +39,8 @@ export interface AuditEventView {
   readonly sessionId: string | null;
   /** Why the session ended (session_ended). */
   readonly reason: string | null;
+  /** How the login's session was authenticated (login_succeeded). */
+  readonly authMethod: string | null;
 }
 
 export interface AccountAdminDependencies {
@@ -150,6 +152,7 @@ export class AccountAdmin {
       userAgent: row.user_agent,
       sessionId: row.session_id,
       reason: row.reason,
+      authMethod: row.auth_method,
     }));
   }
 

@@ -1,6 +1,7 @@
 /**
  * The audit log: every authentication event, with its time, account, client address and user
- * agent, never a password or token (a session event names the session by its public id). Events are buffered and written in batches a
+ * agent, never a password or token (a session event names the session by its public id, a
+ * successful login says how its session was authenticated). Events are buffered and written in batches a
  * moment later, off the request's path, so recording one costs a request nothing noticeable;
  * {@link AuditLog.flush} writes what is pending (at shutdown, say). Events older than the
  * retention period are deleted at start and then every hour.
@@ -8,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AuditEvents } from '../db/audit-events.js';
-import type { NewAuditEvent } from '../db/schema.js';
+import type { AuthMethod, NewAuditEvent } from '../db/schema.js';
 
 export const AUDIT_EVENT_TYPES = [
   'user_registered',
@@ -65,6 +66,8 @@ export interface AuditEventInput {
   readonly sessionId?: string;
   /** Why the session ended (`session_ended`). */
   readonly reason?: SessionEndReason;
+  /** How the login's session was authenticated (`login_succeeded`). */
+  readonly authMethod?: AuthMethod;
 }
 
 /** Events written per statement, and the most kept waiting (beyond it, new ones are dropped). */
@@ -111,6 +114,7 @@ export class AuditLog {
       user_agent: event.context?.userAgent?.slice(0, USER_AGENT_MAX) ?? null,
       session_id: event.sessionId ?? null,
       reason: event.reason ?? null,
+      auth_method: event.authMethod ?? null,
     });
     this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }

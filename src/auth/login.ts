@@ -8,7 +8,8 @@
  *   `throttled`, and the password is not checked.
  * - A new session opens only while the password just verified is still the account's, and
  *   leaves the account's other sessions alone (but for the cap, see auth/sessions.ts).
- * - Every attempt is audited: `login_succeeded`, `login_failed` or `login_throttled`.
+ * - Every attempt is audited: `login_succeeded` (with how its session was authenticated),
+ *   `login_failed` or `login_throttled`.
  * - With the account's second factor on, a right password opens no session: the outcome is
  *   `second_factor_required` with a challenge (second-step.ts), and the attempt stays counted
  *   under the throttle until a code answers the challenge. Clearing the count at the password
@@ -85,7 +86,12 @@ export class LoginFlow {
             return undefined;
           }
           if (await secondStep.needed(user.id)) {
-            return { challengeToken: await secondStep.challenge(user.id) };
+            const challengeToken = await secondStep.challenge(user);
+            if (challengeToken === null) {
+              audit.record({ type: 'login_failed', user, context });
+              return undefined;
+            }
+            return { challengeToken };
           }
           // Only while the password just verified is still the account's: a reset that completed
           // during the comparison must not be outlived by a session opened with the old password.
@@ -114,7 +120,12 @@ export class LoginFlow {
     if ('challengeToken' in passed) {
       return { outcome: 'second_factor_required', challengeToken: passed.challengeToken };
     }
-    audit.record({ type: 'login_succeeded', user: passed.account, context });
+    audit.record({
+      type: 'login_succeeded',
+      user: passed.account,
+      context,
+      authMethod: 'password',
+    });
     return { outcome: 'logged_in', ...passed };
   }
 }

@@ -11,12 +11,14 @@
  *   {@link MAX_PENDING_RESET_EMAILS} wait at once.
  * - An invitation's token (invitations.ts) is one of these, with its own lifetime: completing it
  *   sets the invited account's first password.
- * - A completed reset ends every session of the account and lifts its login throttling.
+ * - A completed reset ends every session of the account, and every login of it waiting for its
+ *   second factor, and lifts its login throttling (the factor stays on).
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
+import type { LoginChallenges } from '../db/login-challenges.js';
 import type { Throttles } from '../db/throttles.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordResetMessage } from '../mail/messages.js';
@@ -70,6 +72,8 @@ export interface PasswordResetDependencies {
   readonly passwordRules: PasswordRules;
   readonly audit: AuditLog;
   readonly sessions: SessionManager;
+  /** Logins waiting for their second factor: a completed reset ends the account's. */
+  readonly challenges: LoginChallenges;
   readonly credentials: Credentials;
   readonly background: BackgroundWork;
   readonly settings: {
@@ -152,7 +156,9 @@ export class PasswordReset {
       now: clock.now(),
     });
     if (!consumed) throw new InvalidResetTokenError();
-    // After the new hash is in: a login that verified the old one can no longer open a session.
+    // After the new hash is in: a login that verified the old one can no longer open a session,
+    // nor a challenge; the challenges first, so that none opens a session after the sessions end.
+    await this.deps.challenges.deleteAllOf(user.id);
     await sessions.endAll(user, 'password_reset', options.context);
     await this.deps.credentials.check.clear(emailKey(user.email));
     this.deps.audit.record({ type: 'password_reset_completed', user, context: options.context });

@@ -11,15 +11,20 @@
  * - Every code is also counted under the account's login throttle (the password's, one
  *   {@link GuardedCheck}): while it is blocked the code is not checked, and the count is cleared
  *   only when a code is right, not when the password was (see login.ts).
- * - One challenge opens at most one session: the success that removes it does, any other (two
+ * - One challenge opens at most one session: the success that claims it does, any other (two
  *   different right codes at once) is answered as an expired challenge.
- * - The session records how it was made: `password+totp` or `password+recovery_code`.
+ * - A password reset or change, and turning the factor off or the operator's reset, end the
+ *   account's pending challenges ({@link SecondStepLogin.endAllOf}): a challenge is made only
+ *   while the password just verified is the account's, and its session opens only while the
+ *   challenge is still there, in the same statements, so no login begun before them goes on.
+ * - The session records how it was made: `password+totp` or `password+recovery_code`, and so
+ *   does its `login_succeeded` event.
  */
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
 import type { LoginChallenges } from '../db/login-challenges.js';
-import type { AuthMethod } from '../db/schema.js';
+import type { AuthMethod, User } from '../db/schema.js';
 import { accountOf, type Account } from './accounts.js';
 import type { AuditLog, RequestContext } from './audit.js';
 import type { Credentials } from './credentials.js';
@@ -71,20 +76,24 @@ export class SecondStepLogin {
     return (await this.deps.twoFactor.status(userId)).enabled;
   }
 
-  /** A new challenge for account `userId`: its token, to be given to the client once. */
-  async challenge(userId: number): Promise<string> {
+  /**
+   * A new challenge for account `user`: its token, to be given to the client once; null when the
+   * account no longer holds the password hash just verified (a reset or change won meanwhile).
+   */
+  async challenge(user: Pick<User, 'id' | 'hashed_password'>): Promise<string | null> {
     const { challenges, clock } = this.deps;
     const token = generateUuid();
     const now = clock.now();
-    await challenges.create({
+    const created = await challenges.create({
       tokenDigest: digestToken(token),
-      userId,
+      userId: user.id,
       now,
       expiresAt: now + LOGIN_CHALLENGE_TTL_MS,
+      whilePasswordIs: user.hashed_password,
     });
     // Now and then, forget the challenges nobody answered.
     if (randomInt(100) === 0) await challenges.purge(now);
-    return token;
+    return created ? token : null;
   }
 
   /**
@@ -127,14 +136,18 @@ export class SecondStepLogin {
       await challenges.delete(tokenDigest);
       return EXPIRED;
     }
-    if (!(await challenges.delete(tokenDigest))) return EXPIRED;
+    // Claimed, then the session opened only while the claimed challenge is still there, then
+    // removed: a reset or change that removed it meanwhile wins, and ends the session otherwise.
+    if (!(await challenges.claim(tokenDigest))) return EXPIRED;
     const started = await sessions.start(user.id, {
       authMethod: METHODS[method],
+      whileChallengeIs: tokenDigest,
       context,
       account: user,
     });
+    await challenges.delete(tokenDigest);
     if (started === null) return EXPIRED;
-    audit.record({ type: 'login_succeeded', user, context });
+    audit.record({ type: 'login_succeeded', user, context, authMethod: METHODS[method] });
     return { outcome: 'logged_in', account: accountOf(user), sessionId: started.token };
   }
 }

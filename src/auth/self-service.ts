@@ -3,13 +3,15 @@
  * or deletes their account. Both need a live session and the account's current password, which
  * is checked like a login: the same guarded check and per-email count (an attempt is counted
  * before the password is checked), the same audit events on failure. A password change ends every
- * session of the account but the one that made it, which carries on under a new token.
+ * session of the account but the one that made it, which carries on under a new token, and every
+ * login of the account waiting for its second factor.
  *
  * It stands on the same lower pieces as logins ({@link Credentials}, {@link BackgroundWork}), not
  * on the Auth service that exposes it, and hands out {@link Account} views, never rows.
  */
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
+import type { LoginChallenges } from '../db/login-challenges.js';
 import type { Mailer } from '../mail/mailer.js';
 import { passwordChangedMessage } from '../mail/messages.js';
 import { accountOf, type Account } from './accounts.js';
@@ -31,6 +33,8 @@ export interface SelfServiceDependencies {
   readonly passwordRules: PasswordRules;
   readonly audit: AuditLog;
   readonly sessions: SessionManager;
+  /** Logins waiting for their second factor: a password change ends the account's. */
+  readonly challenges: LoginChallenges;
   /** The password checks logins go through too, so both share one count per email. */
   readonly credentials: Credentials;
   /** Where the notice email is sent from, off the caller's path. */
@@ -73,6 +77,7 @@ export class AccountSelfService {
       { hashed_password: hashedPassword, reset_token: null, reset_token_expires_at: null },
     );
     if (!changed) return 'not_logged_in';
+    await this.deps.challenges.deleteAllOf(user.id);
     await sessions.endAllBut(user, session.id, 'password_change', context);
     const now = clock.now();
     this.deps.audit.record({ type: 'password_changed', user, context });

@@ -121,7 +121,12 @@ export class Auth {
     } = dependencies);
     this.background = new BackgroundWork(dependencies.logger);
     this.credentials = new Credentials({ ...dependencies, throttling: settings.throttling });
-    const shared = { ...dependencies, credentials: this.credentials, background: this.background };
+    const shared = {
+      ...dependencies,
+      credentials: this.credentials,
+      background: this.background,
+      challenges: dependencies.loginChallenges,
+    };
     this.registration = new Registration({ ...dependencies, policy: settings });
     this.invitations = new Invitations({ ...dependencies, settings });
     this.reset = new PasswordReset({ ...shared, settings });
@@ -133,11 +138,7 @@ export class Auth {
       issuer: totpIssuer(settings.publicUrl),
       publicUrl: settings.publicUrl,
     });
-    this.secondStep = new SecondStepLogin({
-      ...shared,
-      challenges: dependencies.loginChallenges,
-      twoFactor: this.twoFactor,
-    });
+    this.secondStep = new SecondStepLogin({ ...shared, twoFactor: this.twoFactor });
     this.loginFlow = new LoginFlow({ ...shared, secondStep: this.secondStep });
   }
 

@@ -81,12 +81,14 @@ export class SessionManager {
   /**
    * Opens a new session for account `userId`, leaving its others alone but for the cap, and
    * returns it; null when the account is gone or, with `whilePasswordIs`, no longer holds that
-   * password hash (checked in the same statement that opens the session).
+   * password hash, or, with `whileChallengeIs`, the login challenge of that token digest is gone
+   * (checked in the same statement that opens the session).
    */
   async start(
     userId: number,
     options: {
       whilePasswordIs?: string;
+      whileChallengeIs?: string;
       authMethod?: AuthMethod;
       context?: RequestContext | undefined;
       /** The account's email, for the audit events. */
@@ -108,7 +110,12 @@ export class SessionManager {
         user_agent: options.context?.userAgent?.slice(0, SESSION_USER_AGENT_MAX) ?? null,
         auth_method: options.authMethod ?? 'password',
       },
-      options.whilePasswordIs === undefined ? {} : { whilePasswordIs: options.whilePasswordIs },
+      {
+        ...(options.whilePasswordIs !== undefined && { whilePasswordIs: options.whilePasswordIs }),
+        ...(options.whileChallengeIs !== undefined && {
+          whileChallengeIs: options.whileChallengeIs,
+        }),
+      },
     );
     if (!created) return null;
     const user = {

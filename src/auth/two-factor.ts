@@ -12,7 +12,9 @@
  * - A TOTP code works once: its time step, and every earlier one, is refused from then on, in the
  *   same statement that accepts it, so of concurrent uses exactly one wins. A recovery code works
  *   once, likewise.
- * - Turning it on ends every other session of the account. Turning it off, and new recovery codes,
+ * - Turning it on ends every other session of the account. Turning it off ends the account's
+ *   logins waiting for their second factor; the operator's reset ends those and every session.
+ *   Turning it off, and new recovery codes,
  *   need the current password (checked like a login); turning it off needs a code as well, and
  *   both are checked in one counted attempt, so wrong codes are throttled with the password.
  * - The second step of a login ({@link TwoFactor.verifySecondStep}) is not counted here: the
@@ -23,6 +25,7 @@
  */
 import type { Clock } from '../clock.js';
 import type { DB } from '../db/db.js';
+import type { LoginChallenges } from '../db/login-challenges.js';
 import type { User } from '../db/schema.js';
 import type { TwoFactorStore } from '../db/two-factor.js';
 import type { AuditLog, RequestContext } from './audit.js';
@@ -55,6 +58,8 @@ export interface TwoFactorDependencies extends TwoFactorNoticeDependencies {
   readonly clock: Clock;
   readonly audit: AuditLog;
   readonly sessions: SessionManager;
+  /** Logins waiting for their second factor: turning it off or resetting it ends the account's. */
+  readonly challenges: LoginChallenges;
   readonly credentials: Credentials;
   /** The issuer authenticator apps show beside the account. */
   readonly issuer: string;
@@ -197,6 +202,7 @@ export class TwoFactor {
       return failed.secret;
     }
     if (!(await store.disable(user.id))) return 'not_enabled';
+    await this.deps.challenges.deleteAllOf(user.id);
     audit.record({ type: 'totp_disabled', user, context });
     this.notices.disabled(user.email, { byOperator: false });
     return true;
@@ -295,6 +301,7 @@ export class TwoFactor {
     if ((await store.find(userId)) === undefined) return false;
     const enabled = await store.disable(userId);
     const user = (await db.findUser({ id: userId })) ?? { id: userId };
+    await this.deps.challenges.deleteAllOf(userId);
     await sessions.endAll(user, 'two_factor_reset', context);
     if (enabled) {
       audit.record({ type: 'totp_disabled', user, context });

@@ -4,32 +4,49 @@
  * and PostgreSQL alike: no number of parallel codes gets more tries at a challenge than its
  * bound, and of any number of concurrent successes only one takes the challenge.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { run } from './errors.js';
 import type { Schema } from './schema.js';
+
+/** The attempts a claimed challenge counts: more than any bound, so it takes no more codes. */
+const CLAIMED = 1_000_000;
 
 export class LoginChallenges {
   constructor(private readonly kysely: Kysely<Schema>) {}
 
-  /** Stores a new challenge for account `userId` under `tokenDigest`, with no attempt yet. */
+  /**
+   * Stores a new challenge for account `userId` under `tokenDigest`, with no attempt yet, in one
+   * statement and only while the account holds password hash `whilePasswordIs` (the one just
+   * verified): a reset or change completed meanwhile must not be outlived by a challenge opened
+   * with the old password. Returns whether it did.
+   */
   async create(challenge: {
     tokenDigest: string;
     userId: number;
     now: number;
     expiresAt: number;
-  }): Promise<void> {
-    await run(() =>
+    whilePasswordIs: string;
+  }): Promise<boolean> {
+    const result = await run(() =>
       this.kysely
         .insertInto('login_challenges')
-        .values({
-          token_digest: challenge.tokenDigest,
-          user_id: challenge.userId,
-          created_at: challenge.now,
-          expires_at: challenge.expiresAt,
-          attempts: 0,
-        })
-        .execute(),
+        .columns(['token_digest', 'user_id', 'created_at', 'expires_at', 'attempts'])
+        .expression((eb) =>
+          eb
+            .selectFrom('users')
+            .select([
+              sql<string>`CAST(${challenge.tokenDigest} AS text)`.as('token_digest'),
+              'users.id as user_id',
+              sql<number>`CAST(${challenge.now} AS bigint)`.as('created_at'),
+              sql<number>`CAST(${challenge.expiresAt} AS bigint)`.as('expires_at'),
+              sql<number>`CAST(0 AS integer)`.as('attempts'),
+            ])
+            .where('users.id', '=', challenge.userId)
+            .where('users.hashed_password', '=', challenge.whilePasswordIs),
+        )
+        .executeTakeFirst(),
     );
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   /**
@@ -54,6 +71,23 @@ export class LoginChallenges {
     return row === undefined ? undefined : { userId: row.user_id, attempts: row.attempts };
   }
 
+  /**
+   * Claims the challenge `tokenDigest` for the one session it may open: in one statement, it
+   * takes no attempt from then on. Returns whether this call claimed it (true once); the claimed
+   * row stays until {@link delete}, so that the session is opened only while it is there.
+   */
+  async claim(tokenDigest: string): Promise<boolean> {
+    const result = await run(() =>
+      this.kysely
+        .updateTable('login_challenges')
+        .set({ attempts: CLAIMED })
+        .where('token_digest', '=', tokenDigest)
+        .where('attempts', '<', CLAIMED)
+        .executeTakeFirst(),
+    );
+    return result.numUpdatedRows === 1n;
+  }
+
   /** Removes the challenge `tokenDigest`; returns whether it was there (true once). */
   async delete(tokenDigest: string): Promise<boolean> {
     const result = await run(() =>
@@ -65,7 +99,10 @@ export class LoginChallenges {
     return result.numDeletedRows === 1n;
   }
 
-  /** Removes every challenge of account `userId` (its password changed, say). */
+  /**
+   * Removes every challenge of account `userId`, claimed ones included: its password changed,
+   * or its second factor was turned off or reset.
+   */
   async deleteAllOf(userId: number): Promise<void> {
     await run(() =>
       this.kysely.deleteFrom('login_challenges').where('user_id', '=', userId).execute(),

@@ -15,6 +15,7 @@ import { sessionsMigration } from './migrations/0006-sessions.js';
 import { auditSessionDetailsMigration } from './migrations/0007-audit-session-details.js';
 import { twoFactorMigration } from './migrations/0008-two-factor.js';
 import { loginChallengesMigration } from './migrations/0009-login-challenges.js';
+import { auditAuthMethodMigration } from './migrations/0010-audit-auth-method.js';
 import type { AnyDb, MigrationLog } from './migrations/shared.js';
 
 export type { MigrationLog } from './migrations/shared.js';
@@ -42,6 +43,7 @@ export function migrations(
     '0007_audit_session_details': auditSessionDetailsMigration(),
     '0008_two_factor': twoFactorMigration(engine),
     '0009_login_challenges': loginChallengesMigration(),
+    '0010_audit_auth_method': auditAuthMethodMigration(),
   };
 }
 

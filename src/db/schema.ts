@@ -82,6 +82,8 @@ export interface AuditEventsTable {
   session_id: string | null;
   /** Why a session ended (session_ended). */
   reason: string | null;
+  /** How the login's session was authenticated (login_succeeded): an {@link AuthMethod}. */
+  auth_method: string | null;
 }
 
 /**

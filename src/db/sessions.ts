@@ -35,10 +35,15 @@ export class Sessions {
   /**
    * Opens `session` for its account, in one statement, and only if the account exists and, with
    * `whilePasswordIs`, still holds that password hash (a reset or change completed meanwhile
-   * must not be outlived by a session opened with the old password). Returns whether it did.
+   * must not be outlived by a session opened with the old password); with `whileChallengeIs`,
+   * only while the login challenge of that token digest is still there (a reset, a change or
+   * the factor's reset removes the account's challenges). Returns whether it did.
    */
-  async create(session: NewSession, options: { whilePasswordIs?: string } = {}): Promise<boolean> {
-    const { whilePasswordIs } = options;
+  async create(
+    session: NewSession,
+    options: { whilePasswordIs?: string; whileChallengeIs?: string } = {},
+  ): Promise<boolean> {
+    const { whilePasswordIs, whileChallengeIs } = options;
     const text = (value: string | null | undefined) => sql<string>`CAST(${value ?? null} AS text)`;
     const bigint = (value: number) => sql<number>`CAST(${value} AS bigint)`;
     const result = await run(() =>
@@ -72,6 +77,17 @@ export class Sessions {
             .where('users.id', '=', session.user_id)
             .$if(whilePasswordIs !== undefined, (query) =>
               query.where('users.hashed_password', '=', whilePasswordIs ?? ''),
+            )
+            .$if(whileChallengeIs !== undefined, (query) =>
+              query.where((inner) =>
+                inner.exists(
+                  inner
+                    .selectFrom('login_challenges')
+                    .select(sql`1`.as('one'))
+                    .where('login_challenges.token_digest', '=', whileChallengeIs ?? '')
+                    .where('login_challenges.user_id', '=', session.user_id),
+                ),
+              ),
             ),
         )
         .executeTakeFirst(),

@@ -1,9 +1,11 @@
 /**
  * The second step of a login through the Auth service, on the engine under test: the step window,
  * no replay, one winner among concurrent uses of a code or a recovery code, recovery codes typed
- * any way, and what the database holds (no secret in the clear; nothing once the account goes).
+ * any way, and what the database holds (no secret in the clear, a login challenge as a digest;
+ * nothing once the account goes).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { Database } from '../../src/db/connection.js';
@@ -132,6 +134,23 @@ describe('what the database holds', () => {
       assert.equal(stored.includes(code), false, code);
       assert.equal(stored.includes(code.replace('-', '')), false, code);
     }
+  });
+
+  it('holds a login challenge only as the digest of its token, for 5 minutes', async () => {
+    const { service, database, userId } = await enrolled();
+    const login = await service.auth.login('bob@example.com', PASSWORD);
+    assert.equal(login.outcome, 'second_factor_required');
+    const { challengeToken } = login;
+    const { rows } = await sql<Record<string, unknown>>`SELECT * FROM login_challenges`.execute(
+      database.kysely,
+    );
+    assert.equal(JSON.stringify(rows).includes(challengeToken), false, 'not the token');
+    assert.deepEqual(
+      rows.map((row) => [row.token_digest, Number(row.user_id), Number(row.attempts)]),
+      [[createHash('sha256').update(challengeToken).digest('hex'), userId, 0]],
+    );
+    const [row] = rows;
+    assert.equal(Number(row?.expires_at) - Number(row?.created_at), 5 * 60 * 1000);
   });
 
   it('keeps no factor or code once the account is deleted', async () => {

@@ -4,6 +4,7 @@
  * critical axe-core violation) and photographed at desktop and phone widths.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import {
@@ -17,6 +18,7 @@ import {
 import { freePort } from '../support/ports.js';
 import { formBody, startIsolatedServer } from '../support/process.js';
 import { startSmtpServer } from '../support/smtp.js';
+import { totpCodeAt } from '../support/totp.js';
 
 const problem = browserProblem();
 if (problem !== undefined) {
@@ -31,7 +33,14 @@ async function start() {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   await startIsolatedServer(
-    { BCRYPT_ROUNDS: '4', PUBLIC_URL: base, SMTP_URL: smtp.url, LOG_LEVEL: 'warn' },
+    {
+      BCRYPT_ROUNDS: '4',
+      PUBLIC_URL: base,
+      SMTP_URL: smtp.url,
+      LOG_LEVEL: 'warn',
+      // Two-factor authentication needs a key (on PostgreSQL none is made).
+      SECRET_KEY: randomBytes(32).toString('base64'),
+    },
     { port },
   );
   return { smtp, base, browser: await launchBrowser() };
@@ -261,5 +270,67 @@ describe('web pages in a browser', { skip: problem }, () => {
     assert.deepEqual(await context?.cookies(), []);
     await logIn('eve@example.com', 'doomed password');
     await page.getByText('Wrong email or password').first().waitFor();
+  });
+  test('two-factor: turn it on, log in with a code, then with a recovery code, turn it off', async () => {
+    await freshPage();
+    await signUpByApi('gil@example.com', 'second factor here');
+    await logIn('gil@example.com', 'second factor here');
+    await page.waitForURL(`${base}/account`);
+    const section = page.getByRole('region', { name: 'Two-factor authentication' });
+    await section.getByText('off', { exact: true }).waitFor();
+    await page.getByLabel('Your password, to turn it on').fill('second factor here');
+    await page.getByRole('button', { name: 'Turn on two-factor authentication' }).click();
+
+    // The secret as text, read as a person would type it into the app.
+    const secret = (await page.locator('#totp-secret').textContent())?.trim() ?? '';
+    assert.match(secret, /^[A-Z2-7]{16,}$/);
+    assert.equal(await page.locator('.qr svg').count(), 1, 'the QR code, drawn on the server');
+    await check('two-factor-setup');
+    await page.getByLabel('Code from your app').fill(totpCodeAt(secret, Date.now()));
+    await page.getByRole('button', { name: 'Confirm and turn on' }).click();
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    const codes = await page.locator('.recovery-codes code').allTextContents();
+    assert.equal(codes.length, 10);
+    await check('two-factor-codes');
+    await page.getByRole('link', { name: 'I have saved them' }).click();
+    await page.waitForURL(`${base}/account`);
+    await section.getByText('10 recovery codes left').waitFor();
+    await check('account-two-factor');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${base}/?notice=logged_out`);
+
+    // The password, then a code of the app: the next step's, as the confirming one is used.
+    await logIn('gil@example.com', 'second factor here');
+    await page.waitForURL(`${base}/login/code`);
+    const code = page.getByLabel('Code from your authenticator app');
+    assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
+    assert.equal(await code.getAttribute('inputmode'), 'numeric');
+    await check('login-code');
+    await code.fill(totpCodeAt(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${base}/account`);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${base}/?notice=logged_out`);
+
+    // The password, then a recovery code, typed in capitals.
+    await logIn('gil@example.com', 'second factor here');
+    await page.waitForURL(`${base}/login/code`);
+    await page.getByRole('link', { name: 'Use a recovery code instead' }).click();
+    await page.getByLabel('Recovery code').fill((codes[0] ?? '').toUpperCase());
+    await check('login-recovery-code');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${base}/account`);
+    await section.getByText('9 recovery codes left').waitFor();
+
+    // Off, with the password and another recovery code; the password alone then logs in.
+    await page.getByLabel('Your password, to turn it off').fill('second factor here');
+    await page.getByLabel('Code from your app, or a recovery code').fill(codes[1] ?? '');
+    await page.getByRole('button', { name: 'Turn off two-factor authentication' }).click();
+    await page.waitForURL(`${base}/account?notice=two_factor_off`);
+    await page.getByText('Two-factor authentication is off').first().waitFor();
+    await check();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logIn('gil@example.com', 'second factor here');
+    await page.waitForURL(`${base}/account`);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `bienvenue users show` and `bienvenue users reset-2fa` for an account with two-factor
  * authentication, run as real processes on the engine under test, with the same key as the
- * in-process service that enrolled it.
+ * in-process service that enrolled it (and began a login waiting for its code).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -25,8 +25,8 @@ const env = {
 };
 assert.equal((await runCli(['migrate'], env)).status, 0);
 const clock = new FakeClock(Date.now());
-/** The session opened before the reset. */
-const token = await withAuth(
+/** The session opened before the reset, a login waiting for its code, and the app's secret. */
+const { token, challenge, secret } = await withAuth(
   env,
   async (auth) => {
     await auth.registerUser(EMAIL, PASSWORD);
@@ -44,7 +44,9 @@ const token = await withAuth(
       confirmed.recoveryCodes[0] ?? '',
     );
     assert.equal(used, 'recovery_code');
-    return login.sessionId;
+    const waiting = await auth.login(EMAIL, PASSWORD);
+    assert.equal(waiting.outcome, 'second_factor_required');
+    return { token: login.sessionId, challenge: waiting.challengeToken, secret: pending.secret };
   },
   { clock },
 );
@@ -65,18 +67,29 @@ test('users show says the factor is on and how many recovery codes are left', as
   assert.match(other.stdout, /^recovery codes left\s+-$/m);
 });
 
-test('users reset-2fa turns the factor off, ends every session, and is audited', async () => {
+test('users reset-2fa turns the factor off, ends every session and pending login, and is audited', async () => {
   const result = await bienvenue(['users', 'reset-2fa', EMAIL]);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /Two-factor authentication of tara@example\.com reset/);
-  const state = await withAuth(env, async (auth) => {
-    const account = await auth.login(EMAIL, PASSWORD);
-    assert.equal(account.outcome, 'logged_in', 'the password alone logs in');
-    return {
-      session: await auth.getUserFromSessionId(token),
-      status: await auth.twoFactor.status(account.account.id),
-    };
-  });
+  const state = await withAuth(
+    env,
+    async (auth) => {
+      // Taken before the reset, answered after it with a code of a step not used yet.
+      const pending = await auth.completeSecondFactor(
+        challenge,
+        totpCodeAt(secret, clock.now() + 30_000),
+      );
+      const account = await auth.login(EMAIL, PASSWORD);
+      assert.equal(account.outcome, 'logged_in', 'the password alone logs in');
+      return {
+        pending: pending.outcome,
+        session: await auth.getUserFromSessionId(token),
+        status: await auth.twoFactor.status(account.account.id),
+      };
+    },
+    { clock },
+  );
+  assert.equal(state.pending, 'expired', 'the login waiting for its code ended');
   assert.equal(state.session, null, 'the session opened before ended');
   assert.deepEqual(state.status, { enabled: false, recoveryCodesLeft: 0 });
   const events = await bienvenue(['events', '--user', EMAIL, '--json']);
@@ -88,6 +101,11 @@ test('users reset-2fa turns the factor off, ends every session, and is audited',
   assert.equal(disabled[0]?.userAgent, 'bienvenue-cli');
   const shown = await bienvenue(['users', 'show', EMAIL]);
   assert.match(shown.stdout, /^two-factor\s+off$/m);
+  // Each login says how its session was made.
+  const logins = await bienvenue(['events', '--user', EMAIL, '--type', 'login_succeeded']);
+  assert.equal(logins.status, 0, logins.stderr);
+  assert.match(logins.stdout, /\bREASON\s+AUTH\s+USER AGENT\b/);
+  assert.equal(logins.stdout.match(/ password /g)?.length, 2, logins.stdout);
 });
 
 test('users reset-2fa leaves an account without the factor as it is, and knows no stranger', async () => {

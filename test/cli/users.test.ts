@@ -264,7 +264,8 @@ test("events lists the audit trail newest first, with the CLI's own actions", as
   ) as unknown[];
   assert.equal(limited.length, 1);
   const text = await bienvenue(['events', '--user', 'bob@example.com']);
-  assert.match(text.stdout, /account_unlocked\s+bob@example\.com\s+-\s+-\s+-\s+bienvenue-cli/);
+  assert.match(text.stdout, /account_unlocked\s+bob@example\.com\s+-\s+-\s+-\s+-\s+bienvenue-cli/);
+  assert.match(text.stdout, /login_succeeded\s+bob@example\.com\s+-\s+-\s+-\s+password\s+-/);
   const badType = await bienvenue(['events', '--type', 'coffee_break']);
   assert.equal(badType.status, 2);
   assert.match(badType.stderr, /user_registered/);

@@ -542,6 +542,7 @@ describe('migrateToLatest', () => {
         ['0007_audit_session_details', 'Success'],
         ['0008_two_factor', 'Success'],
         ['0009_login_challenges', 'Success'],
+        ['0010_audit_auth_method', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);

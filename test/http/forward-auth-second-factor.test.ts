@@ -1,5 +1,6 @@
 /**
- * Forward auth and the second factor, through inject() on both engines: `Remote-Auth` says how
+ * Forward auth and the second factor, through inject() on both engines (/auth/forward, and
+ * /auth/request as nginx asks): `Remote-Auth` says how
  * the session logged in, and a rule with `second_factor: true` refuses sessions made with the
  * password alone (403 `second_factor_required`, a page for a browser), but not those made with a
  * code or a recovery code.
@@ -33,6 +34,16 @@ function forward(app: FastifyInstance, host: string, session: string, accept = '
       'x-forwarded-uri': '/',
       accept,
     },
+    cookies: { session_id: session },
+  });
+}
+
+/** The same question through /auth/request, as the documented nginx configuration asks it. */
+function request(app: FastifyInstance, host: string, session: string) {
+  return app.inject({
+    method: 'GET',
+    url: '/auth/request',
+    headers: { 'x-original-url': `https://${host}/`, 'x-original-method': 'GET' },
     cookies: { session_id: session },
   });
 }
@@ -108,6 +119,24 @@ describe('forward auth and the second factor', () => {
     const admitted = await forward(app, 'admin.example.test', withCode);
     assert.equal(admitted.statusCode, 200);
     assert.equal(admitted.headers['remote-auth'], 'totp');
+  });
+
+  test('/auth/request says Remote-Auth too, and keeps the second_factor rule', async () => {
+    const { service, secret, token } = await withRules();
+    const { app, clock } = service;
+    const byPassword = await request(app, 'wiki.example.test', token);
+    assert.equal(byPassword.statusCode, 200);
+    assert.equal(byPassword.headers['remote-auth'], 'password');
+    const refused = await request(app, 'admin.example.test', token);
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.json<{ code: string }>().code, 'second_factor_required');
+    assert.equal(refused.headers['remote-user'], undefined);
+
+    const withCode = await logInWithCode(app, totpCodeAt(secret, clock.now()));
+    const admitted = await request(app, 'admin.example.test', withCode);
+    assert.equal(admitted.statusCode, 200);
+    assert.equal(admitted.headers['remote-auth'], 'totp');
+    assert.equal(admitted.headers['remote-user'], 'bob@example.com');
   });
 
   test('a browser gets a page that says so, with a link to the account page', async () => {

@@ -205,6 +205,43 @@ describe('logging in with the second factor on', () => {
   });
 });
 
+test('each login event says how its session was made: password, +totp, +recovery_code', async () => {
+  const { service, secret, codes } = await enrolled();
+  const { app, clock, admin } = service;
+  await service.auth.drain();
+  const before = (await admin.events({ type: 'login_succeeded', limit: 100 })).length;
+  const totp = await secondStep(app, await passwordStep(app), totpCodeAt(secret, clock.now()));
+  assert.equal(totp.statusCode, 200, totp.body);
+  const recovery = await secondStep(app, await passwordStep(app), codes[0] ?? '');
+  assert.equal(recovery.statusCode, 200, recovery.body);
+  const other = await submit(app, 'POST', '/users', {
+    email: 'eve@example.com',
+    password: PASSWORD,
+  });
+  assert.equal(other.statusCode, 200);
+  const plain = await submit(app, 'POST', '/sessions', {
+    email: 'eve@example.com',
+    password: PASSWORD,
+  });
+  assert.equal(plain.statusCode, 200, plain.body);
+
+  const events = (await admin.events({ type: 'login_succeeded', limit: 100 }))
+    .slice(0, -before || undefined)
+    .reverse();
+  assert.deepEqual(
+    events.map((event) => [event.email, event.authMethod]),
+    [
+      [EMAIL, 'password+totp'],
+      [EMAIL, 'password+recovery_code'],
+      ['eve@example.com', 'password'],
+    ],
+  );
+  // The challenge's password step is no login yet: nothing is recorded as one.
+  await passwordStep(app);
+  await service.auth.drain();
+  assert.equal((await admin.events({ type: 'login_succeeded', limit: 100 })).length, before + 3);
+});
+
 describe('codes count toward the login throttle', () => {
   const THROTTLED = {
     RATE_LIMIT: 'on',

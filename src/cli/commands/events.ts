@@ -50,7 +50,7 @@ export const eventsCommand: Command = {
     }
     io.stdout.write(
       table(
-        ['AT', 'TYPE', 'EMAIL', 'IP', 'SESSION', 'REASON', 'USER AGENT'],
+        ['AT', 'TYPE', 'EMAIL', 'IP', 'SESSION', 'REASON', 'AUTH', 'USER AGENT'],
         events.map((event) => [
           event.at,
           event.type,
@@ -58,6 +58,7 @@ export const eventsCommand: Command = {
           event.ip,
           event.sessionId,
           event.reason,
+          event.authMethod,
           event.userAgent,
         ]),
       ),
