@@ -11,12 +11,9 @@ import { AccountAdmin } from './auth/admin.js';
 import { AuditLog } from './auth/audit.js';
 import { resolveSecretKey } from './auth/secret-key.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
-import {
-  bcryptHasher,
-  limitConcurrency,
-  PasswordRules,
-  type PasswordHasher,
-} from './auth/passwords.js';
+import { hashPool } from './auth/hash-pool.js';
+import { passwordHasher } from './auth/password-hashing.js';
+import { PasswordRules, type PasswordHasher } from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
 import { createSecretBox, deriveKey, type SecretBox } from './auth/secret-box.js';
 import { SessionManager } from './auth/sessions.js';
@@ -98,9 +95,23 @@ export async function openService(
     throw error;
   }
   const metrics = createMetrics(database);
-  const hasher = limitConcurrency(
-    timedHasher(overrides.hasher ?? bcryptHasher(config.bcryptRounds), metrics),
-    config.hashConcurrency,
+  const hasher = hashPool(
+    timedHasher(
+      overrides.hasher ??
+        passwordHasher({
+          algorithm: config.passwordHash,
+          bcryptRounds: config.bcryptRounds,
+          argon2: {
+            memoryKib: config.argon2MemoryKib,
+            iterations: config.argon2Iterations,
+            parallelism: config.argon2Parallelism,
+          },
+        }),
+      metrics,
+    ),
+    config.adaptiveHashConcurrency
+      ? { kind: 'adaptive', cores: config.hashConcurrency }
+      : { kind: 'fixed', limit: config.hashConcurrency },
   );
   const auditEvents = new AuditEvents(database.kysely);
   const audit = new AuditLog(auditEvents, {
@@ -112,6 +123,7 @@ export async function openService(
   const passwordRules = new PasswordRules(
     config.passwordMinLength,
     config.hibp ? pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) : undefined,
+    { algorithm: config.passwordHash, maxLength: config.passwordMaxLength },
   );
   const db = new DB(database, clock);
   const sessions = new SessionManager(new Sessions(database), clock, config, audit);
@@ -155,6 +167,7 @@ export async function openService(
       await auth.drain();
       await audit.close();
       mailer.close();
+      hasher.close();
       await database.kysely.destroy();
     },
   };
