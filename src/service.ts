@@ -12,7 +12,7 @@ import { AuditLog } from './auth/audit.js';
 import { resolveSecretKey } from './auth/secret-key.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
 import { hashPool } from './auth/hash-pool.js';
-import { passwordHasher } from './auth/password-hashing.js';
+import { hashSettingsOf, passwordHasher } from './auth/password-hashing.js';
 import { PasswordRules, type PasswordHasher } from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
 import { createSecretBox, deriveKey, type SecretBox } from './auth/secret-box.js';
@@ -96,19 +96,7 @@ export async function openService(
   }
   const metrics = createMetrics(database);
   const hasher = hashPool(
-    timedHasher(
-      overrides.hasher ??
-        passwordHasher({
-          algorithm: config.passwordHash,
-          bcryptRounds: config.bcryptRounds,
-          argon2: {
-            memoryKib: config.argon2MemoryKib,
-            iterations: config.argon2Iterations,
-            parallelism: config.argon2Parallelism,
-          },
-        }),
-      metrics,
-    ),
+    timedHasher(overrides.hasher ?? passwordHasher(hashSettingsOf(config)), metrics),
     config.adaptiveHashConcurrency
       ? { kind: 'adaptive', cores: config.hashConcurrency }
       : { kind: 'fixed', limit: config.hashConcurrency },

@@ -52,6 +52,25 @@ export interface HashSettings {
   readonly argon2: Argon2Settings;
 }
 
+/** The hashing settings of a configuration (config.ts's names). */
+export function hashSettingsOf(config: {
+  readonly passwordHash: HashAlgorithm;
+  readonly bcryptRounds: number;
+  readonly argon2MemoryKib: number;
+  readonly argon2Iterations: number;
+  readonly argon2Parallelism: number;
+}): HashSettings {
+  return {
+    algorithm: config.passwordHash,
+    bcryptRounds: config.bcryptRounds,
+    argon2: {
+      memoryKib: config.argon2MemoryKib,
+      iterations: config.argon2Iterations,
+      parallelism: config.argon2Parallelism,
+    },
+  };
+}
+
 /** The family a stored hash belongs to, by its prefix; undefined for an unknown format. */
 export function hashFamily(hash: string): 'bcrypt' | 'argon2' | undefined {
   if (/^\$2[aby]\$\d\d\$/.test(hash)) return 'bcrypt';
