@@ -1,0 +1,112 @@
+/**
+ * `bienvenue hash calibrate --algorithm argon2id`, run as a real process, and its choice of
+ * settings from given timings.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { memorySizes, recommendArgon2 } from '../../src/cli/commands/hash-calibrate-argon2.js';
+import { runCli } from './run-cli.js';
+
+describe('hash calibrate --algorithm argon2id', () => {
+  test('times each memory and iteration count and recommends settings within the target', async () => {
+    const json = await runCli(
+      [
+        'hash',
+        'calibrate',
+        '--algorithm',
+        'argon2id',
+        '--min-memory-kib',
+        '1024',
+        '--max-memory-kib',
+        '2048',
+        '--max-iterations',
+        '2',
+        '--target-ms',
+        '60000',
+        '--json',
+      ],
+      {},
+    );
+    assert.equal(json.status, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as {
+      algorithm: string;
+      targetMs: number;
+      timings: { memoryKib: number; iterations: number; medianMs: number }[];
+      recommended: { memoryKib: number; iterations: number; parallelism: number } | null;
+    };
+    assert.equal(report.algorithm, 'argon2id');
+    assert.deepEqual(
+      report.timings.map((timing) => [timing.memoryKib, timing.iterations]),
+      [
+        [1024, 1],
+        [1024, 2],
+        [2048, 1],
+        [2048, 2],
+      ],
+    );
+    assert.ok(report.timings.every((timing) => timing.medianMs > 0));
+    assert.deepEqual(report.recommended, { memoryKib: 2048, iterations: 2, parallelism: 1 });
+
+    const text = await runCli(
+      [
+        'hash',
+        'calibrate',
+        '--algorithm',
+        'argon2id',
+        '--min-memory-kib',
+        '1024',
+        '--max-memory-kib',
+        '1024',
+        '--max-iterations',
+        '1',
+        '--target-ms',
+        '60000',
+      ],
+      {},
+    );
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^MEMORY KIB\s+ITERATIONS\s+MEDIAN MS$/m);
+    assert.match(text.stdout, /PASSWORD_HASH=argon2id ARGON2_MEMORY_KIB=1024 ARGON2_ITERATIONS=1/);
+  });
+
+  test('refuses an unknown algorithm and a reversed memory range (exit 2)', async () => {
+    const unknown = await runCli(['hash', 'calibrate', '--algorithm', 'scrypt'], {});
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /--algorithm scrypt: expected bcrypt or argon2id/);
+    const reversed = await runCli(
+      [
+        'hash',
+        'calibrate',
+        '--algorithm',
+        'argon2id',
+        '--min-memory-kib',
+        '4096',
+        '--max-memory-kib',
+        '2048',
+      ],
+      {},
+    );
+    assert.equal(reversed.status, 2);
+  });
+});
+
+describe('recommendArgon2', () => {
+  const timings = [
+    { memoryKib: 19456, iterations: 1, medianMs: 20 },
+    { memoryKib: 19456, iterations: 2, medianMs: 40 },
+    { memoryKib: 38912, iterations: 1, medianMs: 41 },
+    { memoryKib: 38912, iterations: 2, medianMs: 90 },
+  ];
+
+  test('takes the most work within the target, more memory on a tie', () => {
+    assert.deepEqual(recommendArgon2(timings, 100), timings[3]);
+    assert.deepEqual(recommendArgon2(timings, 45), timings[2], 'a tie goes to memory');
+    assert.deepEqual(recommendArgon2(timings, 40), timings[1]);
+    assert.equal(recommendArgon2(timings, 10), null);
+  });
+
+  test('memory sizes double from the smallest up to the largest, which is always tried', () => {
+    assert.deepEqual(memorySizes(19456, 65536), [19456, 38912, 65536]);
+    assert.deepEqual(memorySizes(1024, 1024), [1024]);
+  });
+});
