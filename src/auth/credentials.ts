@@ -3,7 +3,7 @@
  * self-service share.
  *
  * Guarantees:
- * - A check costs one bcrypt comparison whether or not the account exists (an unknown or
+ * - A check costs one password comparison whether or not the account exists (an unknown or
  *   malformed address is compared against a dummy hash), so neither the answer nor its time tells.
  * - Every check of an account goes through one {@link GuardedCheck}: one count per address key,
  *   counted before the password is checked, throttled with backoff when abuse protection is on.
@@ -116,7 +116,7 @@ export class Credentials {
       return { account: user };
     }
     // An account without a password (invited, not yet set) is compared against the dummy hash
-    // too: refused at the same cost as a wrong password, and its marker never reaches bcrypt.
+    // too: refused at the same cost as a wrong password, and its marker never reaches a hasher.
     const stored = user !== undefined && hasPassword(user.hashed_password) ? user : undefined;
     const hash = stored?.hashed_password ?? (await this.dummyHash);
     const matches = await hasher.verify(candidate, hash, { signal });

@@ -125,9 +125,12 @@ export function hashPool(
     poolLimit.kind === 'fixed'
       ? poolLimit.limit
       : adaptiveLimit({ cores, utilization: 0, current: 0 });
+  // Room per slot the pool may ever open: every core's, when adaptive.
   const maxWaiting =
     options.maxWaiting ??
-    (poolLimit.kind === 'fixed' ? poolLimit.limit : MAX_HASH_CONCURRENCY) * HASH_QUEUE_PER_SLOT;
+    (poolLimit.kind === 'fixed'
+      ? poolLimit.limit
+      : adaptiveLimit({ cores, utilization: 0, current: 0 })) * HASH_QUEUE_PER_SLOT;
   let running = 0;
   const waiting: (() => void)[] = [];
   /** Starts waiters while there is room. */
