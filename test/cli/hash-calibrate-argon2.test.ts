@@ -1,6 +1,6 @@
 /**
  * `bienvenue hash calibrate --algorithm argon2id`, run as a real process, and its choice of
- * settings from given timings.
+ * settings from given timings; `bienvenue config check` with the hashing settings.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -87,6 +87,32 @@ describe('hash calibrate --algorithm argon2id', () => {
       {},
     );
     assert.equal(reversed.status, 2);
+  });
+});
+
+describe('config check and the hashing settings', () => {
+  test('prints the argon2id settings, and names each bad one (exit 2)', async () => {
+    const good = await runCli(['config', 'check'], {
+      DATABASE_URL: 'sqlite::memory:',
+      PASSWORD_HASH: 'argon2id',
+      ARGON2_MEMORY_KIB: '65536',
+      PASSWORD_MAX_LENGTH: '256',
+    });
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /^passwordHash\s+argon2id$/m);
+    assert.match(good.stdout, /^argon2MemoryKib\s+65536$/m);
+    assert.match(good.stdout, /^passwordMaxLength\s+256$/m);
+    assert.match(good.stdout, /^adaptiveHashConcurrency\s+yes$/m);
+    const bad = await runCli(['config', 'check'], {
+      DATABASE_URL: 'sqlite::memory:',
+      PASSWORD_HASH: 'md5',
+      ARGON2_ITERATIONS: '0',
+      PASSWORD_MAX_LENGTH: '32',
+    });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /PASSWORD_HASH=md5: expected bcrypt or argon2id/);
+    assert.match(bad.stderr, /ARGON2_ITERATIONS=0/);
+    assert.match(bad.stderr, /PASSWORD_MAX_LENGTH=32: expected a whole number from 64 to 1024/);
   });
 });
 
