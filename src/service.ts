@@ -7,6 +7,7 @@
  * mailer or hasher.
  */
 import type { Logger } from 'pino';
+import { AccountTransfer } from './auth/account-transfer.js';
 import { AccountAdmin } from './auth/admin.js';
 import { AuditLog } from './auth/audit.js';
 import { resolveSecretKey } from './auth/secret-key.js';
@@ -28,6 +29,7 @@ import { Sessions } from './db/sessions.js';
 import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
 import { TwoFactorStore } from './db/two-factor.js';
+import { UserTransfer } from './db/user-transfer.js';
 import { LoginChallenges } from './db/login-challenges.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
@@ -39,6 +41,8 @@ import { createMetrics, timedHasher, type Metrics } from './metrics.js';
 export interface OpenService {
   readonly auth: Auth;
   readonly admin: AccountAdmin;
+  /** Accounts in and out in bulk (`bienvenue users import` and `export`). */
+  readonly transfer: AccountTransfer;
   readonly metrics: Metrics;
   /**
    * Seals the secrets stored encrypted (TOTP seeds); undefined when the service has no key
@@ -147,6 +151,7 @@ export async function openService(
   return {
     auth,
     admin,
+    transfer: new AccountTransfer(new UserTransfer(database.kysely), clock),
     metrics,
     secretBox: secretKey && createSecretBox(secretKey),
     secretKey,
