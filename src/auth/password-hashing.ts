@@ -83,7 +83,8 @@ export function bcryptHasher(rounds: number): PasswordHasher {
   return {
     hash: (password) => bcrypt.hash(password, rounds),
     verify: async (password, hash) => {
-      const matches = await bcrypt.compare(password, hash);
+      // `$2y$` (PHP's crypt_blowfish) is the same algorithm as `$2b$`, which the library reads.
+      const matches = await bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$'));
       // Compared anyway, so that the refusal costs what a wrong password costs.
       return matches && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
     },

@@ -65,6 +65,16 @@ describe('passwordHasher', () => {
     }
   });
 
+  it('verifies $2a$ and $2y$ bcrypt hashes, as other systems store them', async () => {
+    const hash = await bcryptHasher(4).hash('correct horse');
+    const hasher = passwordHasher(ARGON2ID);
+    for (const prefix of ['$2a$', '$2y$']) {
+      const other = hash.replace('$2b$', prefix);
+      assert.equal(await hasher.verify('correct horse', other), true, prefix);
+      assert.equal(await hasher.verify('correct horsf', other), false, prefix);
+    }
+  });
+
   it('verifies nothing against a value of no known format or a malformed one, without throwing', async () => {
     const hasher = passwordHasher(ARGON2ID);
     for (const stored of ['', '!no-password', 'pw', '$argon2id$v=19$m=1024$junk', '$2b$04$short']) {
