@@ -161,7 +161,8 @@ export class ImportLineReader {
     if (cells.length !== this.header.length) {
       return `${cells.length} fields where the header names ${this.header.length}`;
     }
-    const header = this.header;
-    return readAccount(Object.fromEntries(cells.map((cell, index) => [header[index], cell])));
+    const record: Record<string, string> = {};
+    this.header.forEach((column, index) => (record[column] = cells[index] ?? ''));
+    return readAccount(record);
   }
 }

@@ -91,10 +91,10 @@ export class UserTransfer {
         .execute(),
     );
     return rows.map((row) => ({
-      id: Number(row.id),
+      id: row.id,
       email: row.email,
       hashedPassword: row.hashed_password,
-      createdAt: Number(row.created_at),
+      createdAt: row.created_at,
       twoFactor: row.enabled_at !== null,
     }));
   }

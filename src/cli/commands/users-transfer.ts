@@ -29,7 +29,7 @@ function formatOf(raw: string | undefined, path?: string): ImportFormat {
 
 /** Reports progress on standard error: a redrawn bar at a terminal, a line every 10% otherwise. */
 function progress(io: CliIo, label: string): (fraction: number) => void {
-  const terminal = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  const terminal = (io.stderr as { isTTY?: boolean }).isTTY ?? false;
   let lastTenth = -1;
   return (fraction) => {
     const percent = Math.floor(fraction * 100);
