@@ -4,6 +4,7 @@
  * bad variable at once, not just the first one found.
  */
 import { availableParallelism } from 'node:os';
+import { HASH_ALGORITHMS, type HashAlgorithm } from './auth/password-hashing.js';
 import {
   maskUrlPassword,
   parseCookieDomain,
@@ -23,9 +24,25 @@ export interface Config {
   /** PostgreSQL connections per process. */
   readonly databasePoolSize: number;
   readonly bcryptRounds: number;
-  /** bcrypt operations run at once; the rest queue. */
+  /**
+   * Password hashes run at once at most, the rest queue: HASH_CONCURRENCY, or when it is unset
+   * every core (up to 4), adaptively (see {@link Config.adaptiveHashConcurrency}).
+   */
   readonly hashConcurrency: number;
+  /**
+   * True when HASH_CONCURRENCY is unset: every core hashes while the event loop is idle, one core
+   * is left to it while it is busy (auth/hash-pool.ts).
+   */
+  readonly adaptiveHashConcurrency: boolean;
   readonly passwordMinLength: number;
+  /** The algorithm of new password hashes; stored hashes of either kind verify. */
+  readonly passwordHash: HashAlgorithm;
+  /** argon2id's memory per hash, in KiB. */
+  readonly argon2MemoryKib: number;
+  readonly argon2Iterations: number;
+  readonly argon2Parallelism: number;
+  /** Characters a password may have at most (with bcrypt, 72 bytes too). */
+  readonly passwordMaxLength: number;
   readonly sessionTtl: number;
   readonly sessionIdleTtl: number;
   /** Most sessions one account holds at once; a login beyond ends the least recently seen. */
@@ -123,6 +140,11 @@ export const DEFAULTS = {
   DATABASE_POOL_SIZE: 10,
   BCRYPT_ROUNDS: 12,
   PASSWORD_MIN_LENGTH: 8,
+  PASSWORD_HASH: 'bcrypt',
+  ARGON2_MEMORY_KIB: 19456,
+  ARGON2_ITERATIONS: 2,
+  ARGON2_PARALLELISM: 1,
+  PASSWORD_MAX_LENGTH: 128,
   SESSION_TTL: 7 * 24 * 3600,
   SESSION_IDLE_TTL: 24 * 3600,
   SESSIONS_PER_USER: 10,
@@ -184,15 +206,37 @@ export function loadConfig(env: Environment): Config {
   const databasePoolSize = integer('DATABASE_POOL_SIZE', DEFAULTS.DATABASE_POOL_SIZE, 1, 1000);
   // bcrypt accepts costs 4 to 31; beyond 20 a single hash takes minutes.
   const bcryptRounds = integer('BCRYPT_ROUNDS', DEFAULTS.BCRYPT_ROUNDS, 4, 20);
-  // One core left to the event loop, by default; bcrypt runs on libuv's pool of 4 threads.
+  // Adaptive unless set; hashes run on libuv's pool of 4 threads.
+  const adaptiveHashConcurrency = read('HASH_CONCURRENCY') === undefined;
   const hashConcurrency = integer(
     'HASH_CONCURRENCY',
-    Math.min(4, Math.max(1, availableParallelism() - 1)),
+    Math.min(4, Math.max(1, availableParallelism())),
     1,
     4,
   );
+  const passwordHashRaw = read('PASSWORD_HASH')?.toLowerCase() ?? DEFAULTS.PASSWORD_HASH;
+  const passwordHash = HASH_ALGORITHMS.find((algorithm) => algorithm === passwordHashRaw);
+  if (passwordHash === undefined) {
+    problems.push(`PASSWORD_HASH=${passwordHashRaw}: expected ${HASH_ALGORITHMS.join(' or ')}`);
+  }
+  // argon2 needs at least 8 KiB per lane; below 1 MiB it protects little.
+  const argon2MemoryKib = integer(
+    'ARGON2_MEMORY_KIB',
+    DEFAULTS.ARGON2_MEMORY_KIB,
+    1024,
+    4 * 1024 * 1024,
+  );
+  const argon2Iterations = integer('ARGON2_ITERATIONS', DEFAULTS.ARGON2_ITERATIONS, 1, 100);
+  const argon2Parallelism = integer('ARGON2_PARALLELISM', DEFAULTS.ARGON2_PARALLELISM, 1, 16);
+  // ASVS asks for at least 64 characters; the HTTP fields take 1024.
+  const passwordMaxLength = integer('PASSWORD_MAX_LENGTH', DEFAULTS.PASSWORD_MAX_LENGTH, 64, 1024);
   // bcrypt reads at most 72 bytes, so no minimum above that can ever be met.
-  const passwordMinLength = integer('PASSWORD_MIN_LENGTH', DEFAULTS.PASSWORD_MIN_LENGTH, 1, 72);
+  const passwordMinLength = integer(
+    'PASSWORD_MIN_LENGTH',
+    DEFAULTS.PASSWORD_MIN_LENGTH,
+    1,
+    passwordHash === 'argon2id' ? passwordMaxLength : 72,
+  );
   const year = 366 * 24 * 3600;
   const sessionTtl = integer('SESSION_TTL', DEFAULTS.SESSION_TTL, 1, year);
   const sessionIdleTtl = integer('SESSION_IDLE_TTL', DEFAULTS.SESSION_IDLE_TTL, 1, year);
@@ -293,7 +337,13 @@ export function loadConfig(env: Environment): Config {
     databasePoolSize,
     bcryptRounds,
     hashConcurrency,
+    adaptiveHashConcurrency,
     passwordMinLength,
+    passwordHash: passwordHash ?? 'bcrypt',
+    argon2MemoryKib,
+    argon2Iterations,
+    argon2Parallelism,
+    passwordMaxLength,
     sessionTtl,
     sessionIdleTtl,
     sessionsPerUser,

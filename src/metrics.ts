@@ -36,7 +36,7 @@ export function createMetrics(database: Database): Metrics {
   });
   const passwordHashDuration = new Histogram({
     name: 'bienvenue_password_hash_duration_seconds',
-    help: 'Time taken by bcrypt, to hash a new password or to verify one',
+    help: 'Time taken by password hashing (bcrypt or argon2id), to hash a new password or to verify one',
     labelNames: ['operation'] as const,
     buckets: [0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5],
     registers: [registry],

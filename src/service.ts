@@ -7,16 +7,14 @@
  * mailer or hasher.
  */
 import type { Logger } from 'pino';
+import { AccountTransfer } from './auth/account-transfer.js';
 import { AccountAdmin } from './auth/admin.js';
 import { AuditLog } from './auth/audit.js';
 import { resolveSecretKey } from './auth/secret-key.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
-import {
-  bcryptHasher,
-  limitConcurrency,
-  PasswordRules,
-  type PasswordHasher,
-} from './auth/passwords.js';
+import { hashPool } from './auth/hash-pool.js';
+import { hashSettingsOf, passwordHasher } from './auth/password-hashing.js';
+import { PasswordRules, type PasswordHasher } from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
 import { createSecretBox, deriveKey, type SecretBox } from './auth/secret-box.js';
 import { SessionManager } from './auth/sessions.js';
@@ -31,6 +29,7 @@ import { Sessions } from './db/sessions.js';
 import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
 import { TwoFactorStore } from './db/two-factor.js';
+import { UserTransfer } from './db/user-transfer.js';
 import { LoginChallenges } from './db/login-challenges.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
@@ -42,6 +41,8 @@ import { createMetrics, timedHasher, type Metrics } from './metrics.js';
 export interface OpenService {
   readonly auth: Auth;
   readonly admin: AccountAdmin;
+  /** Accounts in and out in bulk (`bienvenue users import` and `export`). */
+  readonly transfer: AccountTransfer;
   readonly metrics: Metrics;
   /**
    * Seals the secrets stored encrypted (TOTP seeds); undefined when the service has no key
@@ -98,9 +99,11 @@ export async function openService(
     throw error;
   }
   const metrics = createMetrics(database);
-  const hasher = limitConcurrency(
-    timedHasher(overrides.hasher ?? bcryptHasher(config.bcryptRounds), metrics),
-    config.hashConcurrency,
+  const hasher = hashPool(
+    timedHasher(overrides.hasher ?? passwordHasher(hashSettingsOf(config)), metrics),
+    config.adaptiveHashConcurrency
+      ? { kind: 'adaptive', cores: config.hashConcurrency }
+      : { kind: 'fixed', limit: config.hashConcurrency },
   );
   const auditEvents = new AuditEvents(database.kysely);
   const audit = new AuditLog(auditEvents, {
@@ -112,6 +115,7 @@ export async function openService(
   const passwordRules = new PasswordRules(
     config.passwordMinLength,
     config.hibp ? pwnedPasswordsCheck({ baseUrl: config.hibpUrl, logger }) : undefined,
+    { algorithm: config.passwordHash, maxLength: config.passwordMaxLength },
   );
   const db = new DB(database, clock);
   const sessions = new SessionManager(new Sessions(database), clock, config, audit);
@@ -147,6 +151,7 @@ export async function openService(
   return {
     auth,
     admin,
+    transfer: new AccountTransfer(new UserTransfer(database.kysely), clock),
     metrics,
     secretBox: secretKey && createSecretBox(secretKey),
     secretKey,
@@ -155,6 +160,7 @@ export async function openService(
       await auth.drain();
       await audit.close();
       mailer.close();
+      hasher.close();
       await database.kysely.destroy();
     },
   };

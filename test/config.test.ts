@@ -38,8 +38,14 @@ describe('loadConfig with an empty environment', () => {
         databaseUrl: 'sqlite:./data/bienvenue.db',
         databasePoolSize: 10,
         bcryptRounds: 12,
-        hashConcurrency: Math.min(4, Math.max(1, availableParallelism() - 1)),
+        hashConcurrency: Math.min(4, Math.max(1, availableParallelism())),
+        adaptiveHashConcurrency: true,
         passwordMinLength: 8,
+        passwordHash: 'bcrypt',
+        argon2MemoryKib: 19456,
+        argon2Iterations: 2,
+        argon2Parallelism: 1,
+        passwordMaxLength: 128,
         sessionTtl: 7 * 24 * 3600,
         sessionIdleTtl: 24 * 3600,
         sessionsPerUser: 10,
@@ -117,6 +123,11 @@ describe('loadConfig parses each variable when set', () => {
       PASSWORD_MIN_LENGTH: '12',
       DATABASE_POOL_SIZE: '25',
       HASH_CONCURRENCY: '2',
+      PASSWORD_HASH: 'argon2id',
+      ARGON2_MEMORY_KIB: '65536',
+      ARGON2_ITERATIONS: '3',
+      ARGON2_PARALLELISM: '2',
+      PASSWORD_MAX_LENGTH: '256',
       SESSION_TTL: '3600',
       SESSION_IDLE_TTL: '600',
       SESSIONS_PER_USER: '1',
@@ -161,7 +172,13 @@ describe('loadConfig parses each variable when set', () => {
         databasePoolSize: 25,
         bcryptRounds: 10,
         hashConcurrency: 2,
+        adaptiveHashConcurrency: false,
         passwordMinLength: 12,
+        passwordHash: 'argon2id',
+        argon2MemoryKib: 65536,
+        argon2Iterations: 3,
+        argon2Parallelism: 2,
+        passwordMaxLength: 256,
         sessionTtl: 3600,
         sessionIdleTtl: 600,
         sessionsPerUser: 1,
@@ -370,6 +387,17 @@ describe('loadConfig refuses bad values', () => {
     ['BCRYPT_ROUNDS', '21'],
     ['PASSWORD_MIN_LENGTH', '0'],
     ['PASSWORD_MIN_LENGTH', '73'],
+    ['PASSWORD_HASH', 'scrypt'],
+    ['ARGON2_MEMORY_KIB', '1023'],
+    ['ARGON2_MEMORY_KIB', 'lots'],
+    ['ARGON2_ITERATIONS', '0'],
+    ['ARGON2_ITERATIONS', '101'],
+    ['ARGON2_PARALLELISM', '0'],
+    ['ARGON2_PARALLELISM', '17'],
+    ['PASSWORD_MAX_LENGTH', '63'],
+    ['PASSWORD_MAX_LENGTH', '1025'],
+    ['HASH_CONCURRENCY', '0'],
+    ['HASH_CONCURRENCY', '5'],
     ['SESSION_TTL', '0'],
     ['SESSION_IDLE_TTL', 'forever'],
     ['SESSIONS_PER_USER', '0'],
@@ -399,6 +427,20 @@ describe('loadConfig refuses bad values', () => {
       assert.ok(error.problems[0]?.startsWith(variable), error.problems[0]);
     });
   }
+
+  it('allows a PASSWORD_MIN_LENGTH above 72 only with argon2id, up to PASSWORD_MAX_LENGTH', () => {
+    const argon2id = loadConfig({ PASSWORD_HASH: 'argon2id', PASSWORD_MIN_LENGTH: '100' });
+    assert.equal(argon2id.passwordMinLength, 100);
+    const error = configError({
+      PASSWORD_HASH: 'argon2id',
+      PASSWORD_MAX_LENGTH: '64',
+      PASSWORD_MIN_LENGTH: '65',
+    });
+    assert.deepEqual(
+      error.problems.map((line) => line.split('=')[0]),
+      ['PASSWORD_MIN_LENGTH'],
+    );
+  });
 
   it('reports every bad variable at once in a single ConfigError', () => {
     const error = configError({

@@ -65,7 +65,7 @@ export class LoginFlow {
     if (parsed === null) {
       // No account can match: refused after the same comparison as an unknown address, and
       // recorded like one, but neither looked up nor counted (nothing is stored under it).
-      await credentials.authenticate(null, password, context?.signal);
+      await credentials.authenticate(null, password, context);
       audit.record({ type: 'login_failed', context });
       return REFUSED;
     }
@@ -79,7 +79,7 @@ export class LoginFlow {
           const { account, verified: user } = await credentials.authenticate(
             parsed,
             password,
-            context?.signal,
+            context,
           );
           if (user === undefined) {
             audit.record({ type: 'login_failed', user: account, context });

@@ -36,7 +36,7 @@ export async function confirmPassword(
   // Counted under the address's comparison key, as logins are.
   const verified = await credentials.check.attempt(
     emailKey(user.email),
-    () => credentials.verify(user.email, password, context?.signal),
+    () => credentials.verify(user.email, password, context),
     context,
   );
   if (verified === undefined) {

@@ -6,9 +6,9 @@
  * two-factor authentication (two-factor.ts) and background work (background.ts). It hands out views ({@link Account}), never table rows.
  *
  * Guarantees:
- * - Secrets at rest: passwords as bcrypt hashes; session ids and reset tokens as SHA-256 digests;
+ * - Secrets at rest: passwords as bcrypt or argon2id hashes; session ids and reset tokens as SHA-256 digests;
  *   TOTP secrets sealed (AES-256-GCM) and recovery codes as HMAC-SHA256, under the service's key.
- * - Login costs one bcrypt comparison whether or not the account exists, and whether or not the
+ * - Login costs one password comparison whether or not the account exists, and whether or not the
  *   email is well formed; a malformed one is never queried nor stored.
  * - Addresses are compared by their key (auth/email.ts): look-alikes are one account.
  * - An account has up to `sessionsPerUser` sessions (auth/sessions.ts): each login opens one more
@@ -142,7 +142,7 @@ export class Auth {
     this.loginFlow = new LoginFlow({ ...shared, secondStep: this.secondStep });
   }
 
-  /** A salted bcrypt hash of `password` (the course's `_hash_password`). */
+  /** A salted hash of `password` (bcrypt or argon2id; the course's `_hash_password`). */
   hashPassword(password: string): Promise<string> {
     return this.hasher.hash(normalizePassword(password));
   }

@@ -190,7 +190,7 @@ export class TwoFactor {
     const verified = await credentials.check.attempt(
       emailKey(user.email),
       async () => {
-        const holder = await credentials.verify(user.email, secrets.password, context?.signal);
+        const holder = await credentials.verify(user.email, secrets.password, context);
         if (holder === undefined) return undefined;
         failed.secret = 'invalid_code';
         return (await this.useCode(user.id, secrets.code, { user, context })) ? holder : undefined;

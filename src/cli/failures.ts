@@ -16,6 +16,14 @@ import { describeError } from '../describe-error.js';
 import { EXIT, UsageError } from './command.js';
 import { PromptCancelledError } from './password-input.js';
 
+/** A command's own refusal (exit 4); the message says why. */
+export class CommandRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandRefusedError';
+  }
+}
+
 /** A failure, as the process reports it. */
 export interface Failure {
   readonly exitCode: number;
@@ -43,6 +51,8 @@ export function describeFailure(error: unknown): Failure {
   if (error instanceof InvalidEmailError || error instanceof PasswordPolicyError) {
     return { exitCode: EXIT.refused, message: sentence(error.message) };
   }
+  if (error instanceof CommandRefusedError)
+    return { exitCode: EXIT.refused, message: error.message };
   if (error instanceof PromptCancelledError)
     return { exitCode: EXIT.failure, message: error.message };
   return { exitCode: EXIT.failure, message: `Failed: ${describeError(error)}` };

@@ -4,6 +4,7 @@
  * (standard output is the command's own), at LOG_LEVEL if set, otherwise only warnings and worse.
  */
 import { pino, type Logger } from 'pino';
+import type { AccountTransfer } from '../auth/account-transfer.js';
 import type { AccountAdmin } from '../auth/admin.js';
 import type { RequestContext } from '../auth/audit.js';
 import type { Auth } from '../auth/service.js';
@@ -31,7 +32,7 @@ export function cliLogger(env: Environment, config: Config): Logger {
  */
 export async function withService<T>(
   env: Environment,
-  action: (service: { auth: Auth; admin: AccountAdmin }) => Promise<T>,
+  action: (service: { auth: Auth; admin: AccountAdmin; transfer: AccountTransfer }) => Promise<T>,
   options: { sendsMail?: boolean } = {},
 ): Promise<T> {
   const config = cliConfig(env);
@@ -45,7 +46,11 @@ export async function withService<T>(
     options.sendsMail === true ? {} : { mailer: logMailer(logger) },
   );
   try {
-    return await action({ auth: service.auth, admin: service.admin });
+    return await action({
+      auth: service.auth,
+      admin: service.admin,
+      transfer: service.transfer,
+    });
   } finally {
     await service.close();
   }

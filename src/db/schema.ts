@@ -10,7 +10,7 @@ export interface UsersTable {
   id: Generated<number>;
   /** The address as typed, trimmed, lower case and NFC (what is shown and mailed to); unique. */
   email: string;
-  /** bcrypt hash. */
+  /** bcrypt or argon2id (PHC string) hash, or `!no-password`. */
   hashed_password: string;
   /** SHA-256 hex digest of the outstanding reset token, or null. */
   reset_token: string | null;

@@ -6,7 +6,7 @@
 
 /** Characters at most in an email field (what a mailbox may spell out, with room to trim). */
 export const EMAIL_MAX_LENGTH = 320;
-/** Characters at most in a password field (bcrypt reads 72 bytes; the rest is still compared). */
+/** Characters at most in a password field (the policy's own limits, PASSWORD_MAX_LENGTH and bcrypt's 72 bytes, are lower). */
 export const PASSWORD_MAX_LENGTH = 1024;
 /** Characters at most in a reset token field (a UUID is 36). */
 export const TOKEN_MAX_LENGTH = 64;

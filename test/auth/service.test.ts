@@ -9,6 +9,7 @@ import {
   UserAlreadyExistsError,
 } from '../../src/auth/errors.js';
 import { digestToken, isUuid } from '../../src/auth/tokens.js';
+import { argon2idHasher, bcryptHasher } from '../../src/auth/password-hashing.js';
 import { CountingHasher } from '../support/fakes.js';
 import { inspectableDatabase } from '../support/databases.js';
 import { startTestService } from '../support/service.js';
@@ -109,29 +110,41 @@ describe('validLogin', () => {
     assert.equal(hasher.verifications.length, 3);
   });
 
-  test('an unknown email costs one bcrypt comparison, like a wrong password', async () => {
-    const hasher = new CountingHasher();
-    const { auth } = await startTestService({}, { hasher });
-    await auth.registerUser('bob@example.com', PASSWORD);
-    hasher.verifications = [];
-    await auth.validLogin('bob@example.com', 'wrong password');
-    await auth.validLogin('nobody@example.com', 'wrong password');
-    assert.equal(hasher.verifications.length, 2);
-    // Both comparisons ran against a real hash of the same cost.
-    for (const hash of hasher.verifications) assert.match(hash, /^\$2b\$04\$.{53}$/);
-  });
+  const algorithms = [
+    { name: 'bcrypt', inner: bcryptHasher(4), made: /^\$2b\$04\$.{53}$/ },
+    {
+      name: 'argon2id',
+      inner: argon2idHasher({ memoryKib: 1024, iterations: 1, parallelism: 1 }),
+      made: /^\$argon2id\$v=19\$m=1024,t=1,p=1\$.{22}\$.{43}$/,
+    },
+  ];
+  for (const { name, inner, made } of algorithms) {
+    test(`an unknown email costs one ${name} comparison, like a wrong password`, async () => {
+      const hasher = new CountingHasher(inner);
+      const { auth } = await startTestService({}, { hasher });
+      await auth.registerUser('bob@example.com', PASSWORD);
+      assert.equal(hasher.hashes, 2, 'the dummy hash, made once at start, and the sign-up’s');
+      hasher.verifications = [];
+      await auth.validLogin('bob@example.com', 'wrong password');
+      await auth.validLogin('nobody@example.com', 'wrong password');
+      assert.equal(hasher.verifications.length, 2);
+      assert.equal(hasher.hashes, 2, 'no hash made per unknown email');
+      // Both comparisons ran against a real hash of the same algorithm and cost.
+      for (const hash of hasher.verifications) assert.match(hash, made);
+    });
+  }
 
-  test('a hash made at another cost is upgraded at the next successful login', async () => {
+  test('a hash made at a lower cost is upgraded at the next successful login', async () => {
     const database = await inspectableDatabase();
     const hashOfBob = async () =>
       String((await database.rows('SELECT hashed_password FROM users'))[0]?.hashed_password);
-    const before = await startTestService({ DATABASE_URL: database.url, BCRYPT_ROUNDS: '5' });
+    const before = await startTestService({ DATABASE_URL: database.url, BCRYPT_ROUNDS: '4' });
     await before.auth.registerUser('bob@example.com', PASSWORD);
-    assert.match(await hashOfBob(), /^\$2b\$05\$/);
-    await before.app.close();
-    const after = await startTestService({ DATABASE_URL: database.url, BCRYPT_ROUNDS: '4' });
-    assert.equal((await after.auth.login('bob@example.com', PASSWORD)).outcome, 'logged_in');
     assert.match(await hashOfBob(), /^\$2b\$04\$/);
+    await before.app.close();
+    const after = await startTestService({ DATABASE_URL: database.url, BCRYPT_ROUNDS: '5' });
+    assert.equal((await after.auth.login('bob@example.com', PASSWORD)).outcome, 'logged_in');
+    assert.match(await hashOfBob(), /^\$2b\$05\$/);
     const again = await after.auth.login('bob@example.com', PASSWORD);
     assert.equal(again.outcome, 'logged_in', 'the upgraded hash verifies');
   });

@@ -223,10 +223,11 @@ describe('bcryptHasher(4)', () => {
     assert.equal(hasher.needsRehash(await hasher.hash('pw')), false);
   });
 
-  it('needs a rehash for a hash of another cost', async () => {
+  it('needs a rehash for a hash of a lower cost, not of a higher one', async () => {
     const other = await bcryptHasher(5).hash('pw');
     assert.match(other, /^\$2[aby]\$05\$/);
-    assert.equal(hasher.needsRehash(other), true);
+    assert.equal(hasher.needsRehash(other), false, 'a stronger hash is kept');
+    assert.equal(bcryptHasher(6).needsRehash(other), true);
     assert.equal(bcryptHasher(5).needsRehash(other), false);
     // The other cost's hash still verifies: a rehash is an upgrade, not a lock-out.
     assert.equal(await hasher.verify('pw', other), true);

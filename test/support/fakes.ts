@@ -25,11 +25,11 @@ export class RecordingMailer implements Mailer {
   close(): void {}
 }
 
-/** Real bcrypt at the cheapest cost, counting the calls it receives. */
+/** Real bcrypt at the cheapest cost (or `inner`), counting the calls it receives. */
 export class CountingHasher implements PasswordHasher {
   hashes = 0;
   verifications: string[] = [];
-  private readonly inner = bcryptHasher(4);
+  constructor(private readonly inner: PasswordHasher = bcryptHasher(4)) {}
   hash(password: string): Promise<string> {
     this.hashes += 1;
     return this.inner.hash(password);

@@ -18,6 +18,7 @@ import {
 import { json, listing, table } from '../output.js';
 import { passwordSource, readNewPassword } from '../password-input.js';
 import { CLI_CONTEXT, withService } from '../service-session.js';
+import { transferCommands } from './users-transfer.js';
 
 const JSON_OPTION: OptionSpec = { type: 'boolean', description: 'print JSON instead of text' };
 const PASSWORD_STDIN: OptionSpec = {
@@ -284,5 +285,16 @@ export const usersGroup: CommandGroup = {
   kind: 'group',
   name: 'users',
   summary: 'Manage accounts.',
-  commands: [add, invite, list, show, remove, setPassword, revokeSessions, unlock, resetTwoFactor],
+  commands: [
+    add,
+    invite,
+    list,
+    show,
+    remove,
+    setPassword,
+    revokeSessions,
+    unlock,
+    resetTwoFactor,
+    ...transferCommands,
+  ],
 };
