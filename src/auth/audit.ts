@@ -31,6 +31,10 @@ export const AUDIT_EVENT_TYPES = [
   'second_factor_failed',
   'recovery_code_used',
   'recovery_codes_regenerated',
+  'email_verification_sent',
+  'email_verified',
+  'email_change_requested',
+  'email_changed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -45,6 +49,7 @@ export const SESSION_END_REASONS = [
   'account_deleted',
   'two_factor_enabled',
   'two_factor_reset',
+  'email_changed',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
@@ -68,6 +73,8 @@ export interface AuditEventInput {
   readonly reason?: SessionEndReason;
   /** How the login's session was authenticated (`login_succeeded`). */
   readonly authMethod?: AuthMethod;
+  /** The address asked for or taken on (`email_change_requested`, `email_changed`). */
+  readonly newEmail?: string;
 }
 
 /** Events written per statement, and the most kept waiting (beyond it, new ones are dropped). */
@@ -115,6 +122,7 @@ export class AuditLog {
       session_id: event.sessionId ?? null,
       reason: event.reason ?? null,
       auth_method: event.authMethod ?? null,
+      new_email: event.newEmail ?? null,
     });
     this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }
