@@ -69,6 +69,8 @@ export class EmailTokens {
 
   /** Removes the tokens expired at `now`. */
   async purge(now: number): Promise<void> {
-    await run(() => this.kysely.deleteFrom('email_tokens').where('expires_at', '<=', now).execute());
+    await run(() =>
+      this.kysely.deleteFrom('email_tokens').where('expires_at', '<=', now).execute(),
+    );
   }
 }
