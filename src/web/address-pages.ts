@@ -160,10 +160,10 @@ export function addressSection(view: AddressView, changeEmail: FormState = {}): 
     {
       form: 'change-email',
       name: 'password',
-      label: 'Your password',
+      // Each password label of the account page names one field only.
+      label: 'Your password, to change the address',
       type: 'password',
       autocomplete: 'current-password',
-      hint: 'To make sure it is you.',
     },
   ];
   return html`<section class="card" aria-labelledby="email-heading">
