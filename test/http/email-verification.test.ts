@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { smtpMailer } from '../../src/mail/mailer.js';
-import { linksOf, recipientOf, tokenOf } from '../support/mail-links.js';
+import { linksOf, recipientOf, single, tokenOf } from '../support/mail-links.js';
 import { form, sessionCookie, startTestService, submit } from '../support/service.js';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.js';
 
@@ -190,13 +190,9 @@ describe('asking for a new link', () => {
     assert.deepEqual(answers[0], answers[1]);
     assert.deepEqual(answers[0], answers[2]);
     const mails = await delivered(service);
-    assert.deepEqual(
-      mails.slice(2).map(recipientOf),
-      ['pending@example.com'],
-      'only the unverified account got a new link',
-    );
-    // The new link works, and so did the first one until then.
-    assert.equal((await verify(app, tokenOf(mails[2]!, '/verify_email'))).statusCode, 200);
+    const newLink = single(mails.slice(2));
+    assert.equal(recipientOf(newLink), 'pending@example.com', 'only the unverified account');
+    assert.equal((await verify(app, tokenOf(newLink, '/verify_email'))).statusCode, 200);
   });
 
   test('with abuse protection on, an account gets one link a minute however the requests come', async () => {

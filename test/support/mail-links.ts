@@ -19,3 +19,11 @@ export function tokenOf(mail: ParsedMail, path: string): string {
   if (token === null) throw new Error(`no ${path} link in: ${mail.text ?? ''}`);
   return token;
 }
+
+/** The one item of `items`; throws unless there is exactly one. */
+export function single<T>(items: readonly T[], what = 'mail'): T {
+  const [item, ...more] = items;
+  if (item === undefined || more.length > 0)
+    throw new Error(`expected one ${what}, got ${items.length}`);
+  return item;
+}
