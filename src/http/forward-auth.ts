@@ -28,6 +28,7 @@ import type { Account, AuthMethod } from '../auth/service.js';
 import type { Auth } from '../auth/service.js';
 import { accessDeniedPage, secondFactorRequiredPage } from '../web/forward-pages.js';
 import type { Html } from '../web/html.js';
+import { emailVerificationRequiredPage } from '../web/address-pages.js';
 import { answerOf } from './errors.js';
 import { ERROR_SCHEMA } from './refusals.js';
 import { setPageHeaders } from './pages/kit.js';
@@ -103,10 +104,12 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       void reply.header('remote-email-verified', String(account?.emailVerified ?? false));
       return reply.code(200).send();
     }
-    if (decision === 'email_not_verified') {
-      return refuse(request, reply, 'email_not_verified', 403);
-    }
     const browser = isBrowserNavigation(request, original.method);
+    if (decision === 'email_not_verified') {
+      if (!browser || account === null) return refuse(request, reply, 'email_not_verified', 403);
+      const page = emailVerificationRequiredPage({ email: account.email, host, publicUrl });
+      return sendDeniedPage(reply, page, publicUrl);
+    }
     if (decision === 'login_required') {
       if (!browser) return refuse(request, reply, 'session_required', 401);
       const location = `${publicUrl}/login?rd=${encodeURIComponent(original.url.href)}`;

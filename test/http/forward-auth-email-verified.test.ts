@@ -68,6 +68,21 @@ describe('Remote-Email-Verified and the email_verified rule', () => {
     assert.equal(refused.headers['remote-email-verified'], undefined);
     const nginx = await request(app, 'proven.example.test', session);
     assert.equal(nginx.statusCode, 403);
+    const page = await app.inject({
+      method: 'GET',
+      url: '/auth/forward',
+      headers: {
+        'x-forwarded-method': 'GET',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'proven.example.test',
+        'x-forwarded-uri': '/',
+        accept: 'text/html',
+      },
+      cookies: { session_id: session },
+    });
+    assert.equal(page.statusCode, 403);
+    assert.match(page.body, /asks for a verified email address/);
+    assert.match(page.body, /href="http:\/\/auth\.test\/account"/);
 
     assert.equal(await admin.verifyEmail('bob@example.com'), true);
     const verified = await forward(app, 'wiki.example.test', session);
