@@ -14,6 +14,7 @@ import {
   type FieldSpec,
   type FormState,
 } from './components.js';
+import { duration } from '../mail/messages.js';
 import { html, type Html } from './html.js';
 
 /** A one-button form that asks for a new verification link for `email`. */
@@ -25,7 +26,7 @@ function resendForm(email: string, label = 'Send the link again'): Html {
 }
 
 /** After a sign-up, or a new link asked for: the link is on its way to `email`. */
-export function checkInboxPage(options: { email: string; validHours: number }): Html {
+export function checkInboxPage(options: { email: string; validSeconds: number }): Html {
   return layout({
     title: 'Check your inbox',
     body: html`<div class="card">
@@ -37,7 +38,7 @@ export function checkInboxPage(options: { email: string; validHours: number }): 
       </div>
       <h1>Check your inbox</h1>
       <p>
-        Open the link in the email within ${options.validHours} hours and press “Confirm my
+        Open the link in the email within ${duration(options.validSeconds)} and press “Confirm my
         address”. It works once.
       </p>
       <p>Nothing arrived? Check your spam folder, or ask again in a minute.</p>

@@ -52,8 +52,7 @@ export function sendCheckInboxPage(
   email: string,
   validitySeconds: number,
 ): FastifyReply {
-  const validHours = Math.max(1, Math.round(validitySeconds / 3600));
-  return sendPage(reply, 200, checkInboxPage({ email, validHours }));
+  return sendPage(reply, 200, checkInboxPage({ email, validSeconds: validitySeconds }));
 }
 
 /** Registers POST /verify, /verify/resend, /confirm_email and /account/email on `pages`. */
