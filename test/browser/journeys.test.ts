@@ -38,6 +38,8 @@ async function start() {
       PUBLIC_URL: base,
       SMTP_URL: smtp.url,
       LOG_LEVEL: 'warn',
+      // The default: sign-ups mail a link that proves the address.
+      EMAIL_VERIFICATION: 'optional',
       // Two-factor authentication needs a key (on PostgreSQL none is made).
       SECRET_KEY: randomBytes(32).toString('base64'),
     },
