@@ -27,6 +27,7 @@ import { registerSecondFactorRoutes } from './http/second-factor-routes.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { registerTwoFactorRoutes } from './http/two-factor-routes.js';
+import { registerAddressRoutes } from './http/address-routes.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -45,6 +46,7 @@ export interface AppDependencies {
     | 'requestTimeout'
     | 'sessionCookieName'
     | 'cookieDomain'
+    | 'emailVerificationTtl'
   >;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -173,6 +175,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     ...(rateLimits && { rateLimits }),
   });
   registerTwoFactorRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
+  registerAddressRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
   registerForwardAuth(app, {
     auth,
     sessionCookie,
@@ -187,6 +190,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     challengeCookie,
     passwordMinLength: config.passwordMinLength,
     resetTokenTtl: config.resetTokenTtl,
+    emailVerificationTtl: config.emailVerificationTtl,
     ...(rateLimits && { rateLimits }),
   });
   return app;

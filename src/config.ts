@@ -102,7 +102,17 @@ export interface Config {
    * it ({@link describeConfig} masks it). When undefined, `auth/secret-key.ts` finds one.
    */
   readonly secretKey: Buffer | undefined;
+  /**
+   * Whether addresses are proven by a mailed link: `off` (no link is sent), `optional` (sent at
+   * sign-up; unproven accounts log in all the same) or `required` (they may not log in).
+   */
+  readonly emailVerification: EmailVerificationMode;
+  /** How long a verification or address-change link works. */
+  readonly emailVerificationTtl: number;
 }
+
+export type EmailVerificationMode = 'off' | 'optional' | 'required';
+const EMAIL_VERIFICATION_MODES: readonly EmailVerificationMode[] = ['off', 'optional', 'required'];
 
 export interface RateLimit {
   readonly max: number;
@@ -167,6 +177,8 @@ export const DEFAULTS = {
   SESSION_COOKIE_NAME: 'session_id',
   SIGNUP: 'open',
   INVITE_TTL: 7 * 24 * 3600,
+  EMAIL_VERIFICATION: 'optional',
+  EMAIL_VERIFICATION_TTL: 24 * 3600,
 } as const;
 
 /** Parses and validates the environment; throws a {@link ConfigError} listing every problem. */
@@ -328,6 +340,20 @@ export function loadConfig(env: Environment): Config {
   );
   const inviteTtl = integer('INVITE_TTL', DEFAULTS.INVITE_TTL, 60, 90 * 24 * 3600);
   const secretKey = parseSecretKey(read('SECRET_KEY'), problems);
+  const emailVerificationRaw =
+    read('EMAIL_VERIFICATION')?.toLowerCase() ?? DEFAULTS.EMAIL_VERIFICATION;
+  const emailVerification = EMAIL_VERIFICATION_MODES.find((mode) => mode === emailVerificationRaw);
+  if (emailVerification === undefined) {
+    problems.push(
+      `EMAIL_VERIFICATION=${emailVerificationRaw}: expected ${EMAIL_VERIFICATION_MODES.join(', ')}`,
+    );
+  }
+  const emailVerificationTtl = integer(
+    'EMAIL_VERIFICATION_TTL',
+    DEFAULTS.EMAIL_VERIFICATION_TTL,
+    60,
+    30 * 24 * 3600,
+  );
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -374,6 +400,8 @@ export function loadConfig(env: Environment): Config {
     signupEmailDomains,
     inviteTtl,
     secretKey,
+    emailVerification: emailVerification ?? DEFAULTS.EMAIL_VERIFICATION,
+    emailVerificationTtl,
   });
 }
 

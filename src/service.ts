@@ -31,6 +31,7 @@ import { Throttles } from './db/throttles.js';
 import { TwoFactorStore } from './db/two-factor.js';
 import { UserTransfer } from './db/user-transfer.js';
 import { LoginChallenges } from './db/login-challenges.js';
+import { EmailTokens } from './db/email-tokens.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
 import { MailHealth } from './mail/health.js';
@@ -136,6 +137,7 @@ export async function openService(
     twoFactorStore: new TwoFactorStore(database.kysely),
     twoFactorKeys: secretKey && twoFactorKeys(secretKey),
     loginChallenges: new LoginChallenges(database.kysely),
+    emailTokens: new EmailTokens(database.kysely),
     ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
   });
   const admin = new AccountAdmin({

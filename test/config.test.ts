@@ -82,6 +82,8 @@ describe('loadConfig with an empty environment', () => {
         signupEmailDomains: undefined,
         inviteTtl: 7 * 24 * 3600,
         secretKey: undefined,
+        emailVerification: 'optional',
+        emailVerificationTtl: 86400,
       },
     );
   });
@@ -162,6 +164,8 @@ describe('loadConfig parses each variable when set', () => {
       SIGNUP_EMAIL_DOMAINS: 'example.com, @Example.org',
       INVITE_TTL: '3600',
       SECRET_KEY: '0123456789abcdef'.repeat(4),
+      EMAIL_VERIFICATION: 'Required',
+      EMAIL_VERIFICATION_TTL: '600',
     });
     assert.deepEqual(
       { ...config },
@@ -215,6 +219,8 @@ describe('loadConfig parses each variable when set', () => {
         signupEmailDomains: ['example.com', 'example.org'],
         inviteTtl: 3600,
         secretKey: Buffer.from('0123456789abcdef'.repeat(4), 'hex'),
+        emailVerification: 'required',
+        emailVerificationTtl: 600,
       },
     );
   });
@@ -419,6 +425,10 @@ describe('loadConfig refuses bad values', () => {
     ['SESSION_COOKIE_NAME', '__Host-session_id'],
     ['SESSION_COOKIE_NAME', '__host-session_id'],
     ['SESSION_COOKIE_NAME', '__Secure-session_id'],
+    ['EMAIL_VERIFICATION', 'sometimes'],
+    ['EMAIL_VERIFICATION', 'true'],
+    ['EMAIL_VERIFICATION_TTL', '59'],
+    ['EMAIL_VERIFICATION_TTL', '2592001'],
   ];
   for (const [variable, value] of cases) {
     it(`refuses ${variable}=${value} with one problem naming ${variable}`, () => {

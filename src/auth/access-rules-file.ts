@@ -9,6 +9,7 @@
  *   - host: "*.internal.example.com"
  *     policy: [alice@example.com, "@example.com"]
  *     second_factor: true       # optional; sessions made with the password alone are refused
+ *     email_verified: true      # optional; accounts whose address is not verified are refused
  * ```
  *
  * A file with any fault gives no rules at all: an {@link AccessRulesFileError} lists every fault
@@ -165,7 +166,12 @@ function rulesOf(node: Node, faults: Faults): AccessRule[] {
       faults.add(item ?? node, 'rules: expected a rule, with host and policy');
       continue;
     }
-    const keys = keysOf(item, ['host', 'policy', 'second_factor'], 'rules: ', faults);
+    const keys = keysOf(
+      item,
+      ['host', 'policy', 'second_factor', 'email_verified'],
+      'rules: ',
+      faults,
+    );
     const host = keys.get('host');
     const policyEntry = keys.get('policy');
     if (host === undefined) faults.add(item, 'rules: this rule has no host');
@@ -176,7 +182,21 @@ function rulesOf(node: Node, faults: Faults): AccessRule[] {
     const secondFactorEntry = keys.get('second_factor');
     const secondFactor =
       secondFactorEntry &&
-      secondFactorOf(secondFactorEntry.value ?? secondFactorEntry.key, policy, faults);
+      loginFlagOf(
+        'second_factor',
+        secondFactorEntry.value ?? secondFactorEntry.key,
+        policy,
+        faults,
+      );
+    const emailVerifiedEntry = keys.get('email_verified');
+    const emailVerified =
+      emailVerifiedEntry &&
+      loginFlagOf(
+        'email_verified',
+        emailVerifiedEntry.value ?? emailVerifiedEntry.key,
+        policy,
+        faults,
+      );
     if (pattern === undefined) continue;
     const first = lineOfPattern.get(pattern);
     if (first !== undefined) {
@@ -184,29 +204,40 @@ function rulesOf(node: Node, faults: Faults): AccessRule[] {
       continue;
     }
     lineOfPattern.set(pattern, faults.lineOf(hostNode));
-    if (policy === undefined || (secondFactorEntry !== undefined && secondFactor === undefined)) {
+    if (
+      policy === undefined ||
+      (secondFactorEntry !== undefined && secondFactor === undefined) ||
+      (emailVerifiedEntry !== undefined && emailVerified === undefined)
+    ) {
       continue;
     }
-    rules.push({ host: pattern, policy, ...(secondFactor === true && { secondFactor }) });
+    rules.push({
+      host: pattern,
+      policy,
+      ...(secondFactor === true && { secondFactor }),
+      ...(emailVerified === true && { emailVerified }),
+    });
   }
   return rules;
 }
 
 /**
- * The `second_factor` of a rule: true or false, written as such (not `yes`, `1` or a string), and
- * true only with a policy that needs a login. Undefined (and a fault) otherwise.
+ * The `second_factor` or `email_verified` (`name`) of a rule: true or false, written as such (not
+ * `yes`, `1` or a string), and true only with a policy that needs a login. Undefined (and a
+ * fault) otherwise.
  */
-function secondFactorOf(
+function loginFlagOf(
+  name: 'second_factor' | 'email_verified',
   node: Node,
   policy: Policy | undefined,
   faults: Faults,
 ): boolean | undefined {
   if (!isScalar(node) || typeof node.value !== 'boolean') {
-    faults.add(node, 'second_factor: expected true or false');
+    faults.add(node, `${name}: expected true or false`);
     return undefined;
   }
   if (node.value && policy?.kind === 'everyone') {
-    faults.add(node, 'second_factor: true needs a login, which policy everyone does not ask for');
+    faults.add(node, `${name}: true needs a login, which policy everyone does not ask for`);
     return undefined;
   }
   return node.value;

@@ -10,6 +10,9 @@
  * A rule may also ask for a second factor (`second_factor: true`): a session made with the
  * password alone is then refused (`second_factor_required`), though its account is admitted, so
  * that its holder can log in again with the factor. Only a policy that needs a login can ask it.
+ *
+ * A rule may likewise ask for a proven address (`email_verified: true`): an account whose address
+ * is not verified is refused (`email_not_verified`) though admitted otherwise.
  */
 
 /** What a rule requires of the request's account. */
@@ -30,13 +33,16 @@ export interface AccessRule {
   readonly policy: Policy;
   /** Whether an admitted session must have been made with a second factor. */
   readonly secondFactor?: boolean;
+  /** Whether an admitted account's address must be verified. */
+  readonly emailVerified?: boolean;
 }
 
 /**
  * What forward auth does with a request: let it through, ask for a login, ask for a login with
  * the second factor, or refuse it.
  */
-export type AccessDecision = 'pass' | 'login_required' | 'second_factor_required' | 'denied';
+export type AccessDecision =
+  'pass' | 'login_required' | 'second_factor_required' | 'email_not_verified' | 'denied';
 
 /** The account a request comes with, as the rules compare it. */
 export interface RuleSubject {
@@ -44,6 +50,8 @@ export interface RuleSubject {
   readonly emailKey: string;
   /** Whether its session was made with a second factor (not when left out). */
   readonly secondFactor?: boolean;
+  /** Whether its account's address is verified (not when left out). */
+  readonly emailVerified?: boolean;
 }
 
 export class AccessRules {
@@ -64,7 +72,11 @@ export class AccessRules {
   decide(host: string, subject: RuleSubject | null): AccessDecision {
     const rule = this.ruleFor(host);
     const decision = decide(rule?.policy ?? this.defaultPolicy, subject);
-    if (decision === 'pass' && rule?.secondFactor === true && subject?.secondFactor !== true) {
+    if (decision !== 'pass') return decision;
+    if (rule?.emailVerified === true && subject?.emailVerified !== true) {
+      return 'email_not_verified';
+    }
+    if (rule?.secondFactor === true && subject?.secondFactor !== true) {
       return 'second_factor_required';
     }
     return decision;

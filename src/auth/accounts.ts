@@ -12,9 +12,18 @@ export interface Account {
   readonly email: string;
   /** When the account was made. */
   readonly createdAt: Date;
+  /** Whether its address is proven: a link mailed to it was used, or the operator vouched. */
+  readonly emailVerified: boolean;
 }
 
 /** The view of a stored account. */
-export function accountOf(user: Pick<User, 'id' | 'email' | 'created_at'>): Account {
-  return { id: user.id, email: user.email, createdAt: new Date(user.created_at) };
+export function accountOf(
+  user: Pick<User, 'id' | 'email' | 'created_at' | 'email_verified_at'>,
+): Account {
+  return {
+    id: user.id,
+    email: user.email,
+    createdAt: new Date(user.created_at),
+    emailVerified: user.email_verified_at !== null,
+  };
 }

@@ -21,6 +21,8 @@ export interface AccountSummary {
   readonly id: number;
   readonly email: string;
   readonly createdAt: string;
+  /** Whether the account's address is proven (EMAIL_VERIFICATION). */
+  readonly emailVerified: boolean;
   readonly sessionActive: boolean;
   readonly resetPending: boolean;
   readonly failedLogins: number;
@@ -41,6 +43,8 @@ export interface AuditEventView {
   readonly reason: string | null;
   /** How the login's session was authenticated (login_succeeded). */
   readonly authMethod: string | null;
+  /** The address asked for or taken on (email_change_requested, email_changed). */
+  readonly newEmail: string | null;
 }
 
 export interface AccountAdminDependencies {
@@ -121,6 +125,21 @@ export class AccountAdmin {
     return this.deps.sessions.viewsOf((await this.account(email)).id);
   }
 
+  /**
+   * Marks the account's address as verified (the operator vouches for it); false, and nothing
+   * recorded, when it was already.
+   */
+  async verifyEmail(email: string, context?: RequestContext): Promise<boolean> {
+    const user = await this.account(email);
+    const verified = await this.deps.db.compareAndUpdateUser(
+      user.id,
+      { email: user.email, email_verified_at: null },
+      { email_verified_at: this.deps.clock.now() },
+    );
+    if (verified) this.record('email_verified', user, context);
+    return verified;
+  }
+
   /** Forgets the account's failed logins, so it may log in at once. */
   async unlock(email: string, context?: RequestContext): Promise<void> {
     const user = await this.account(email);
@@ -153,6 +172,7 @@ export class AccountAdmin {
       sessionId: row.session_id,
       reason: row.reason,
       authMethod: row.auth_method,
+      newEmail: row.new_email,
     }));
   }
 
@@ -172,6 +192,7 @@ export class AccountAdmin {
       id: user.id,
       email: user.email,
       createdAt: new Date(user.created_at).toISOString(),
+      emailVerified: user.email_verified_at !== null,
       sessionActive: (await this.deps.sessions.liveOf(user.id)).length > 0,
       resetPending: user.reset_token_expires_at !== null && user.reset_token_expires_at > now,
       failedLogins: throttle?.count ?? 0,

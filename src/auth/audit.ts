@@ -32,6 +32,10 @@ export const AUDIT_EVENT_TYPES = [
   'recovery_code_used',
   'recovery_codes_regenerated',
   'password_rehashed',
+  'email_verification_sent',
+  'email_verified',
+  'email_change_requested',
+  'email_changed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -46,6 +50,7 @@ export const SESSION_END_REASONS = [
   'account_deleted',
   'two_factor_enabled',
   'two_factor_reset',
+  'email_changed',
 ] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
@@ -69,6 +74,8 @@ export interface AuditEventInput {
   readonly reason?: SessionEndReason;
   /** How the login's session was authenticated (`login_succeeded`). */
   readonly authMethod?: AuthMethod;
+  /** The address asked for or taken on (`email_change_requested`, `email_changed`). */
+  readonly newEmail?: string;
 }
 
 /** Events written per statement, and the most kept waiting (beyond it, new ones are dropped). */
@@ -116,6 +123,7 @@ export class AuditLog {
       session_id: event.sessionId ?? null,
       reason: event.reason ?? null,
       auth_method: event.authMethod ?? null,
+      new_email: event.newEmail ?? null,
     });
     this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_DELAY_MS);
   }

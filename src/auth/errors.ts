@@ -139,3 +139,30 @@ export class TwoFactorUnavailableError extends AuthError {
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
+
+/** A verification or address-change token that is malformed, unknown, used or expired. */
+export class InvalidEmailTokenError extends AuthError {
+  readonly refusal = 'invalid_token';
+  constructor() {
+    super('This link is invalid, has expired or was already used');
+  }
+}
+
+/**
+ * An address change confirmed while another account holds the new address (it took it since the
+ * change was asked for): nothing changed.
+ */
+export class EmailUnavailableError extends AuthError {
+  readonly refusal = 'email_unavailable';
+  constructor() {
+    super('This address belongs to another account now: nothing changed');
+  }
+}
+
+/** An address change to the account's own address. */
+export class EmailUnchangedError extends AuthError {
+  readonly refusal = 'email_unchanged';
+  constructor() {
+    super('This is already the account’s address');
+  }
+}

@@ -70,6 +70,8 @@ export class Invitations {
       user = await db.addUser(parsed.address, NO_PASSWORD, {
         emailKey: parsed.key,
         resetToken: { digest, expiresAt },
+        // The operator vouches for the address; the invitation's link proves it besides.
+        emailVerified: true,
       });
     } catch (error) {
       if (error instanceof UniqueViolationError) throw new UserAlreadyExistsError(parsed.address);

@@ -8,6 +8,8 @@
  *   `throttled`, and the password is not checked.
  * - A new session opens only while the password just verified is still the account's, and
  *   leaves the account's other sessions alone (but for the cap, see auth/sessions.ts).
+ * - With EMAIL_VERIFICATION=required, a right password of an account whose address is not proven
+ *   opens nothing: the outcome is `email_not_verified`, given only once the password proved right.
  * - Every attempt is audited: `login_succeeded` (with how its session was authenticated),
  *   `login_failed` or `login_throttled`.
  * - With the account's second factor on, a right password opens no session: the outcome is
@@ -23,6 +25,7 @@ import type { Credentials } from './credentials.js';
 import { parseEmail } from './email.js';
 import { TooManyAttemptsError } from './errors.js';
 import type { SecondStepLogin } from './second-step.js';
+import type { EmailVerification } from './addresses/index.js';
 import type { SessionManager } from './sessions.js';
 
 /**
@@ -35,6 +38,7 @@ export type LoginOutcome =
   | { readonly outcome: 'logged_in'; readonly account: Account; readonly sessionId: string }
   | { readonly outcome: 'second_factor_required'; readonly challengeToken: string }
   | { readonly outcome: 'refused' }
+  | { readonly outcome: 'email_not_verified'; readonly email: string }
   | { readonly outcome: 'throttled'; readonly retryAfterSeconds: number };
 
 export interface LoginDependencies {
@@ -42,11 +46,15 @@ export interface LoginDependencies {
   readonly sessions: SessionManager;
   readonly audit: AuditLog;
   readonly secondStep: SecondStepLogin;
+  /** Whether an account may not log in before its address is proven (EMAIL_VERIFICATION). */
+  readonly verification: Pick<EmailVerification, 'blocksLogin'>;
 }
 
 /** What a right password leads to: a session, or a challenge for the second factor. */
 type Passed =
-  { readonly account: Account; readonly sessionId: string } | { readonly challengeToken: string };
+  | { readonly account: Account; readonly sessionId: string }
+  | { readonly challengeToken: string }
+  | { readonly unverified: string };
 
 const REFUSED: LoginOutcome = { outcome: 'refused' };
 
@@ -85,6 +93,12 @@ export class LoginFlow {
             audit.record({ type: 'login_failed', user: account, context });
             return undefined;
           }
+          // After the password proved right, so that neither the answer nor its time tells an
+          // outsider whether the account is verified.
+          if (this.deps.verification.blocksLogin(user)) {
+            audit.record({ type: 'login_failed', user, context });
+            return { unverified: user.email };
+          }
           if (await secondStep.needed(user.id)) {
             const challengeToken = await secondStep.challenge(user);
             if (challengeToken === null) {
@@ -117,6 +131,7 @@ export class LoginFlow {
       throw error;
     }
     if (passed === undefined) return REFUSED;
+    if ('unverified' in passed) return { outcome: 'email_not_verified', email: passed.unverified };
     if ('challengeToken' in passed) {
       return { outcome: 'second_factor_required', challengeToken: passed.challengeToken };
     }

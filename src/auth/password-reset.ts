@@ -102,7 +102,7 @@ export class PasswordReset {
     const user = parsed === null ? undefined : await this.deps.db.findUserByEmail(parsed);
     this.deps.audit.record({ type: 'password_reset_requested', user, context });
     if (user === undefined) throw new UnknownEmailError();
-    return this.newToken(user.id);
+    return this.newToken(user.id, { emailed: false });
   }
 
   /**
@@ -164,7 +164,8 @@ export class PasswordReset {
     this.deps.audit.record({ type: 'password_reset_completed', user, context: options.context });
   }
 
-  private async newToken(userId: number): Promise<string> {
+  /** A new reset token for account `userId`; `emailed` when it goes out by email only. */
+  private async newToken(userId: number, options: { emailed: boolean }): Promise<string> {
     const { token, digest, expiresAt } = newResetToken(
       this.deps.clock,
       this.deps.settings.resetTokenTtl,
@@ -172,6 +173,7 @@ export class PasswordReset {
     await this.deps.db.updateUser(userId, {
       reset_token: digest,
       reset_token_expires_at: expiresAt,
+      reset_token_emailed: options.emailed ? 1 : 0,
     });
     return token;
   }
@@ -207,7 +209,7 @@ export class PasswordReset {
         return;
       }
     }
-    const token = await this.newToken(user.id);
+    const token = await this.newToken(user.id, { emailed: true });
     await this.deps.mailer.send(
       passwordResetMessage({
         to: user.email,

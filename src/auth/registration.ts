@@ -105,22 +105,24 @@ export class Registration {
     const parsed = requireValidEmail(email);
     // Before the lookup and the hashing, so that nothing about the address's account shows.
     if (!domainAllowed(this.deps.policy, parsed)) throw new SignUpDomainNotAllowedError();
-    return this.create(refuseForNewAccount(parsed), password, context);
+    return this.create(refuseForNewAccount(parsed), password, { context });
   }
 
   /**
    * Creates an account for the operator, whom the sign-up policy does not bind; the address and
-   * password rules apply as to a sign-up. Throws like {@link register}, less the policy's refusals.
+   * password rules apply as to a sign-up. Its address counts as verified: the operator vouches for
+   * it. Throws like {@link register}, less the policy's refusals.
    */
   add(email: string, password: string, context?: RequestContext): Promise<Account> {
-    return this.create(requireNewAddress(email), password, context);
+    return this.create(requireNewAddress(email), password, { context, emailVerified: true });
   }
 
   private async create(
     parsed: EmailAddress,
     password: string,
-    context: RequestContext | undefined,
+    options: { context: RequestContext | undefined; emailVerified?: boolean },
   ): Promise<Account> {
+    const { context } = options;
     const { db, hasher, passwordRules, audit } = this.deps;
     const acceptedPassword = await passwordRules.accept(password);
     // Spares the bcrypt work for a taken address; the unique indexes still decide races.
@@ -130,7 +132,10 @@ export class Registration {
     const hashedPassword = await hasher.hash(acceptedPassword, { signal: context?.signal });
     let user: User;
     try {
-      user = await db.addUser(parsed.address, hashedPassword, { emailKey: parsed.key });
+      user = await db.addUser(parsed.address, hashedPassword, {
+        emailKey: parsed.key,
+        emailVerified: options.emailVerified === true,
+      });
     } catch (error) {
       if (error instanceof UniqueViolationError) throw new UserAlreadyExistsError(parsed.address);
       throw error;

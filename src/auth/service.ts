@@ -47,6 +47,8 @@ import type { LoginChallenges } from '../db/login-challenges.js';
 import { SecondStepLogin, type SecondStepOutcome } from './second-step.js';
 import { totpIssuer } from './totp.js';
 import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
+import { Addresses, type AddressSettings } from './addresses/index.js';
+import type { EmailTokens } from '../db/email-tokens.js';
 
 export type { Account } from './accounts.js';
 export type { AuthMethod } from '../db/schema.js';
@@ -56,7 +58,7 @@ export type { SecondStepOutcome } from './second-step.js';
 export { MAX_PENDING_RESET_EMAILS, RESET_EMAIL_COOLDOWN_MS } from './password-reset.js';
 
 /** Durations in seconds. */
-export interface AuthSettings extends SignUpPolicy {
+export interface AuthSettings extends SignUpPolicy, AddressSettings {
   readonly sessionTtl: number;
   readonly sessionIdleTtl: number;
   /** Most sessions one account holds at once. */
@@ -90,6 +92,8 @@ export interface AuthDependencies {
   readonly twoFactorKeys?: TwoFactorKeys | undefined;
   /** Where logins waiting for their second factor are kept. */
   readonly loginChallenges: LoginChallenges;
+  /** Where the links that prove addresses are kept (as digests). */
+  readonly emailTokens: EmailTokens;
 }
 
 export class Auth {
@@ -110,6 +114,11 @@ export class Auth {
    * operator's reset (see {@link TwoFactor}).
    */
   readonly twoFactor: TwoFactor;
+  /**
+   * Proven addresses: the verification links, asking for one again, and changing the account's
+   * address (see {@link Addresses}).
+   */
+  readonly addresses: Addresses;
 
   constructor(dependencies: AuthDependencies) {
     const { settings } = dependencies;
@@ -138,8 +147,13 @@ export class Auth {
       issuer: totpIssuer(settings.publicUrl),
       publicUrl: settings.publicUrl,
     });
+    this.addresses = new Addresses({ ...shared, tokens: dependencies.emailTokens, settings });
     this.secondStep = new SecondStepLogin({ ...shared, twoFactor: this.twoFactor });
-    this.loginFlow = new LoginFlow({ ...shared, secondStep: this.secondStep });
+    this.loginFlow = new LoginFlow({
+      ...shared,
+      secondStep: this.secondStep,
+      verification: this.addresses.verification,
+    });
   }
 
   /** A salted hash of `password` (bcrypt or argon2id; the course's `_hash_password`). */
@@ -147,9 +161,14 @@ export class Auth {
     return this.hasher.hash(normalizePassword(password));
   }
 
-  /** See {@link Registration.register}: a sign-up, under the sign-up policy. */
-  registerUser(email: string, password: string, context?: RequestContext): Promise<Account> {
-    return this.registration.register(email, password, context);
+  /**
+   * See {@link Registration.register}: a sign-up, under the sign-up policy. Unless
+   * EMAIL_VERIFICATION=off, the new account is mailed a link that proves its address.
+   */
+  async registerUser(email: string, password: string, context?: RequestContext): Promise<Account> {
+    const account = await this.registration.register(email, password, context);
+    this.addresses.verification.welcome(account, context);
+    return account;
   }
 
   /** Whether anyone may sign up (SIGNUP=open); the pages hide their sign-up links otherwise. */
@@ -227,13 +246,15 @@ export class Auth {
     rules: AccessRules,
   ): Promise<{ decision: AccessDecision; account: Account | null; authMethod: AuthMethod | null }> {
     const found = await this.sessions.validate(sessionId);
-    if (found === null) {
+    // With EMAIL_VERIFICATION=required, an unproven account is treated as logged out.
+    if (found === null || this.addresses.verification.blocksLogin(found.user)) {
       return { decision: rules.decide(host, null), account: null, authMethod: null };
     }
     const { user, session } = found;
     const subject = {
       emailKey: user.email_key ?? emailKey(user.email),
       secondFactor: session.auth_method !== 'password',
+      emailVerified: user.email_verified_at !== null,
     };
     return {
       decision: rules.decide(host, subject),

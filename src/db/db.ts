@@ -28,12 +28,17 @@ export class DB {
    * Inserts a user and returns the stored row; a taken email or comparison key throws
    * {@link UniqueViolationError}. `emailKey` defaults to the email's own comparison key (the
    * course's `add_user(email, hashed_password)` takes no key). With `resetToken`, the account is
-   * stored with that reset token already set (an invitation), in the same statement.
+   * stored with that reset token already set (an invitation, emailed), in the same statement.
+   * With `emailVerified`, its address is stored as proven (accounts the operator makes).
    */
   async addUser(
     email: string,
     hashedPassword: string,
-    options: { emailKey?: string; resetToken?: { digest: string; expiresAt: number } } = {},
+    options: {
+      emailKey?: string;
+      resetToken?: { digest: string; expiresAt: number };
+      emailVerified?: boolean;
+    } = {},
   ): Promise<User> {
     const now = this.clock.now();
     const { resetToken } = options;
@@ -47,7 +52,9 @@ export class DB {
           ...(resetToken && {
             reset_token: resetToken.digest,
             reset_token_expires_at: resetToken.expiresAt,
+            reset_token_emailed: 1,
           }),
+          email_verified_at: options.emailVerified === true ? now : null,
           created_at: now,
           updated_at: now,
         })
@@ -162,7 +169,8 @@ export class DB {
 
   /**
    * In one statement: if user `userId` still holds the unexpired reset token `tokenDigest`, sets
-   * the new password hash and clears the token (the caller then ends the account's sessions). Of
+   * the new password hash and clears the token (the caller then ends the account's sessions); a
+   * token that was emailed also marks the address verified. Of
    * concurrent calls with the same token, exactly one returns true.
    */
   async consumeResetToken(options: {
@@ -179,6 +187,11 @@ export class DB {
           hashed_password: hashedPassword,
           reset_token: null,
           reset_token_expires_at: null,
+          reset_token_emailed: 0,
+          // A token that was emailed proves the address it went to.
+          email_verified_at: sql<
+            number | null
+          >`CASE WHEN reset_token_emailed = 1 THEN COALESCE(email_verified_at, ${now}) ELSE email_verified_at END`,
           updated_at: now,
         })
         .where('id', '=', userId)

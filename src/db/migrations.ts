@@ -16,6 +16,8 @@ import { auditSessionDetailsMigration } from './migrations/0007-audit-session-de
 import { twoFactorMigration } from './migrations/0008-two-factor.js';
 import { loginChallengesMigration } from './migrations/0009-login-challenges.js';
 import { auditAuthMethodMigration } from './migrations/0010-audit-auth-method.js';
+import { emailVerificationMigration } from './migrations/0011-email-verification.js';
+import { auditNewEmailMigration } from './migrations/0012-audit-new-email.js';
 import type { AnyDb, MigrationLog } from './migrations/shared.js';
 
 export type { MigrationLog } from './migrations/shared.js';
@@ -44,6 +46,8 @@ export function migrations(
     '0008_two_factor': twoFactorMigration(engine),
     '0009_login_challenges': loginChallengesMigration(),
     '0010_audit_auth_method': auditAuthMethodMigration(),
+    '0011_email_verification': emailVerificationMigration(),
+    '0012_audit_new_email': auditNewEmailMigration(),
   };
 }
 

@@ -23,6 +23,13 @@ export interface UsersTable {
    * exact address instead.
    */
   email_key: string | null;
+  /** When the account's current address was proven (a link mailed to it was used); null until then. */
+  email_verified_at: number | null;
+  /**
+   * 1 when the outstanding reset token was emailed (completing it proves the address), 0 when it
+   * was handed out otherwise (RESET_TOKEN_IN_RESPONSE).
+   */
+  reset_token_emailed: Generated<number>;
 }
 
 /**
@@ -84,6 +91,8 @@ export interface AuditEventsTable {
   reason: string | null;
   /** How the login's session was authenticated (login_succeeded): an {@link AuthMethod}. */
   auth_method: string | null;
+  /** The address asked for or taken on (email_change_requested, email_changed). */
+  new_email: string | null;
 }
 
 /**
@@ -127,6 +136,28 @@ export interface LoginChallengesTable {
   attempts: number;
 }
 
+/** What an emailed address token proves: the account's address, or a new one to change to. */
+export type EmailTokenPurpose = 'verify' | 'change';
+
+/**
+ * A link mailed to prove an address (email verification, address change): stored only as its
+ * token's digest, usable once until `expires_at`. Deleting the account deletes it.
+ */
+export interface EmailTokensTable {
+  /** SHA-256 hex digest of the token in the link; the key. */
+  token_digest: string;
+  user_id: number;
+  purpose: EmailTokenPurpose;
+  /** The address the link was sent to, which using it proves (for a change, the new one). */
+  email: string;
+  /** For a change: the public id of the session that asked (it stays when the change is done). */
+  session_id: string | null;
+  created_at: number;
+  expires_at: number;
+  /** When it was used; null while it still works. */
+  used_at: number | null;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -135,7 +166,10 @@ export interface Schema {
   two_factor: TwoFactorTable;
   recovery_codes: RecoveryCodesTable;
   login_challenges: LoginChallengesTable;
+  email_tokens: EmailTokensTable;
 }
+
+export type EmailTokenRow = Selectable<EmailTokensTable>;
 
 export type TwoFactorRow = Selectable<TwoFactorTable>;
 
@@ -161,6 +195,8 @@ export const USER_COLUMN_NAMES = [
   'created_at',
   'updated_at',
   'email_key',
+  'email_verified_at',
+  'reset_token_emailed',
 ] as const satisfies readonly (keyof UsersTable)[];
 
 /** The same, for validating filter and attribute names. */

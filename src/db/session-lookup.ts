@@ -49,6 +49,8 @@ export type Row = [
   number,
   number,
   string | null,
+  number | null,
+  number,
   string,
   string,
   number,
@@ -60,7 +62,7 @@ export type Row = [
 ];
 
 /** Where the token digest is in a {@link Row}. */
-const TOKEN_DIGEST = 9;
+const TOKEN_DIGEST = 11;
 
 function sessionOf(row: Row): SessionWithAccount {
   return {
@@ -73,17 +75,19 @@ function sessionOf(row: Row): SessionWithAccount {
       created_at: row[5],
       updated_at: row[6],
       email_key: row[7],
+      email_verified_at: row[8],
+      reset_token_emailed: row[9],
     },
     session: {
-      id: row[8],
+      id: row[10],
       user_id: row[0],
-      token_digest: row[9],
-      created_at: row[10],
-      last_seen_at: row[11],
-      expires_at: row[12],
-      ip: row[13],
-      user_agent: row[14],
-      auth_method: row[15] as AuthMethod,
+      token_digest: row[11],
+      created_at: row[12],
+      last_seen_at: row[13],
+      expires_at: row[14],
+      ip: row[15],
+      user_agent: row[16],
+      auth_method: row[17] as AuthMethod,
     },
   };
 }

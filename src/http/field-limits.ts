@@ -19,7 +19,7 @@ export const CODE_MAX_LENGTH = 64;
  * is a password.
  */
 export function maxLengthOf(name: string): number {
-  if (name === 'email') return EMAIL_MAX_LENGTH;
+  if (name === 'email' || name === 'new_email') return EMAIL_MAX_LENGTH;
   if (name === 'code') return CODE_MAX_LENGTH;
   if (name === 'token' || name === 'reset_token') return TOKEN_MAX_LENGTH;
   return PASSWORD_MAX_LENGTH;

@@ -13,7 +13,10 @@
  * Each reads its own family only, so a header a client slipped past the proxy cannot choose the
  * host that the rules judge. Answers: 200 with the identity headers (`Remote-User`,
  * `Remote-Email`, `Remote-User-Id`, and `Remote-Auth`: `password`, `totp` or `recovery_code`, how
- * the session was made) when the rules let the request pass; 401 `session_required` when a login
+ * the session was made) when the rules let the request pass, and always `Remote-Email-Verified`
+ * (`true` or `false`; `false` without an account), since Caddy copies a header the answer lacks as
+ * a literal placeholder; 403 `email_not_verified` when the host's rule asks for a verified
+ * address and the account's is not; 401 `session_required` when a login
  * is needed; 403 `access_denied` when the account may not use the host; 403
  * `second_factor_required` when the host's rule asks for a session made with a second factor and
  * this one was made with the password alone (a browser gets a page saying so). No answer
@@ -25,6 +28,7 @@ import type { Account, AuthMethod } from '../auth/service.js';
 import type { Auth } from '../auth/service.js';
 import { accessDeniedPage, secondFactorRequiredPage } from '../web/forward-pages.js';
 import type { Html } from '../web/html.js';
+import { emailVerificationRequiredPage } from '../web/address-pages.js';
 import { answerOf } from './errors.js';
 import { ERROR_SCHEMA } from './refusals.js';
 import { setPageHeaders } from './pages/kit.js';
@@ -44,6 +48,7 @@ export const IDENTITY_HEADERS = [
   'Remote-Email',
   'Remote-User-Id',
   'Remote-Auth',
+  'Remote-Email-Verified',
 ] as const;
 
 export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOptions): void {
@@ -56,7 +61,7 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       response: {
         200: {
           description:
-            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account, and Remote-Auth says how it logged in (password, totp or recovery_code)',
+            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account, and Remote-Auth says how it logged in (password, totp or recovery_code); Remote-Email-Verified (always sent) says whether its address is verified',
           type: 'null',
         },
         ...(browserAnswer === '302' && {
@@ -69,8 +74,8 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
           ...ERROR_SCHEMA,
           description:
             browserAnswer === '302'
-              ? '401 session_required (no live session), 403 access_denied, 403 second_factor_required, 400 forward_headers_missing'
-              : '401 session_required (with Location to the login page for a browser navigation), 403 access_denied, 403 second_factor_required, 400 forward_headers_missing',
+              ? '401 session_required (no live session), 403 access_denied, 403 second_factor_required, 403 email_not_verified, 400 forward_headers_missing'
+              : '401 session_required (with Location to the login page for a browser navigation), 403 access_denied, 403 second_factor_required, 403 email_not_verified, 400 forward_headers_missing',
         },
         '5xx': ERROR_SCHEMA,
       },
@@ -96,9 +101,15 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       if (account !== null && authMethod !== null) {
         void reply.headers(identityHeaders(account, authMethod));
       }
+      void reply.header('remote-email-verified', String(account?.emailVerified ?? false));
       return reply.code(200).send();
     }
     const browser = isBrowserNavigation(request, original.method);
+    if (decision === 'email_not_verified') {
+      if (!browser || account === null) return refuse(request, reply, 'email_not_verified', 403);
+      const page = emailVerificationRequiredPage({ email: account.email, host, publicUrl });
+      return sendDeniedPage(reply, page, publicUrl);
+    }
     if (decision === 'login_required') {
       if (!browser) return refuse(request, reply, 'session_required', 401);
       const location = `${publicUrl}/login?rd=${encodeURIComponent(original.url.href)}`;
@@ -147,7 +158,12 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
 function refuse(
   request: FastifyRequest,
   reply: FastifyReply,
-  code: 'session_required' | 'access_denied' | 'second_factor_required' | 'forward_headers_missing',
+  code:
+    | 'session_required'
+    | 'access_denied'
+    | 'second_factor_required'
+    | 'email_not_verified'
+    | 'forward_headers_missing',
   status: number,
   message?: string,
 ) {

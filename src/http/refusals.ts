@@ -140,6 +140,28 @@ export const REFUSALS = {
     message: 'Two-factor authentication is not on',
     meaning: 'turning two-factor authentication off, or new recovery codes, while it is not on',
   },
+  invalid_token: {
+    status: 400,
+    message: 'This link is invalid, has expired or was already used',
+    meaning:
+      'a verification or address-change token that is malformed, unknown, used or past `EMAIL_VERIFICATION_TTL`',
+  },
+  email_not_verified: {
+    status: 403,
+    message: 'This email address is not verified yet',
+    meaning:
+      'with `EMAIL_VERIFICATION=required`, a login with the right password of an account whose address is not proven; from forward auth, a host whose rule says `email_verified: true`',
+  },
+  email_unavailable: {
+    status: 409,
+    message: 'This address belongs to another account now: nothing changed',
+    meaning: 'an address change confirmed after another account took the new address',
+  },
+  email_unchanged: {
+    status: 400,
+    message: 'This is already the account’s address',
+    meaning: 'an address change to the account’s own address',
+  },
   client_gone: {
     status: 499,
     message: 'The client closed the request before it was served',

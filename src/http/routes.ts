@@ -72,6 +72,11 @@ function refusalOfLogin(login: Exclude<LoginOutcome, { outcome: 'logged_in' }>):
       return new Refusal('invalid_credentials');
     case 'second_factor_required':
       return new Refusal('second_factor_required');
+    case 'email_not_verified':
+      return new Refusal(
+        'email_not_verified',
+        'This email address is not verified yet: open the link we sent to it, or ask for a new one (POST /verify_email/resend)',
+      );
     case 'throttled':
       return new Refusal(
         'too_many_attempts',
@@ -133,7 +138,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ...limited('login'),
       schema: {
         body: bodyWith('email', 'password'),
-        response: documented({ 200: message('email', 'message'), 401: ERROR }),
+        response: documented({ 200: message('email', 'message'), 401: ERROR, 403: ERROR }),
       },
     },
     async (request, reply) => {
@@ -176,9 +181,13 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         response: documented({
           200: {
             type: 'object',
-            required: ['email', 'two_factor'],
+            required: ['email', 'two_factor', 'email_verified'],
             properties: {
               email: { type: 'string' },
+              email_verified: {
+                type: 'boolean',
+                description: 'whether the address is proven (a link mailed to it was used)',
+              },
               two_factor: {
                 type: 'boolean',
                 description: 'whether two-factor authentication is on',
@@ -193,7 +202,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       const user = await auth.getUserFromSessionId(sessionCookie.read(request));
       if (user === null) throw new Refusal('session_required');
       const { enabled } = await auth.twoFactor.status(user.id);
-      return { email: user.email, two_factor: enabled };
+      return { email: user.email, two_factor: enabled, email_verified: user.emailVerified };
     },
   );
 

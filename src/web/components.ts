@@ -26,6 +26,10 @@ export const NOTICES = {
   session_gone: 'That session had already ended.',
   others_ended: 'You are logged out everywhere else.',
   two_factor_off: 'Two-factor authentication is off. Logging in asks for your password alone.',
+  email_verified: 'Your email address is verified.',
+  email_changed: 'Your email address was changed. Other sessions were ended.',
+  email_change_sent:
+    'We sent a link to the new address: open it to complete the change. Until then, nothing changes.',
 } as const;
 export type Notice = keyof typeof NOTICES;
 

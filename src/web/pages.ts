@@ -15,6 +15,7 @@ import {
 } from './components.js';
 import { devicesSection } from './devices.js';
 import { html, type Html } from './html.js';
+import { addressHasErrors, addressSection, type AddressView } from './address-pages.js';
 import { twoFactorHasErrors, twoFactorSection, type TwoFactorView } from './two-factor.js';
 
 export { NOTICES, type FormState, type Notice } from './components.js';
@@ -22,6 +23,7 @@ export * from './reset-pages.js';
 export * from './second-factor-pages.js';
 export * from './sign-in-pages.js';
 export * from './two-factor.js';
+export * from './address-pages.js';
 
 export function accountPage(options: {
   email: string;
@@ -33,6 +35,9 @@ export function accountPage(options: {
   devices?: { readonly sessions: readonly SessionView[]; readonly at: Date };
   /** The two-factor section; left out when absent. */
   twoFactor?: TwoFactorView;
+  /** The address section (its state, resend, "Change email"); left out when absent. */
+  address?: AddressView;
+  changeEmail?: FormState;
 }): Html {
   const change = options.change ?? {};
   const remove = options.remove ?? {};
@@ -64,7 +69,11 @@ export function accountPage(options: {
   ];
   return layout({
     title: 'Your account',
-    hasErrors: hasErrors(change) || hasErrors(remove) || twoFactorHasErrors(options.twoFactor),
+    hasErrors:
+      hasErrors(change) ||
+      hasErrors(remove) ||
+      twoFactorHasErrors(options.twoFactor) ||
+      addressHasErrors(options.changeEmail),
     body: html`<div class="card">
         ${noticeBox(options.notice)}
         <h1>Your account</h1>
@@ -73,6 +82,7 @@ export function accountPage(options: {
           <button type="submit" class="quiet">Log out</button>
         </form>
       </div>
+      ${options.address && addressSection(options.address, options.changeEmail)}
       <section class="card" aria-labelledby="change-heading">
         <h2 id="change-heading">Change password</h2>
         <p class="lead">

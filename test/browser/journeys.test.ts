@@ -38,6 +38,8 @@ async function start() {
       PUBLIC_URL: base,
       SMTP_URL: smtp.url,
       LOG_LEVEL: 'warn',
+      // The default: sign-ups mail a link that proves the address.
+      EMAIL_VERIFICATION: 'optional',
       // Two-factor authentication needs a key (on PostgreSQL none is made).
       SECRET_KEY: randomBytes(32).toString('base64'),
     },
@@ -94,16 +96,23 @@ describe('web pages in a browser', { skip: problem }, () => {
     await page.getByRole('button', { name: 'Log in' }).click();
   }
 
-  /** The next email that arrives for `address` (others are passed over). */
-  async function mailTo(address: string) {
+  /**
+   * The next email that arrives for `address` with `subject` (others are passed over); by
+   * default any but the verification link every sign-up sends.
+   */
+  async function mailTo(address: string, subject?: string) {
     for (;;) {
       const mail = await smtp.nextMessage();
       const to = Array.isArray(mail.to) ? mail.to[0] : mail.to;
-      if (to?.value[0]?.address === address) return mail;
+      const wanted =
+        subject === undefined
+          ? mail.subject !== 'Confirm your email address'
+          : mail.subject === subject;
+      if (to?.value[0]?.address === address && wanted) return mail;
     }
   }
 
-  test('sign up, log in, see the account, log out', async () => {
+  test('sign up, confirm the address from the emailed link, log in, see the account, log out', async () => {
     await freshPage();
     await open('/');
     await check('welcome');
@@ -112,14 +121,26 @@ describe('web pages in a browser', { skip: problem }, () => {
     await page.getByLabel('Email address').fill('ada@example.com');
     await page.getByLabel('Password').fill('analytical engine');
     await page.getByRole('button', { name: 'Create account' }).click();
-    await page.waitForURL(`${base}/login?notice=created`);
-    await page.getByText('Your account is ready').waitFor();
+    await page.getByRole('heading', { name: 'Check your inbox' }).waitFor();
+    await check('signup-check-inbox');
+
+    // The emailed link opens a page; only its button confirms (a mail scanner's visit does not).
+    const mail = await mailTo('ada@example.com', 'Confirm your email address');
+    const link = new RegExp(`${base}/verify_email\\?token=\\S+`).exec(mail.text ?? '')?.[0];
+    assert.ok(link, mail.text);
+    await page.goto(link);
+    await check('verify-email');
+    await page.getByRole('button', { name: 'Confirm my address' }).click();
+    await page.waitForURL(`${base}/login?notice=email_verified`);
+    await page.getByText('Your email address is verified').waitFor();
     await check('login');
     await page.getByLabel('Email address').fill('ada@example.com');
     await page.getByLabel('Password', { exact: true }).fill('analytical engine');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${base}/account`);
-    await page.getByText('ada@example.com').waitFor();
+    await page.getByText('ada@example.com').first().waitFor();
+    const address = page.getByRole('region', { name: 'Email address' });
+    await address.getByText('verified', { exact: true }).waitFor();
     await check('account');
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(`${base}/?notice=logged_out`);
@@ -128,6 +149,38 @@ describe('web pages in a browser', { skip: problem }, () => {
     assert.deepEqual(await context?.cookies(), []);
     await open('/account');
     assert.equal(new URL(page.url()).pathname, '/login', 'the account page needs a session');
+  });
+
+  test('change email: the link goes to the new address, confirming it there moves the account', async () => {
+    await freshPage();
+    await signUpByApi('gus@example.com', 'moving house soon');
+    await logIn('gus@example.com', 'moving house soon');
+    await page.waitForURL(`${base}/account`);
+    const address = page.getByRole('region', { name: 'Email address' });
+    await address.getByText('not verified').waitFor();
+    await page.getByLabel('New email address').fill('gus@elsewhere.example');
+    await page.getByLabel('Your password, to change the address').fill('not it');
+    await page.getByRole('button', { name: 'Change email' }).click();
+    await page.getByRole('alert').getByText('This is not your password').waitFor();
+    await check('change-email-error');
+    await page.getByLabel('New email address').fill('gus@elsewhere.example');
+    await page.getByLabel('Your password, to change the address').fill('moving house soon');
+    await page.getByRole('button', { name: 'Change email' }).click();
+    await page.waitForURL(`${base}/account?notice=email_change_sent`);
+    await check('change-email-sent');
+
+    const notice = await mailTo('gus@example.com');
+    assert.doesNotMatch(notice.text ?? '', /https?:\/\//, 'the old address gets no link');
+    const mail = await mailTo('gus@elsewhere.example');
+    const link = new RegExp(`${base}/confirm_email_change\\?token=\\S+`).exec(mail.text ?? '')?.[0];
+    assert.ok(link, mail.text);
+    await page.goto(link);
+    await check('confirm-email-change');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL(`${base}/account?notice=email_changed`);
+    await address.getByText('gus@elsewhere.example').waitFor();
+    await address.getByText('verified', { exact: true }).waitFor();
+    await check();
   });
 
   test('a wrong password or a refused sign-up shows the error next to its field', async () => {

@@ -18,7 +18,13 @@ let env: Record<string, string>;
 
 before(async () => {
   const databaseUrl = await freshDatabaseUrl({ sqliteFile: join(temporaryDirectory(), 'cli.db') });
-  env = { DATABASE_URL: databaseUrl, BCRYPT_ROUNDS: '4', RATE_LIMIT: 'on' };
+  // No verification links: the audit trail these tests read is the commands' own.
+  env = {
+    DATABASE_URL: databaseUrl,
+    BCRYPT_ROUNDS: '4',
+    RATE_LIMIT: 'on',
+    EMAIL_VERIFICATION: 'off',
+  };
 });
 
 const bienvenue = (args: string[], input?: string) =>

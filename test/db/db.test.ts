@@ -88,6 +88,8 @@ for (const [backend, url] of backends) {
           created_at: now,
           updated_at: now,
           email_key: 'bob@example.com',
+          email_verified_at: null,
+          reset_token_emailed: 0,
         });
       });
 
@@ -543,6 +545,8 @@ describe('migrateToLatest', () => {
         ['0008_two_factor', 'Success'],
         ['0009_login_challenges', 'Success'],
         ['0010_audit_auth_method', 'Success'],
+        ['0011_email_verification', 'Success'],
+        ['0012_audit_new_email', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);

@@ -24,6 +24,8 @@ function rowFor(id: number, sessionDigest: string): Row {
     1,
     1,
     email,
+    null,
+    0,
     `s${id}`,
     sessionDigest,
     1,

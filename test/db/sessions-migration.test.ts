@@ -49,7 +49,11 @@ describe('migration 0006_sessions on a database of the previous version', () => 
         cookies: { session_id: token },
       });
       assert.equal(profile.statusCode, 200, `${name} is still logged in`);
-      assert.deepEqual(profile.json(), { email: `${name}@example.com`, two_factor: false });
+      assert.deepEqual(profile.json(), {
+        email: `${name}@example.com`,
+        two_factor: false,
+        email_verified: false,
+      });
     }
 
     const sessions = await inspectable.rows(

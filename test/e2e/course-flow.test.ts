@@ -52,7 +52,11 @@ test("the course's integration flow passes against the real server", async () =>
   // profile_logged
   response = await withCookie('/profile', sessionId);
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { email: EMAIL, two_factor: false });
+  assert.deepEqual(await response.json(), {
+    email: EMAIL,
+    two_factor: false,
+    email_verified: false,
+  });
 
   // log_out: a 302 that `requests` follows with a GET
   response = await withCookie('/sessions', sessionId, 'DELETE');

@@ -185,7 +185,7 @@ describe('GET /profile', () => {
       cookies: { session_id: sessionId },
     });
     assert.equal(response.statusCode, 200);
-    assert.deepEqual(response.json(), { email: EMAIL, two_factor: false });
+    assert.deepEqual(response.json(), { email: EMAIL, two_factor: false, email_verified: false });
   });
 
   test('without a cookie, or with an unknown one, is 403', async () => {

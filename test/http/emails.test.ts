@@ -281,7 +281,11 @@ describe('look-alike addresses beside alice@example.com', () => {
       url: '/profile',
       cookies: { session_id: cookie },
     });
-    assert.deepEqual(profile.json(), { email: '\u017fam@example.com', two_factor: false });
+    assert.deepEqual(profile.json(), {
+      email: '\u017fam@example.com',
+      two_factor: false,
+      email_verified: false,
+    });
   });
 
   test('look-alikes share one login throttle', async () => {

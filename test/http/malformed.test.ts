@@ -482,5 +482,9 @@ test('after all of the above, the service still signs up, logs in and shows the 
     cookies: { session_id: sessionId },
   });
   assert.equal(profile.statusCode, 200, profile.body);
-  assert.deepEqual(profile.json(), { email: account.email, two_factor: false });
+  assert.deepEqual(profile.json(), {
+    email: account.email,
+    two_factor: false,
+    email_verified: false,
+  });
 });

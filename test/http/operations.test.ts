@@ -37,6 +37,10 @@ const PAGE_ROUTES = [
   '/account/recovery-codes',
   '/forgot',
   '/reset',
+  '/verify',
+  '/verify/resend',
+  '/confirm_email',
+  '/account/email',
 ];
 
 /**
@@ -284,6 +288,80 @@ describe('OpenAPI', () => {
         cookies,
       },
     ]);
+  });
+
+  test('the address routes’ answers match their documented schemas', async () => {
+    const { app, auth, mailer } = await startTestService({ EMAIL_VERIFICATION: 'required' });
+    /** The token of the newest mailed link to `path`. */
+    const tokenIn = async (path: string) => {
+      await auth.drain();
+      const text = mailer.sent
+        .map((mail) => mail.text)
+        .reverse()
+        .find((t) => t.includes(path));
+      const token = new RegExp(`${path}\\?token=(\\S+)`).exec(text ?? '')?.[1];
+      assert.ok(token, `a ${path} link was mailed`);
+      return token;
+    };
+    await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
+    const verifyToken = await tokenIn('/verify_email');
+    await assertAnswersMatch(app, [
+      { method: 'POST', url: '/sessions', ...form({ email: EMAIL, password: PASSWORD }) },
+      { method: 'GET', url: `/verify_email?token=${verifyToken}` },
+      { method: 'POST', url: '/verify_email/resend', ...form({ email: EMAIL }) },
+      { method: 'POST', url: '/verify_email/resend', ...form({ email: 'bad' }) },
+      { method: 'POST', url: '/verify_email', ...form({ token: verifyToken }) },
+      { method: 'POST', url: '/verify_email', ...form({ token: verifyToken }) },
+      { method: 'POST', url: '/verify_email', ...form({}) },
+    ]);
+    const login = await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
+    const cookies = { session_id: sessionCookie(login) ?? '' };
+    const change = (fields: Record<string, string>, withSession = true) => ({
+      method: 'PUT' as const,
+      url: '/profile/email',
+      ...form({ password: PASSWORD, ...fields }),
+      ...(withSession && { cookies }),
+    });
+    await assertAnswersMatch(app, [
+      change({ new_email: 'moved@example.com' }, false),
+      change({ new_email: 'not an address' }),
+      change({ new_email: EMAIL }),
+      change({ new_email: 'moved@example.com', password: 'wrong one' }),
+      change({ new_email: 'moved@example.com' }),
+    ]);
+    const changeToken = await tokenIn('/confirm_email_change');
+    await submit(app, 'POST', '/users', { email: 'rival@example.com', password: PASSWORD });
+    await auth.addUser('taker@example.com', PASSWORD);
+    const rival = await submit(app, 'POST', '/sessions', {
+      email: 'taker@example.com',
+      password: PASSWORD,
+    });
+    await app.inject({
+      method: 'PUT',
+      url: '/profile/email',
+      cookies: { session_id: sessionCookie(rival) ?? '' },
+      ...form({ password: PASSWORD, new_email: 'contested@example.com' }),
+    });
+    const contested = await tokenIn('/confirm_email_change');
+    await assertAnswersMatch(app, [
+      { method: 'GET', url: `/confirm_email_change?token=${changeToken}` },
+      { method: 'POST', url: '/confirm_email_change', ...form({ token: 'nonsense' }) },
+      { method: 'POST', url: '/confirm_email_change', ...form({ token: changeToken }) },
+      { method: 'GET', url: '/profile', cookies },
+    ]);
+    await auth.addUser('contested@example.com', PASSWORD);
+    await assertAnswersMatch(app, [
+      { method: 'POST', url: '/confirm_email_change', ...form({ token: contested }) },
+    ]);
+    const still = await app.inject({
+      url: '/profile',
+      cookies: { session_id: sessionCookie(rival) ?? '' },
+    });
+    assert.equal(
+      still.json<{ email: string }>().email,
+      'taker@example.com',
+      'the 409 changed nothing',
+    );
   });
 
   test('every answer of the API matches its documented schema', async () => {

@@ -62,7 +62,11 @@ describe('the default session_id cookie', async () => {
   test('a quoted session_id value is read as its content', async () => {
     const response = await profile(`session_id="${sessionId}"`);
     assert.equal(response.statusCode, 200, response.body);
-    assert.deepEqual(response.json(), { email: 'ivy@example.com', two_factor: false });
+    assert.deepEqual(response.json(), {
+      email: 'ivy@example.com',
+      two_factor: false,
+      email_verified: false,
+    });
   });
 });
 

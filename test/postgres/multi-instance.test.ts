@@ -41,7 +41,11 @@ test('two instances on one PostgreSQL database act as one service', async () => 
   const cookie = await logIn(a.url, 'first pass');
   const profile = await withCookie(b.url, 'GET', '/profile', cookie);
   assert.equal(profile.status, 200);
-  assert.deepEqual(await profile.json(), { email: EMAIL, two_factor: false });
+  assert.deepEqual(await profile.json(), {
+    email: EMAIL,
+    two_factor: false,
+    email_verified: false,
+  });
 
   // A logout through one is seen by the other at once.
   assert.equal((await withCookie(b.url, 'DELETE', '/sessions', cookie)).status, 302);

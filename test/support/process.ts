@@ -59,8 +59,8 @@ export async function startServerProcess(options: {
 
 /**
  * Starts the service on a loopback port with a database of its own (a SQLite file in `directory`,
- * or a PostgreSQL schema), plus `env`. Pass the result back as `place` to restart it on the same
- * port and database.
+ * or a PostgreSQL schema), without verification links (EMAIL_VERIFICATION=off), plus `env`. Pass
+ * the result back as `place` to restart it on the same port and database.
  */
 export async function startIsolatedServer(
   env: Record<string, string> = {},
@@ -73,7 +73,14 @@ export async function startIsolatedServer(
   const server = await startServerProcess({
     cwd: directory,
     port,
-    env: { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, ...env },
+    env: {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      // As in-process tests (TEST_ENV): sign-ups mail no verification link unless a test says.
+      EMAIL_VERIFICATION: 'off',
+      ...env,
+    },
   });
   return { ...server, directory, port, databaseUrl };
 }

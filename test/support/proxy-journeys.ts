@@ -40,6 +40,7 @@ export const SPOOFED = {
   'Remote-User': ADMIN.email,
   'Remote-Email': ADMIN.email,
   'Remote-User-Id': 'spoofed-id',
+  'Remote-Email-Verified': 'true',
   Remote_User: ADMIN.email,
   'Remote-Name': 'Admin',
   'Remote-Groups': 'admins',

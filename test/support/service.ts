@@ -44,6 +44,9 @@ export const TEST_ENV = {
   // One key for the whole test process, so that two-factor authentication works on both engines
   // (PostgreSQL has no key without it); the tests of the key's sources unset it.
   SECRET_KEY: randomBytes(32).toString('base64'),
+  // Sign-ups send no verification link, so that tests of other things see only their own mails;
+  // the tests of verification set optional or required.
+  EMAIL_VERIFICATION: 'off',
 } as const;
 
 /** A service that is closed when the calling test file ends. */

@@ -171,6 +171,7 @@ function describeAccount(user: AccountSummary, twoFactor: TwoFactorStatus): stri
     ['id', user.id],
     ['email', user.email],
     ['created', user.createdAt],
+    ['email verified', user.emailVerified],
     ['two-factor', twoFactor.enabled ? 'on' : 'off'],
     ['recovery codes left', twoFactor.enabled ? twoFactor.recoveryCodesLeft : null],
     ['session active', user.sessionActive],
@@ -253,6 +254,24 @@ const unlock: Command = {
   },
 };
 
+const verify: Command = {
+  kind: 'command',
+  name: 'verify',
+  summary: "mark an account's email address as verified",
+  arguments: ['EMAIL'],
+  options: {},
+  details: `For an address the operator knows to be the holder's (EMAIL_VERIFICATION=required refuses
+logins of accounts whose address is not verified). Accounts made with "users add" or
+"users invite" are verified already. The change is audited (email_verified).`,
+  async run({ positionals, io }) {
+    const email = requiredEmail(positionals);
+    const changed = await withService(io.env, ({ admin }) => admin.verifyEmail(email, CLI_CONTEXT));
+    io.stdout.write(
+      changed ? `Verified ${email}.\n` : `${email} was verified already: nothing changed.\n`,
+    );
+  },
+};
+
 const resetTwoFactor: Command = {
   kind: 'command',
   name: 'reset-2fa',
@@ -295,6 +314,7 @@ export const usersGroup: CommandGroup = {
     revokeSessions,
     unlock,
     resetTwoFactor,
+    verify,
     ...transferCommands,
   ],
 };

@@ -10,10 +10,11 @@ import type { FormState, TwoFactorView } from '../../web/pages.js';
 import { accountPage } from '../../web/pages.js';
 import type { RequestContext } from '../../auth/audit.js';
 import { contextOf } from '../request-context.js';
+import { addressViewOf } from './addresses.js';
 import { fieldProblems, fieldsOf, noticeOf, refusal, sendPage, type PageContext } from './kit.js';
 
 /** The forms of the account page, each of which may be shown again with its errors. */
-export type AccountForm = 'change' | 'remove' | 'enable' | 'regenerate' | 'disable';
+export type AccountForm = 'change' | 'remove' | 'enable' | 'regenerate' | 'disable' | 'changeEmail';
 
 /** What the account page shows of the two-factor authentication of account `userId`. */
 async function twoFactorViewOf(
@@ -58,6 +59,7 @@ export function accountForms(context: PageContext) {
           accountPage({
             email: user.email,
             passwordMinLength,
+            address: addressViewOf(auth, user),
             ...(devices !== 'not_logged_in' && { devices }),
             ...shownAgain,
             twoFactor: await twoFactorViewOf(auth, user.id, shownAgain),
@@ -159,6 +161,7 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
       accountPage({
         email: user.email,
         passwordMinLength,
+        address: addressViewOf(auth, user),
         devices,
         twoFactor: await twoFactorViewOf(auth, user.id),
         ...(notice && { notice }),

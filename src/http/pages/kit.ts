@@ -4,6 +4,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  EmailUnchangedError,
   InvalidEmailError,
   InvalidResetTokenError,
   PasswordPolicyError,
@@ -32,6 +33,8 @@ export interface PageOptions {
   readonly challengeCookie: ChallengeCookie;
   readonly passwordMinLength: number;
   readonly resetTokenTtl: number;
+  /** How long verification and address-change links work (EMAIL_VERIFICATION_TTL). */
+  readonly emailVerificationTtl: number;
   readonly rateLimits?: ActionRateLimits;
 }
 
@@ -144,6 +147,7 @@ export function refusal(
     error instanceof UserAlreadyExistsError ||
     error instanceof SignUpDomainNotAllowedError ||
     error instanceof InvalidResetTokenError ||
+    error instanceof EmailUnchangedError ||
     error instanceof TooManyAttemptsError;
   if (!shown) throw error;
   const answer = answerFor(error, request);

@@ -23,6 +23,8 @@ import {
   type SignUpOffer,
 } from '../../web/pages.js';
 import { answerOf } from '../errors.js';
+import { emailNotVerifiedPage } from '../../web/address-pages.js';
+import { sendCheckInboxPage } from './addresses.js';
 import { contextOf } from '../request-context.js';
 import {
   allowFormToLeadTo,
@@ -91,6 +93,9 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
       }
       return sendPage(reply, status, signUpPage({ values, errors }, { passwordMinLength, rd }));
     }
+    if (auth.addresses.verification.sendsLinks) {
+      return sendCheckInboxPage(reply, read('email'), context.options.emailVerificationTtl);
+    }
     return seeOther(reply, withRedirectTarget('/login?notice=created', rd));
   });
 
@@ -124,6 +129,10 @@ export function registerSignInPages(pages: FastifyInstance, context: PageContext
         void reply.headers(answer.headers);
         const errors = { form: `Too many attempts: try again in ${wait} seconds` };
         return sendPage(reply, answer.status, logInPage({ values, errors }, { offer, rd }));
+      }
+      case 'email_not_verified': {
+        const { status } = answerOf({ code: 'email_not_verified' }, request.id);
+        return sendPage(reply, status, emailNotVerifiedPage({ email: login.email, rd }));
       }
       case 'second_factor_required':
         // No session yet: the code page finishes the login, rd carried on.
