@@ -101,8 +101,9 @@ function parseCreatedAt(raw: unknown): number | undefined | LineProblem {
 
 function parseVerified(raw: unknown): boolean | undefined | LineProblem {
   if (raw === undefined || raw === null || raw === '') return undefined;
-  if (raw === true || raw === 'true' || raw === '1') return true;
-  if (raw === false || raw === 'false' || raw === '0') return false;
+  // PostgreSQL's CSV output writes booleans as t and f.
+  if (raw === true || raw === 'true' || raw === 't' || raw === '1') return true;
+  if (raw === false || raw === 'false' || raw === 'f' || raw === '0') return false;
   return 'email_verified is not true or false';
 }
 

@@ -10,6 +10,7 @@ import { csvField } from '../../auth/account-import.js';
 import type { ImportReport } from '../../auth/account-transfer.js';
 import { flag, stringOption, UsageError, type Command, type CliIo } from '../command.js';
 import { CommandRefusedError } from '../failures.js';
+import { escapeControls } from '../output.js';
 import { withService } from '../service-session.js';
 
 const FORMAT_OPTION = {
@@ -48,7 +49,10 @@ function progress(io: CliIo, label: string): (fraction: number) => void {
 }
 
 function describeBadLines(report: ImportReport): string {
-  const lines = report.bad.map((bad) => `line ${bad.line}: ${bad.problem}\n`).join('');
+  // A line's problem may quote what the file held: nothing in it steers the terminal.
+  const lines = report.bad
+    .map((bad) => `line ${bad.line}: ${escapeControls(bad.problem)}\n`)
+    .join('');
   const more = report.badLines - report.bad.length;
   return lines + (more > 0 ? `… and ${more} more bad lines\n` : '');
 }
@@ -148,12 +152,13 @@ The hashes let another system verify the same passwords: keep the file as you wo
           format === 'csv'
             ? `${columns.map((column) => csvField(String(record[column] ?? ''))).join(',')}\n`
             : `${JSON.stringify(record)}\n`;
+        // Written as the other commands write: nothing stored can steer a terminal.
         if (chunk.length > 1 << 16) {
-          io.stdout.write(chunk);
+          io.stdout.write(escapeControls(chunk, { keepNewlines: true }));
           chunk = '';
         }
       }
-      io.stdout.write(chunk);
+      io.stdout.write(escapeControls(chunk, { keepNewlines: true }));
     });
   },
 };
