@@ -16,10 +16,7 @@ export interface ImportedAccount {
   readonly passwordHash: string;
   /** Epoch milliseconds; undefined when the line gives none. */
   readonly createdAt: number | undefined;
-  /**
-   * TODO(email-verified): stored once users.email_verified_at exists (another branch adds it);
-   * until then it is read and checked, and not kept.
-   */
+  /** Whether the address counts as proven; absent means not. */
   readonly emailVerified: boolean | undefined;
 }
 

@@ -61,6 +61,7 @@ export interface ExportedAccount {
   readonly email: string;
   /** ISO 8601. */
   readonly createdAt: string;
+  readonly emailVerified: boolean;
   readonly twoFactor: boolean;
   /** The stored hash; null for an account without a password (invited). */
   readonly passwordHash: string | null;
@@ -122,6 +123,7 @@ export class AccountTransfer {
             emailKey: account.email.key,
             hashedPassword: account.passwordHash,
             createdAt: account.createdAt ?? now,
+            emailVerifiedAt: account.emailVerified === true ? (account.createdAt ?? now) : null,
           });
         }
       }
@@ -169,9 +171,8 @@ export class AccountTransfer {
         yield {
           email: user.email,
           createdAt: new Date(user.createdAt).toISOString(),
+          emailVerified: user.emailVerified,
           twoFactor: user.twoFactor,
-          // TODO(email-verified): add `emailVerified` once users.email_verified_at exists
-          // (another branch adds it).
           passwordHash: hasPassword(user.hashedPassword) ? user.hashedPassword : null,
         };
       }

@@ -13,6 +13,8 @@ export interface ImportedUser {
   readonly emailKey: string;
   readonly hashedPassword: string;
   readonly createdAt: number;
+  /** When the address counts as proven; null when it does not. */
+  readonly emailVerifiedAt: number | null;
 }
 
 /** An account as an export reads it. */
@@ -21,6 +23,7 @@ export interface ExportedUser {
   readonly email: string;
   readonly hashedPassword: string;
   readonly createdAt: number;
+  readonly emailVerified: boolean;
   readonly twoFactor: boolean;
 }
 
@@ -63,6 +66,7 @@ export class UserTransfer {
               hashed_password: user.hashedPassword,
               created_at: user.createdAt,
               updated_at: now,
+              email_verified_at: user.emailVerifiedAt,
             })),
           )
           .onConflict((conflict) => conflict.doNothing())
@@ -83,6 +87,7 @@ export class UserTransfer {
           'users.email',
           'users.hashed_password',
           'users.created_at',
+          'users.email_verified_at',
           'two_factor.enabled_at',
         ])
         .where('users.id', '>', afterId)
@@ -95,6 +100,7 @@ export class UserTransfer {
       email: row.email,
       hashedPassword: row.hashed_password,
       createdAt: row.created_at,
+      emailVerified: row.email_verified_at !== null,
       twoFactor: row.enabled_at !== null,
     }));
   }

@@ -58,10 +58,17 @@ describe('users import', () => {
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /Imported 3 accounts/);
     assert.match(result.stderr, /importing: 100%/);
-    const rows = await database.rows('SELECT email, created_at FROM users ORDER BY email');
+    const rows = await database.rows(
+      'SELECT email, created_at, email_verified_at FROM users ORDER BY email',
+    );
     assert.deepEqual(
       rows.map((row) => row.email),
       ['ada@example.com', 'grace@example.com', 'linus@example.com'],
+    );
+    assert.deepEqual(
+      rows.map((row) => row.email_verified_at !== null),
+      [false, true, false],
+      'email_verified: true proves the address; absent does not',
     );
     assert.equal(Number(rows[0]?.created_at), Date.parse('2020-01-02T03:04:05Z'));
 
@@ -178,7 +185,7 @@ describe('users export', () => {
     const hash = await bcryptHasher(4).hash('pw');
     const file = fileOf('two.jsonl', [
       JSON.stringify({ email: 'a@example.com', password_hash: hash, created_at: 0 }),
-      JSON.stringify({ email: 'b@example.com', password_hash: hash }),
+      JSON.stringify({ email: 'b@example.com', password_hash: hash, email_verified: true }),
     ]);
     assert.equal((await runCli(['users', 'import', file], env)).status, 0);
     const plain = await runCli(['users', 'export'], env);
@@ -191,8 +198,10 @@ describe('users export', () => {
     assert.deepEqual(records[0], {
       email: 'a@example.com',
       created_at: '1970-01-01T00:00:00.000Z',
+      email_verified: false,
       two_factor: false,
     });
+    assert.equal(records[1]?.email_verified, true);
     assert.equal(records.length, 2);
     assert.doesNotMatch(plain.stdout, /\$2b\$/);
 
@@ -203,10 +212,11 @@ describe('users export', () => {
     assert.equal(withHashes.status, 0, withHashes.stderr);
     assert.match(withHashes.stderr, /Warning: the export holds password hashes/);
     const [header, first] = withHashes.stdout.split('\n');
-    assert.equal(header, 'email,created_at,two_factor,password_hash');
+    assert.equal(header, 'email,created_at,email_verified,two_factor,password_hash');
     assert.deepEqual(csvFields(first ?? ''), [
       'a@example.com',
       '1970-01-01T00:00:00.000Z',
+      'false',
       'false',
       hash,
     ]);

@@ -177,7 +177,9 @@ export async function inspectableDatabase(): Promise<InspectableDatabase> {
       try {
         const { rows, fields } = await client.query<Record<string, unknown>>(query);
         const bigints = fields.filter((field) => field.dataTypeID === 20).map((f) => f.name);
-        for (const row of rows) for (const name of bigints) row[name] = Number(row[name]);
+        for (const row of rows) {
+          for (const name of bigints) if (row[name] !== null) row[name] = Number(row[name]);
+        }
         return rows;
       } finally {
         await client.end();

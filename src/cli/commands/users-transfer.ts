@@ -126,7 +126,8 @@ const exportCommand: Command = {
       description: 'include each password hash (a warning goes to standard error)',
     },
   },
-  details: `Each account's email, created_at (ISO 8601) and two_factor (whether it is on); with
+  details: `Each account's email, created_at (ISO 8601), email_verified and two_factor (whether it
+is on), in the columns users import reads back; with
 --with-password-hashes, password_hash too (empty for an invited account without a password).
 The hashes let another system verify the same passwords: keep the file as you would keep them.`,
   async run({ values, io }) {
@@ -137,7 +138,13 @@ The hashes let another system verify the same passwords: keep the file as you wo
         'Warning: the export holds password hashes; anyone with the file can try passwords against them offline. Keep it safe and delete it after use.\n',
       );
     }
-    const columns = ['email', 'created_at', 'two_factor', ...(withHashes ? ['password_hash'] : [])];
+    const columns = [
+      'email',
+      'created_at',
+      'email_verified',
+      'two_factor',
+      ...(withHashes ? ['password_hash'] : []),
+    ];
     await withService(io.env, async ({ transfer }) => {
       if (format === 'csv') io.stdout.write(`${columns.join(',')}\n`);
       let chunk = '';
@@ -145,6 +152,7 @@ The hashes let another system verify the same passwords: keep the file as you wo
         const record: Record<string, string | boolean | null> = {
           email: account.email,
           created_at: account.createdAt,
+          email_verified: account.emailVerified,
           two_factor: account.twoFactor,
           ...(withHashes && { password_hash: account.passwordHash }),
         };
