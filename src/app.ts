@@ -27,6 +27,7 @@ import { registerSecondFactorRoutes } from './http/second-factor-routes.js';
 import { SessionCookie } from './http/session-cookie.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { registerTwoFactorRoutes } from './http/two-factor-routes.js';
+import { registerPasskeyRoutes } from './http/passkey-routes.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -173,6 +174,12 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     ...(rateLimits && { rateLimits }),
   });
   registerTwoFactorRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
+  registerPasskeyRoutes(app, {
+    auth,
+    sessionCookie,
+    challengeCookie,
+    ...(rateLimits && { rateLimits }),
+  });
   registerForwardAuth(app, {
     auth,
     sessionCookie,

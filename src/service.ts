@@ -32,6 +32,7 @@ import { probeStorage } from './db/storage-health.js';
 import { Throttles } from './db/throttles.js';
 import { TwoFactorStore } from './db/two-factor.js';
 import { LoginChallenges } from './db/login-challenges.js';
+import { PasskeyStore } from './db/passkeys.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
 import { MailHealth } from './mail/health.js';
@@ -132,6 +133,7 @@ export async function openService(
     twoFactorStore: new TwoFactorStore(database.kysely),
     twoFactorKeys: secretKey && twoFactorKeys(secretKey),
     loginChallenges: new LoginChallenges(database.kysely),
+    passkeyStore: new PasskeyStore(database.kysely),
     ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
   });
   const admin = new AccountAdmin({

@@ -3,7 +3,7 @@
  * never to the database. It is a thin facade over one module per concept: sign-up
  * (registration.ts), invitations (invitations.ts), the login flow (login.ts) over password checks (credentials.ts), sessions
  * (sessions.ts), password reset (password-reset.ts), account self-service (self-service.ts),
- * two-factor authentication (two-factor.ts) and background work (background.ts). It hands out views ({@link Account}), never table rows.
+ * two-factor authentication (two-factor.ts), passkeys (passkeys/) and background work (background.ts). It hands out views ({@link Account}), never table rows.
  *
  * Guarantees:
  * - Secrets at rest: passwords as bcrypt hashes; session ids and reset tokens as SHA-256 digests;
@@ -47,6 +47,9 @@ import type { LoginChallenges } from '../db/login-challenges.js';
 import { SecondStepLogin, type SecondStepOutcome } from './second-step.js';
 import { totpIssuer } from './totp.js';
 import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
+import { Passkeys, relyingPartyOf } from './passkeys/index.js';
+import type { PasskeyStore } from '../db/passkeys.js';
+import { MULTI_FACTOR_METHODS } from '../db/schema.js';
 
 export type { Account } from './accounts.js';
 export type { AuthMethod } from '../db/schema.js';
@@ -66,6 +69,8 @@ export interface AuthSettings extends SignUpPolicy {
   readonly inviteTtl: number;
   /** Base of the links put in emails; never taken from a request. */
   readonly publicUrl: string;
+  /** COOKIE_DOMAIN: when set, the passkeys' RP ID (else PUBLIC_URL's host). */
+  readonly cookieDomain?: string | undefined;
   /** Abuse protection; none when undefined. */
   readonly throttling?: ThrottlingSettings;
 }
@@ -90,6 +95,8 @@ export interface AuthDependencies {
   readonly twoFactorKeys?: TwoFactorKeys | undefined;
   /** Where logins waiting for their second factor are kept. */
   readonly loginChallenges: LoginChallenges;
+  /** Where passkeys and their ceremonies' challenges are stored. */
+  readonly passkeyStore: PasskeyStore;
 }
 
 export class Auth {
@@ -110,6 +117,11 @@ export class Auth {
    * operator's reset (see {@link TwoFactor}).
    */
   readonly twoFactor: TwoFactor;
+  /**
+   * Passkeys: adding, listing and removing them, logging in with one, passkey-only accounts,
+   * and the operator's removal (see {@link Passkeys}).
+   */
+  readonly passkeys: Passkeys;
 
   constructor(dependencies: AuthDependencies) {
     const { settings } = dependencies;
@@ -140,6 +152,13 @@ export class Auth {
     });
     this.secondStep = new SecondStepLogin({ ...shared, twoFactor: this.twoFactor });
     this.loginFlow = new LoginFlow({ ...shared, secondStep: this.secondStep });
+    this.passkeys = new Passkeys({
+      ...shared,
+      store: dependencies.passkeyStore,
+      relyingParty: relyingPartyOf(settings.publicUrl, settings.cookieDomain),
+      secondStep: this.secondStep,
+      publicUrl: settings.publicUrl,
+    });
   }
 
   /** A salted bcrypt hash of `password` (the course's `_hash_password`). */
@@ -233,7 +252,7 @@ export class Auth {
     const { user, session } = found;
     const subject = {
       emailKey: user.email_key ?? emailKey(user.email),
-      secondFactor: session.auth_method !== 'password',
+      secondFactor: MULTI_FACTOR_METHODS.has(session.auth_method),
     };
     return {
       decision: rules.decide(host, subject),

@@ -16,6 +16,8 @@ import { auditSessionDetailsMigration } from './migrations/0007-audit-session-de
 import { twoFactorMigration } from './migrations/0008-two-factor.js';
 import { loginChallengesMigration } from './migrations/0009-login-challenges.js';
 import { auditAuthMethodMigration } from './migrations/0010-audit-auth-method.js';
+import { passkeysMigration } from './migrations/0013-passkeys.js';
+import { webauthnChallengesMigration } from './migrations/0014-webauthn-challenges.js';
 import type { AnyDb, MigrationLog } from './migrations/shared.js';
 
 export type { MigrationLog } from './migrations/shared.js';
@@ -44,6 +46,8 @@ export function migrations(
     '0008_two_factor': twoFactorMigration(engine),
     '0009_login_challenges': loginChallengesMigration(),
     '0010_audit_auth_method': auditAuthMethodMigration(),
+    '0013_passkeys': passkeysMigration(),
+    '0014_webauthn_challenges': webauthnChallengesMigration(),
   };
 }
 

@@ -12,7 +12,7 @@
  *
  * Each reads its own family only, so a header a client slipped past the proxy cannot choose the
  * host that the rules judge. Answers: 200 with the identity headers (`Remote-User`,
- * `Remote-Email`, `Remote-User-Id`, and `Remote-Auth`: `password`, `totp` or `recovery_code`, how
+ * `Remote-Email`, `Remote-User-Id`, and `Remote-Auth`: `password`, `totp`, `recovery_code`, `passkey` or `passkey_without_uv`, how
  * the session was made) when the rules let the request pass; 401 `session_required` when a login
  * is needed; 403 `access_denied` when the account may not use the host; 403
  * `second_factor_required` when the host's rule asks for a session made with a second factor and
@@ -56,7 +56,7 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       response: {
         200: {
           description:
-            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account, and Remote-Auth says how it logged in (password, totp or recovery_code)',
+            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account, and Remote-Auth says how it logged in (password, totp, recovery_code, passkey or passkey_without_uv)',
           type: 'null',
         },
         ...(browserAnswer === '302' && {
@@ -201,4 +201,6 @@ const REMOTE_AUTH = {
   password: 'password',
   'password+totp': 'totp',
   'password+recovery_code': 'recovery_code',
+  passkey: 'passkey',
+  passkey_without_uv: 'passkey_without_uv',
 } as const satisfies Record<AuthMethod, string>;

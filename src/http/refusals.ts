@@ -140,6 +140,28 @@ export const REFUSALS = {
     message: 'Two-factor authentication is not on',
     meaning: 'turning two-factor authentication off, or new recovery codes, while it is not on',
   },
+  passkey_rejected: {
+    status: 401,
+    message: 'This passkey was not accepted',
+    meaning:
+      'a passkey response that does not verify: no live challenge of its own (each works once, 5 minutes), another origin or RP ID, a bad signature, an unknown passkey, or a counter that went backwards',
+  },
+  recent_login_required: {
+    status: 403,
+    message: 'Log in again, or give your password, to do this',
+    meaning:
+      'adding a passkey or removing the password with a session older than 10 minutes and no password given',
+  },
+  passkey_required: {
+    status: 409,
+    message: 'Add a passkey before removing the password',
+    meaning: 'removing the password of an account that has no passkey',
+  },
+  no_password: {
+    status: 409,
+    message: 'This account has no password',
+    meaning: 'removing the password of an account that has none (a reset by email sets one)',
+  },
   client_gone: {
     status: 499,
     message: 'The client closed the request before it was served',
