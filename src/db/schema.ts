@@ -43,11 +43,7 @@ export interface ThrottlesTable {
  * with user verification (a complete login) or without (one factor).
  */
 export type AuthMethod =
-  | 'password'
-  | 'password+totp'
-  | 'password+recovery_code'
-  | 'passkey'
-  | 'passkey_without_uv';
+  'password' | 'password+totp' | 'password+recovery_code' | 'passkey' | 'passkey_without_uv';
 
 /** The methods that count as more than one factor (an access rule's `second_factor: true`). */
 export const MULTI_FACTOR_METHODS: ReadonlySet<AuthMethod> = new Set([

@@ -81,6 +81,14 @@ const passkeyJson = (passkey: PasskeyView) => ({
   backed_up: passkey.backedUp,
 });
 
+/** Lets a route whose body is optional be called without one (its schema then sees `{}`). */
+const OPTIONAL_BODY = {
+  preValidation: (request: { body: unknown }, _reply: unknown, done: () => void) => {
+    request.body ??= {};
+    done();
+  },
+};
+
 /** The optional password of a body that may be absent. */
 function passwordOf(body: unknown): string | undefined {
   const password = (body as { password?: unknown } | undefined)?.password;
@@ -101,6 +109,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
     '/profile/passkeys/options',
     {
       ...account,
+      ...OPTIONAL_BODY,
       schema: {
         summary:
           'Begin adding a passkey: creation options (a fresh challenge; a discoverable credential; the account’s passkeys excluded). Needs a login of the last 10 minutes or the password',
@@ -203,6 +212,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
     '/profile/password',
     {
       ...account,
+      ...OPTIONAL_BODY,
       schema: {
         summary:
           'Remove the password: the account then logs in with its passkeys only (a reset by email sets a password again). Needs a passkey, and a login of the last 10 minutes or the password; the account’s other sessions end',

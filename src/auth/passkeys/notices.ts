@@ -30,9 +30,11 @@ export class PasskeyNotices {
   }
 
   private send(
-    message: (basics: { at: Date; resetLink: string; accountLink: string }) => ReturnType<
-      typeof passkeyAddedMessage
-    >,
+    message: (basics: {
+      at: Date;
+      resetLink: string;
+      accountLink: string;
+    }) => ReturnType<typeof passkeyAddedMessage>,
   ): void {
     const { publicUrl, mailer, background, clock } = this.deps;
     const made = message({

@@ -5,10 +5,7 @@
  * the response: the library's verification does that.
  */
 import { createHash } from 'node:crypto';
-import type {
-  AuthenticationResponseJSON,
-  RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/u;
 /** Far above any real response part; a bound on what is decoded and parsed. */
