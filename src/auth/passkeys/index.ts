@@ -281,9 +281,10 @@ export class Passkeys {
   /** Logs in with `response`, the browser's answer to {@link loginOptions}. */
   async logIn(response: unknown, context?: RequestContext): Promise<PasskeyLoginOutcome> {
     const { store, clock, audit, relyingParty, sessions, db, secondStep, logger } = this.deps;
-    let subject: Pick<User, 'id' | 'email'> | undefined;
+    // The account concerned, once the passkey names one.
+    const concerned: { user?: Pick<User, 'id' | 'email'> } = {};
     const reject = (reason: PasskeyRejection): PasskeyLoginOutcome => {
-      audit.record({ type: 'passkey_rejected', user: subject, context, reason });
+      audit.record({ type: 'passkey_rejected', user: concerned.user, context, reason });
       return REJECTED;
     };
     const parsed = authenticationResponseOf(response);
@@ -299,7 +300,7 @@ export class Passkeys {
     if (passkey === undefined) return reject('unknown_credential');
     const user = await db.findUser({ id: passkey.user_id });
     if (user === undefined) return reject('unknown_credential');
-    subject = user;
+    concerned.user = user;
     const { userHandle } = parsed.response;
     if (
       userHandle !== undefined &&

@@ -5,8 +5,21 @@
  * the response: the library's verification does that.
  */
 import { createHash } from 'node:crypto';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransportFuture,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
 
+const TRANSPORTS: ReadonlySet<unknown> = new Set<AuthenticatorTransportFuture>([
+  'ble',
+  'cable',
+  'hybrid',
+  'internal',
+  'nfc',
+  'smart-card',
+  'usb',
+]);
 const BASE64URL = /^[A-Za-z0-9_-]+$/u;
 /** Far above any real response part; a bound on what is decoded and parsed. */
 const PART_MAX_LENGTH = 8192;
@@ -25,8 +38,12 @@ export function registrationResponseOf(value: unknown): RegistrationResponseJSON
   const { response } = value;
   if (!isPart(value.id) || !isPart(value.rawId) || value.type !== 'public-key') return null;
   if (!isPart(response.clientDataJSON) || !isPart(response.attestationObject)) return null;
-  const transports = Array.isArray(response.transports)
-    ? response.transports.filter((item): item is string => typeof item === 'string').slice(0, 8)
+  const transports: RegistrationResponseJSON['response']['transports'] = Array.isArray(
+    response.transports,
+  )
+    ? response.transports
+        .filter((item): item is AuthenticatorTransportFuture => TRANSPORTS.has(item))
+        .slice(0, 8)
     : [];
   return {
     id: value.id,
@@ -36,7 +53,7 @@ export function registrationResponseOf(value: unknown): RegistrationResponseJSON
     response: {
       clientDataJSON: response.clientDataJSON,
       attestationObject: response.attestationObject,
-      transports: transports as RegistrationResponseJSON['response']['transports'],
+      transports,
     },
   };
 }
