@@ -5,13 +5,9 @@
  * the response: the library's verification does that.
  */
 import { createHash } from 'node:crypto';
-import type {
-  AuthenticationResponseJSON,
-  AuthenticatorTransportFuture,
-  RegistrationResponseJSON,
-} from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 
-const TRANSPORTS: ReadonlySet<unknown> = new Set<AuthenticatorTransportFuture>([
+const TRANSPORTS: ReadonlySet<unknown> = new Set<string>([
   'ble',
   'cable',
   'hybrid',
@@ -41,9 +37,7 @@ export function registrationResponseOf(value: unknown): RegistrationResponseJSON
   const transports: RegistrationResponseJSON['response']['transports'] = Array.isArray(
     response.transports,
   )
-    ? response.transports
-        .filter((item): item is AuthenticatorTransportFuture => TRANSPORTS.has(item))
-        .slice(0, 8)
+    ? response.transports.filter((item): item is string => TRANSPORTS.has(item)).slice(0, 8)
     : [];
   return {
     id: value.id,
