@@ -199,9 +199,13 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   return app;
 }
 
-/** Headers every answer carries: nothing is cached, nothing sniffed, the request id is given. */
+/**
+ * Headers every answer carries: nothing is cached (unless its route says otherwise), nothing
+ * sniffed, the request id is given.
+ */
 function setStandardHeaders(request: FastifyRequest, reply: FastifyReply): void {
-  void reply.header('cache-control', 'no-store');
+  // Nothing is cached, but what a route says may be (the pages' scripts).
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   void reply.header('x-content-type-options', 'nosniff');
   void reply.header('x-request-id', request.id);
 }

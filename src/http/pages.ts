@@ -25,6 +25,7 @@ import { registerResetPages } from './pages/reset.js';
 import { registerSecondFactorPages } from './pages/second-factor.js';
 import { registerSignInPages } from './pages/sign-in.js';
 import { registerTwoFactorPages } from './pages/two-factor.js';
+import { registerPasskeyPages } from './pages/passkeys.js';
 
 export { acceptsHtml, sendPage, type PageOptions } from './pages/kit.js';
 export { sendResetPasswordPage } from './pages/reset.js';
@@ -68,6 +69,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     registerAccountPages(pages, context);
     registerTwoFactorPages(pages, context);
     registerResetPages(pages, context);
+    registerPasskeyPages(pages, context);
     done();
   });
 }

@@ -16,12 +16,14 @@ import {
 import { devicesSection } from './devices.js';
 import { html, type Html } from './html.js';
 import { twoFactorHasErrors, twoFactorSection, type TwoFactorView } from './two-factor.js';
+import { PASSKEY_SCRIPTS, passkeysSection, type PasskeysView } from './passkeys.js';
 
 export { NOTICES, type FormState, type Notice } from './components.js';
 export * from './reset-pages.js';
 export * from './second-factor-pages.js';
 export * from './sign-in-pages.js';
 export * from './two-factor.js';
+export type { PasskeysView } from './passkeys.js';
 
 export function accountPage(options: {
   email: string;
@@ -33,6 +35,8 @@ export function accountPage(options: {
   devices?: { readonly sessions: readonly SessionView[]; readonly at: Date };
   /** The two-factor section; left out when absent. */
   twoFactor?: TwoFactorView;
+  /** The passkeys section; left out when absent. */
+  passkeys?: PasskeysView;
 }): Html {
   const change = options.change ?? {};
   const remove = options.remove ?? {};
@@ -64,6 +68,7 @@ export function accountPage(options: {
   ];
   return layout({
     title: 'Your account',
+    ...(options.passkeys && { scripts: PASSKEY_SCRIPTS }),
     hasErrors: hasErrors(change) || hasErrors(remove) || twoFactorHasErrors(options.twoFactor),
     body: html`<div class="card">
         ${noticeBox(options.notice)}
@@ -81,6 +86,7 @@ export function accountPage(options: {
         ${form({ action: '/account/password', fields: changeFields, state: change, submit: 'Change password' })}
       </section>
       ${options.twoFactor && twoFactorSection(options.twoFactor)}
+      ${options.passkeys && passkeysSection(options.passkeys)}
       ${
         options.devices &&
         devicesSection({ sessions: options.devices.sessions, now: options.devices.at })

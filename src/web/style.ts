@@ -3,6 +3,7 @@
  * asset of any kind. Colours meet WCAG AA contrast; focus is always visible.
  */
 export const STYLESHEET = `
+[hidden] { display: none !important; }
 :root {
   --ink: #1f2933;
   --muted: #52606d;

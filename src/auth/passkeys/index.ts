@@ -387,10 +387,19 @@ export class Passkeys {
     return true;
   }
 
-  /** Whether account `userId` has a password (a passkey-only account has none). */
-  async hasPassword(userId: number): Promise<boolean> {
+  /**
+   * The passkeys of account `userId`, whether it has a password (a passkey-only account has
+   * none), and the time they were read at.
+   */
+  async overview(
+    userId: number,
+  ): Promise<{ passkeys: PasskeyView[]; hasPassword: boolean; at: Date }> {
     const user = await this.deps.db.findUser({ id: userId });
-    return user !== undefined && hasPassword(user.hashed_password);
+    return {
+      passkeys: await this.listOf(userId),
+      hasPassword: user !== undefined && hasPassword(user.hashed_password),
+      at: new Date(this.deps.clock.now()),
+    };
   }
 
   /**
