@@ -30,7 +30,7 @@ const authenticator = await withAuth(env, async (auth) => {
     name: 'Work laptop',
     response: held.create(options),
   });
-  assert.ok(typeof added !== 'string', String(added));
+  assert.ok(typeof added !== 'string', 'the passkey is added');
   return held;
 });
 
