@@ -144,13 +144,13 @@ export const REFUSALS = {
     status: 401,
     message: 'This passkey was not accepted',
     meaning:
-      'a passkey response that does not verify: no live challenge of its own (each works once, 5 minutes), another origin or RP ID, a bad signature, an unknown passkey, or a counter that went backwards',
+      'a passkey response that does not verify (challenge, origin, RP ID, signature, counter)',
   },
   recent_login_required: {
     status: 403,
     message: 'Log in again, or give your password, to do this',
     meaning:
-      'adding a passkey or removing the password with a session older than 10 minutes and no password given',
+      'adding a passkey or removing the password, with a session over 10 minutes old and no password',
   },
   passkey_required: {
     status: 409,
