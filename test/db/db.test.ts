@@ -543,6 +543,8 @@ describe('migrateToLatest', () => {
         ['0008_two_factor', 'Success'],
         ['0009_login_challenges', 'Success'],
         ['0010_audit_auth_method', 'Success'],
+        ['0013_passkeys', 'Success'],
+        ['0014_webauthn_challenges', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);
