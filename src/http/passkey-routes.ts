@@ -3,8 +3,8 @@
  * removing the account's, logging in with one (request options, then the browser's response),
  * and removing the password of an account that has a passkey. The writes pass the same
  * cross-site check as every other (csrf.ts). The account routes spend the account actions'
- * budget of the client's rate limit; the login routes the logins' budget, so refused passkeys
- * count toward it as wrong passwords do.
+ * budget of the client's rate limit; a passkey login's response spends the logins' budget, so
+ * refused passkeys count toward it as wrong passwords do.
  *
  * Every rule (challenges, origin, RP ID, signature, counter) is the Auth service's
  * (auth/passkeys/); this file only translates its outcomes.
@@ -234,10 +234,11 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
     },
   );
 
+  // Not under the logins' budget: the login page asks for options at every view (for the
+  // autofill), which is no login attempt; the responses, which are, spend it.
   app.post(
     '/sessions/passkey/options',
     {
-      ...login,
       schema: {
         summary:
           'Begin a passkey login: request options (a fresh challenge, no account named: the browser offers the passkeys it holds)',
