@@ -28,6 +28,7 @@ import { SessionCookie } from './http/session-cookie.js';
 import { registerSessionRoutes } from './http/session-routes.js';
 import { registerTwoFactorRoutes } from './http/two-factor-routes.js';
 import { registerAddressRoutes } from './http/address-routes.js';
+import { registerPasskeyRoutes } from './http/passkey-routes.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -176,6 +177,12 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   });
   registerTwoFactorRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
   registerAddressRoutes(app, { auth, sessionCookie, ...(rateLimits && { rateLimits }) });
+  registerPasskeyRoutes(app, {
+    auth,
+    sessionCookie,
+    challengeCookie,
+    ...(rateLimits && { rateLimits }),
+  });
   registerForwardAuth(app, {
     auth,
     sessionCookie,
@@ -196,9 +203,13 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   return app;
 }
 
-/** Headers every answer carries: nothing is cached, nothing sniffed, the request id is given. */
+/**
+ * Headers every answer carries: nothing is cached (unless its route says otherwise), nothing
+ * sniffed, the request id is given.
+ */
 function setStandardHeaders(request: FastifyRequest, reply: FastifyReply): void {
-  void reply.header('cache-control', 'no-store');
+  // Nothing is cached, but what a route says may be (the pages' scripts).
+  if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   void reply.header('x-content-type-options', 'nosniff');
   void reply.header('x-request-id', request.id);
 }

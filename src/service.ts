@@ -32,6 +32,7 @@ import { TwoFactorStore } from './db/two-factor.js';
 import { UserTransfer } from './db/user-transfer.js';
 import { LoginChallenges } from './db/login-challenges.js';
 import { EmailTokens } from './db/email-tokens.js';
+import { PasskeyStore } from './db/passkeys.js';
 import { describeError } from './describe-error.js';
 import type { Readiness, ReadinessReport } from './http/operations.js';
 import { MailHealth } from './mail/health.js';
@@ -138,6 +139,7 @@ export async function openService(
     twoFactorKeys: secretKey && twoFactorKeys(secretKey),
     loginChallenges: new LoginChallenges(database.kysely),
     emailTokens: new EmailTokens(database.kysely),
+    passkeyStore: new PasskeyStore(database.kysely),
     ...(overrides.backgroundDelayMs && { backgroundDelayMs: overrides.backgroundDelayMs }),
   });
   const admin = new AccountAdmin({

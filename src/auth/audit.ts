@@ -36,6 +36,11 @@ export const AUDIT_EVENT_TYPES = [
   'email_verified',
   'email_change_requested',
   'email_changed',
+  'passkey_added',
+  'passkey_removed',
+  'passkey_login',
+  'passkey_rejected',
+  'password_removed',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
@@ -55,6 +60,20 @@ export const SESSION_END_REASONS = [
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 
 /**
+ * Why a passkey response was refused, as `passkey_rejected` events record it: not a response,
+ * no live challenge of its own, a credential not stored here (or stored already, when adding
+ * one), a failed verification (origin, RP ID, signature, user), or a signature counter that went
+ * backwards (a possible cloned authenticator).
+ */
+export type PasskeyRejection =
+  | 'malformed'
+  | 'challenge'
+  | 'unknown_credential'
+  | 'known_credential'
+  | 'verification'
+  | 'counter_regression';
+
+/**
  * Where a request came from, as the HTTP layer (or the CLI) saw it, and its `signal`, aborted
  * once its client has gone (queued password work for it is then dropped). Never recorded.
  */
@@ -70,8 +89,8 @@ export interface AuditEventInput {
   readonly context?: RequestContext | undefined;
   /** The public id of the session concerned (never its token). */
   readonly sessionId?: string;
-  /** Why the session ended (`session_ended`). */
-  readonly reason?: SessionEndReason;
+  /** Why the session ended (`session_ended`), or a passkey was refused (`passkey_rejected`). */
+  readonly reason?: SessionEndReason | PasskeyRejection;
   /** How the login's session was authenticated (`login_succeeded`). */
   readonly authMethod?: AuthMethod;
   /** The address asked for or taken on (`email_change_requested`, `email_changed`). */

@@ -3,7 +3,7 @@
  * never to the database. It is a thin facade over one module per concept: sign-up
  * (registration.ts), invitations (invitations.ts), the login flow (login.ts) over password checks (credentials.ts), sessions
  * (sessions.ts), password reset (password-reset.ts), account self-service (self-service.ts),
- * two-factor authentication (two-factor.ts) and background work (background.ts). It hands out views ({@link Account}), never table rows.
+ * two-factor authentication (two-factor.ts), passkeys (passkeys/) and background work (background.ts). It hands out views ({@link Account}), never table rows.
  *
  * Guarantees:
  * - Secrets at rest: passwords as bcrypt or argon2id hashes; session ids and reset tokens as SHA-256 digests;
@@ -49,6 +49,9 @@ import { totpIssuer } from './totp.js';
 import { TwoFactor, type TwoFactorKeys } from './two-factor.js';
 import { Addresses, type AddressSettings } from './addresses/index.js';
 import type { EmailTokens } from '../db/email-tokens.js';
+import { Passkeys, relyingPartyOf } from './passkeys/index.js';
+import type { PasskeyStore } from '../db/passkeys.js';
+import { MULTI_FACTOR_METHODS } from '../db/schema.js';
 
 export type { Account } from './accounts.js';
 export type { AuthMethod } from '../db/schema.js';
@@ -68,6 +71,8 @@ export interface AuthSettings extends SignUpPolicy, AddressSettings {
   readonly inviteTtl: number;
   /** Base of the links put in emails; never taken from a request. */
   readonly publicUrl: string;
+  /** COOKIE_DOMAIN: when set, the passkeys' RP ID (else PUBLIC_URL's host). */
+  readonly cookieDomain?: string | undefined;
   /** Abuse protection; none when undefined. */
   readonly throttling?: ThrottlingSettings;
 }
@@ -94,6 +99,8 @@ export interface AuthDependencies {
   readonly loginChallenges: LoginChallenges;
   /** Where the links that prove addresses are kept (as digests). */
   readonly emailTokens: EmailTokens;
+  /** Where passkeys and their ceremonies' challenges are stored. */
+  readonly passkeyStore: PasskeyStore;
 }
 
 export class Auth {
@@ -119,6 +126,11 @@ export class Auth {
    * address (see {@link Addresses}).
    */
   readonly addresses: Addresses;
+  /**
+   * Passkeys: adding, listing and removing them, logging in with one, passkey-only accounts,
+   * and the operator's removal (see {@link Passkeys}).
+   */
+  readonly passkeys: Passkeys;
 
   constructor(dependencies: AuthDependencies) {
     const { settings } = dependencies;
@@ -153,6 +165,13 @@ export class Auth {
       ...shared,
       secondStep: this.secondStep,
       verification: this.addresses.verification,
+    });
+    this.passkeys = new Passkeys({
+      ...shared,
+      store: dependencies.passkeyStore,
+      relyingParty: relyingPartyOf(settings.publicUrl, settings.cookieDomain),
+      secondStep: this.secondStep,
+      publicUrl: settings.publicUrl,
     });
   }
 
@@ -253,7 +272,7 @@ export class Auth {
     const { user, session } = found;
     const subject = {
       emailKey: user.email_key ?? emailKey(user.email),
-      secondFactor: session.auth_method !== 'password',
+      secondFactor: MULTI_FACTOR_METHODS.has(session.auth_method),
       emailVerified: user.email_verified_at !== null,
     };
     return {

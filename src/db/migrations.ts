@@ -18,6 +18,8 @@ import { loginChallengesMigration } from './migrations/0009-login-challenges.js'
 import { auditAuthMethodMigration } from './migrations/0010-audit-auth-method.js';
 import { emailVerificationMigration } from './migrations/0011-email-verification.js';
 import { auditNewEmailMigration } from './migrations/0012-audit-new-email.js';
+import { passkeysMigration } from './migrations/0013-passkeys.js';
+import { webauthnChallengesMigration } from './migrations/0014-webauthn-challenges.js';
 import type { AnyDb, MigrationLog } from './migrations/shared.js';
 
 export type { MigrationLog } from './migrations/shared.js';
@@ -48,6 +50,8 @@ export function migrations(
     '0010_audit_auth_method': auditAuthMethodMigration(),
     '0011_email_verification': emailVerificationMigration(),
     '0012_audit_new_email': auditNewEmailMigration(),
+    '0013_passkeys': passkeysMigration(),
+    '0014_webauthn_challenges': webauthnChallengesMigration(),
   };
 }
 

@@ -45,8 +45,19 @@ export interface ThrottlesTable {
   blocked_until: number | null;
 }
 
-/** How a session was authenticated: the password alone, or with a second factor. */
-export type AuthMethod = 'password' | 'password+totp' | 'password+recovery_code';
+/**
+ * How a session was authenticated: the password alone, or with a second factor; or a passkey,
+ * with user verification (a complete login) or without (one factor).
+ */
+export type AuthMethod =
+  'password' | 'password+totp' | 'password+recovery_code' | 'passkey' | 'passkey_without_uv';
+
+/** The methods that count as more than one factor (an access rule's `second_factor: true`). */
+export const MULTI_FACTOR_METHODS: ReadonlySet<AuthMethod> = new Set([
+  'password+totp',
+  'password+recovery_code',
+  'passkey',
+]);
 
 /**
  * One row per session. `id` is public (shown to the account holder, named by operators): random,
@@ -158,6 +169,46 @@ export interface EmailTokensTable {
   used_at: number | null;
 }
 
+/**
+ * An account's passkey (a WebAuthn credential). Deleting the account deletes it (foreign key, ON
+ * DELETE CASCADE).
+ */
+export interface PasskeysTable {
+  /** Public id (random), to name it in requests; never the credential id. */
+  id: string;
+  user_id: number;
+  /** The credential id, base64url, as the authenticator made it; unique. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  /** The last signature counter seen (0 for authenticators that do not count). */
+  counter: number;
+  /** The transports the browser reported, comma-separated. */
+  transports: string;
+  /** `singleDevice` or `multiDevice` (a synced passkey). */
+  device_type: string;
+  /** 1 when the credential is backed up (synced), else 0. */
+  backed_up: number;
+  /** The authenticator model's AAGUID (all zeros when not told). */
+  aaguid: string;
+  /** What its holder calls it. */
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A passkey ceremony's challenge: usable once, until `expires_at`. */
+export interface WebauthnChallengesTable {
+  /** SHA-256 hex digest of the challenge (base64url) the client was given. */
+  challenge_digest: string;
+  /** `register` or `login`. */
+  purpose: string;
+  /** The account a registration is for; null for a login (no account is named). */
+  user_id: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Schema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -167,9 +218,12 @@ export interface Schema {
   recovery_codes: RecoveryCodesTable;
   login_challenges: LoginChallengesTable;
   email_tokens: EmailTokensTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
 
 export type EmailTokenRow = Selectable<EmailTokensTable>;
+export type PasskeyRow = Selectable<PasskeysTable>;
 
 export type TwoFactorRow = Selectable<TwoFactorTable>;
 

@@ -12,8 +12,8 @@
  *
  * Each reads its own family only, so a header a client slipped past the proxy cannot choose the
  * host that the rules judge. Answers: 200 with the identity headers (`Remote-User`,
- * `Remote-Email`, `Remote-User-Id`, and `Remote-Auth`: `password`, `totp` or `recovery_code`, how
- * the session was made) when the rules let the request pass, and always `Remote-Email-Verified`
+ * `Remote-Email`, `Remote-User-Id`, and `Remote-Auth`: `password`, `totp`, `recovery_code`, `passkey` or
+ * `passkey_without_uv`, how the session was made) when the rules let the request pass, and always `Remote-Email-Verified`
  * (`true` or `false`; `false` without an account), since Caddy copies a header the answer lacks as
  * a literal placeholder; 403 `email_not_verified` when the host's rule asks for a verified
  * address and the account's is not; 401 `session_required` when a login
@@ -61,7 +61,7 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
       response: {
         200: {
           description:
-            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account, and Remote-Auth says how it logged in (password, totp or recovery_code); Remote-Email-Verified (always sent) says whether its address is verified',
+            'The request may pass; with a live session, Remote-User, Remote-Email and Remote-User-Id name the account, and Remote-Auth says how it logged in (password, totp, recovery_code, passkey or passkey_without_uv); Remote-Email-Verified (always sent) says whether its address is verified',
           type: 'null',
         },
         ...(browserAnswer === '302' && {
@@ -217,4 +217,6 @@ const REMOTE_AUTH = {
   password: 'password',
   'password+totp': 'totp',
   'password+recovery_code': 'recovery_code',
+  passkey: 'passkey',
+  passkey_without_uv: 'passkey_without_uv',
 } as const satisfies Record<AuthMethod, string>;

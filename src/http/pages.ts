@@ -26,6 +26,7 @@ import { registerSecondFactorPages } from './pages/second-factor.js';
 import { registerSignInPages } from './pages/sign-in.js';
 import { registerTwoFactorPages } from './pages/two-factor.js';
 import { registerAddressPages } from './pages/addresses.js';
+import { registerPasskeyPages } from './pages/passkeys.js';
 
 export { acceptsHtml, sendPage, type PageOptions } from './pages/kit.js';
 export { sendResetPasswordPage } from './pages/reset.js';
@@ -70,6 +71,7 @@ export async function registerPages(app: FastifyInstance, options: PageOptions):
     registerTwoFactorPages(pages, context);
     registerResetPages(pages, context);
     registerAddressPages(pages, context);
+    registerPasskeyPages(pages, context);
     done();
   });
 }

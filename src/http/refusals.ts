@@ -162,6 +162,28 @@ export const REFUSALS = {
     message: 'This is already the account’s address',
     meaning: 'an address change to the account’s own address',
   },
+  passkey_rejected: {
+    status: 401,
+    message: 'This passkey was not accepted',
+    meaning:
+      'a passkey response that does not verify (challenge, origin, RP ID, signature, counter)',
+  },
+  recent_login_required: {
+    status: 403,
+    message: 'Log in again, or give your password, to do this',
+    meaning:
+      'adding a passkey or removing the password, with a session over 10 minutes old and no password',
+  },
+  passkey_required: {
+    status: 409,
+    message: 'Add a passkey before removing the password',
+    meaning: 'removing the password of an account that has no passkey',
+  },
+  no_password: {
+    status: 409,
+    message: 'This account has no password',
+    meaning: 'removing the password of an account that has none (a reset by email sets one)',
+  },
   client_gone: {
     status: 499,
     message: 'The client closed the request before it was served',

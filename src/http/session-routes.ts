@@ -45,8 +45,15 @@ const SESSION = {
     user_agent: NULLABLE_TEXT,
     authenticated_by: {
       type: 'string',
-      enum: ['password', 'password+totp', 'password+recovery_code'],
-      description: 'how the session was made: the password alone, or with a second factor',
+      enum: [
+        'password',
+        'password+totp',
+        'password+recovery_code',
+        'passkey',
+        'passkey_without_uv',
+      ],
+      description:
+        'how the session was made: the password alone, or with a second factor; or a passkey, with user verification or without',
     },
     current: { type: 'boolean', description: 'true for the session of the request' },
   },

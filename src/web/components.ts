@@ -30,6 +30,9 @@ export const NOTICES = {
   email_changed: 'Your email address was changed. Other sessions were ended.',
   email_change_sent:
     'We sent a link to the new address: open it to complete the change. Until then, nothing changes.',
+  passkey_added: 'Your passkey was added. You can log in with it now.',
+  passkey_removed: 'That passkey was removed: it no longer logs in.',
+  passkey_gone: 'That passkey had already been removed.',
 } as const;
 export type Notice = keyof typeof NOTICES;
 
@@ -39,7 +42,8 @@ export interface FieldSpec {
   readonly name: string;
   readonly label: string;
   readonly type: 'email' | 'password' | 'text';
-  readonly autocomplete: 'email' | 'current-password' | 'new-password' | 'one-time-code' | 'off';
+  readonly autocomplete:
+    'email' | 'username webauthn' | 'current-password' | 'new-password' | 'one-time-code' | 'off';
   /** The keyboard a phone shows: `numeric` for a six-digit code. */
   readonly inputmode?: 'numeric';
   readonly hint?: string;
@@ -55,6 +59,8 @@ export function layout(options: {
   body: HtmlValue;
   hasErrors?: boolean;
   base?: string;
+  /** Same-origin scripts the page is better with (never needs: every page works without). */
+  scripts?: readonly string[];
 }): Html {
   const base = options.base ?? '';
   const title = `${options.hasErrors === true ? 'Error: ' : ''}${options.title} · Bienvenue`;
@@ -66,6 +72,7 @@ export function layout(options: {
         <title>${title}</title>
         <link rel="stylesheet" href="${base}/style.css" />
         <link rel="icon" href="data:," />
+        ${(options.scripts ?? []).map((src) => html`<script src="${base}${src}" defer></script>`)}
       </head>
       <body>
         <a class="skip" href="#main">Skip to content</a>

@@ -17,6 +17,7 @@ import { devicesSection } from './devices.js';
 import { html, type Html } from './html.js';
 import { addressHasErrors, addressSection, type AddressView } from './address-pages.js';
 import { twoFactorHasErrors, twoFactorSection, type TwoFactorView } from './two-factor.js';
+import { PASSKEY_SCRIPTS, passkeysSection, type PasskeysView } from './passkeys.js';
 
 export { NOTICES, type FormState, type Notice } from './components.js';
 export * from './reset-pages.js';
@@ -24,6 +25,7 @@ export * from './second-factor-pages.js';
 export * from './sign-in-pages.js';
 export * from './two-factor.js';
 export * from './address-pages.js';
+export type { PasskeysView } from './passkeys.js';
 
 export function accountPage(options: {
   email: string;
@@ -38,6 +40,8 @@ export function accountPage(options: {
   /** The address section (its state, resend, "Change email"); left out when absent. */
   address?: AddressView;
   changeEmail?: FormState;
+  /** The passkeys section; left out when absent. */
+  passkeys?: PasskeysView;
 }): Html {
   const change = options.change ?? {};
   const remove = options.remove ?? {};
@@ -69,6 +73,7 @@ export function accountPage(options: {
   ];
   return layout({
     title: 'Your account',
+    ...(options.passkeys && { scripts: PASSKEY_SCRIPTS }),
     hasErrors:
       hasErrors(change) ||
       hasErrors(remove) ||
@@ -91,6 +96,7 @@ export function accountPage(options: {
         ${form({ action: '/account/password', fields: changeFields, state: change, submit: 'Change password' })}
       </section>
       ${options.twoFactor && twoFactorSection(options.twoFactor)}
+      ${options.passkeys && passkeysSection(options.passkeys)}
       ${
         options.devices &&
         devicesSection({ sessions: options.devices.sessions, now: options.devices.at })

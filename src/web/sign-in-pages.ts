@@ -15,6 +15,7 @@ import {
   type Notice,
 } from './components.js';
 import { html, type Html } from './html.js';
+import { PASSKEY_SCRIPTS, passkeyLogin } from './passkeys.js';
 
 /** What the sign-in pages show of the sign-up policy: with sign-up closed, no sign-up link. */
 export interface SignUpOffer {
@@ -107,7 +108,14 @@ export function logInPage(
 ): Html {
   const { offer, notice, rd } = options;
   const fields: FieldSpec[] = [
-    { form: 'login', name: 'email', label: 'Email address', type: 'email', autocomplete: 'email' },
+    {
+      form: 'login',
+      name: 'email',
+      label: 'Email address',
+      type: 'email',
+      // `webauthn`: the browser offers the passkeys it holds for this service in the autofill.
+      autocomplete: 'username webauthn',
+    },
     {
       form: 'login',
       name: 'password',
@@ -119,6 +127,7 @@ export function logInPage(
   return layout({
     title: 'Log in',
     hasErrors: hasErrors(state),
+    scripts: PASSKEY_SCRIPTS,
     body: html`<div class="card">
       ${noticeBox(notice)}
       <h1>Log in</h1>
@@ -130,6 +139,7 @@ export function logInPage(
         hidden: redirectTargetField(rd),
         after: html`<a href="${withRedirectTarget('/forgot', rd)}">Forgot your password?</a>`,
       })}
+      ${passkeyLogin({ next: rd ?? '/account', codePage: withRedirectTarget('/login/code', rd) })}
       ${
         offer.signUpOpen
           ? html`<p class="more">

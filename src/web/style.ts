@@ -3,6 +3,8 @@
  * asset of any kind. Colours meet WCAG AA contrast; focus is always visible.
  */
 export const STYLESHEET = `
+[hidden] { display: none !important; }
+.passkey-login { margin-top: 1.25rem; padding-top: 1.25rem; border-top: 1px solid #e3e7e5; }
 :root {
   --ink: #1f2933;
   --muted: #52606d;

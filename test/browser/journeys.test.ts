@@ -93,7 +93,7 @@ describe('web pages in a browser', { skip: problem }, () => {
     await open('/login');
     await page.getByLabel('Email address').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
   }
 
   /**
@@ -136,7 +136,7 @@ describe('web pages in a browser', { skip: problem }, () => {
     await check('login');
     await page.getByLabel('Email address').fill('ada@example.com');
     await page.getByLabel('Password', { exact: true }).fill('analytical engine');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await page.waitForURL(`${base}/account`);
     await page.getByText('ada@example.com').first().waitFor();
     const address = page.getByRole('region', { name: 'Email address' });
@@ -282,7 +282,7 @@ describe('web pages in a browser', { skip: problem }, () => {
     await phonePage.goto(`${base}/login`);
     await phonePage.getByLabel('Email address').fill('fay@example.com');
     await phonePage.getByLabel('Password', { exact: true }).fill('two devices here');
-    await phonePage.getByRole('button', { name: 'Log in' }).click();
+    await phonePage.getByRole('button', { name: 'Log in', exact: true }).click();
     await phonePage.waitForURL(`${base}/account`);
 
     await logIn('fay@example.com', 'two devices here');
@@ -360,7 +360,7 @@ describe('web pages in a browser', { skip: problem }, () => {
     assert.equal(await code.getAttribute('inputmode'), 'numeric');
     await check('login-code');
     await code.fill(totpCodeAt(secret, Date.now() + 30_000));
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await page.waitForURL(`${base}/account`);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(`${base}/?notice=logged_out`);
@@ -371,7 +371,7 @@ describe('web pages in a browser', { skip: problem }, () => {
     await page.getByRole('link', { name: 'Use a recovery code instead' }).click();
     await page.getByLabel('Recovery code').fill((codes[0] ?? '').toUpperCase());
     await check('login-recovery-code');
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
     await page.waitForURL(`${base}/account`);
     await section.getByText('9 recovery codes left').waitFor();
 

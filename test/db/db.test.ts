@@ -547,6 +547,8 @@ describe('migrateToLatest', () => {
         ['0010_audit_auth_method', 'Success'],
         ['0011_email_verification', 'Success'],
         ['0012_audit_new_email', 'Success'],
+        ['0013_passkeys', 'Success'],
+        ['0014_webauthn_challenges', 'Success'],
       ],
     );
     const partial = (await indexesOf(database)).filter((index) => index.partial);

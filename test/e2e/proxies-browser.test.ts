@@ -61,7 +61,7 @@ for (const kind of KINDS) {
       assert.equal(new URL(page.url()).searchParams.get('rd'), `${origin(APP)}/private?page=1`);
       await page.getByLabel('Email address').fill(BOB.email);
       await page.getByLabel('Password', { exact: true }).fill(BOB.password);
-      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('button', { name: 'Log in', exact: true }).click();
       await page.waitForURL(`${origin(APP)}/private?page=1`).catch((error: unknown) => {
         assert.deepEqual(cspViolations, [], "the login page's CSP blocked the redirect to rd");
         throw error;
@@ -103,7 +103,7 @@ for (const kind of KINDS) {
       await page.goto(`${origin(AUTH)}/login?rd=${foreign}`);
       await page.getByLabel('Email address').fill(BOB.email);
       await page.getByLabel('Password', { exact: true }).fill(BOB.password);
-      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('button', { name: 'Log in', exact: true }).click();
       await page.waitForURL(`${origin(AUTH)}/account`);
     });
 

@@ -9,6 +9,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { inspectableDatabase } from '../support/databases.js';
 import { totpCodeAt } from '../support/totp.js';
+import { SoftAuthenticator } from '../support/authenticator.js';
+import { creationOptions, json, requestOptions, TEST_ORIGIN } from '../support/passkeys.js';
 import {
   form,
   sessionCookie,
@@ -35,6 +37,9 @@ const PAGE_ROUTES = [
   '/account/totp/confirm',
   '/account/totp/disable',
   '/account/recovery-codes',
+  '/account/passkeys/remove',
+  '/webauthn.js',
+  '/passkeys.js',
   '/forgot',
   '/reset',
   '/verify',
@@ -362,6 +367,59 @@ describe('OpenAPI', () => {
       'taker@example.com',
       'the 409 changed nothing',
     );
+  });
+
+  test('the passkey routes’ answers match their documented schemas', async () => {
+    const { app, clock } = await startTestService();
+    const sessionId = await signUpAndLogIn(app, EMAIL, PASSWORD);
+    const cookies = { session_id: sessionId };
+    const authenticator = new SoftAuthenticator(TEST_ORIGIN);
+    const options = await creationOptions(app, sessionId);
+    await assertAnswersMatch(app, [
+      { method: 'POST', url: '/profile/passkeys/options', cookies },
+      { method: 'POST', url: '/profile/passkeys/options' },
+      {
+        method: 'POST',
+        url: '/profile/passkeys',
+        cookies,
+        ...json({ name: 'Key', response: authenticator.create(options) }),
+      },
+      {
+        method: 'POST',
+        url: '/profile/passkeys',
+        cookies,
+        ...json({ name: 'Key', response: authenticator.create(options) }),
+      },
+      { method: 'POST', url: '/profile/passkeys', cookies, ...json({ name: 'Key' }) },
+      { method: 'GET', url: '/profile/passkeys', cookies },
+      { method: 'GET', url: '/profile/passkeys' },
+      { method: 'DELETE', url: '/profile/passkeys/nope', cookies },
+      { method: 'POST', url: '/sessions/passkey/options' },
+      {
+        method: 'POST',
+        url: '/sessions/passkey',
+        ...json({ response: authenticator.get(await requestOptions(app)) }),
+      },
+      {
+        method: 'POST',
+        url: '/sessions/passkey',
+        ...json({ response: authenticator.get(await requestOptions(app), { badSignature: true }) }),
+      },
+      { method: 'POST', url: '/sessions/passkey', ...json({}) },
+      { method: 'DELETE', url: '/profile/password', cookies },
+      { method: 'DELETE', url: '/profile/password', cookies },
+    ]);
+    clock.advanceSeconds(11 * 60);
+    const listed = await app.inject({ method: 'GET', url: '/profile/passkeys', cookies });
+    const [passkey] = listed.json<{ passkeys: { id: string }[] }>().passkeys;
+    await assertAnswersMatch(app, [
+      { method: 'POST', url: '/profile/passkeys/options', cookies },
+      { method: 'DELETE', url: `/profile/passkeys/${passkey?.id ?? ''}`, cookies },
+    ]);
+    const other = await signUpAndLogIn(app, 'other@example.com', PASSWORD);
+    await assertAnswersMatch(app, [
+      { method: 'DELETE', url: '/profile/password', cookies: { session_id: other } },
+    ]);
   });
 
   test('every answer of the API matches its documented schema', async () => {

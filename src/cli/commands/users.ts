@@ -7,6 +7,7 @@ import type { AccountSummary } from '../../auth/admin.js';
 import { describeDevice } from '../../auth/devices.js';
 import type { SessionView } from '../../auth/sessions.js';
 import type { TwoFactorStatus } from '../../auth/two-factor.js';
+import type { PasskeyView } from '../../auth/passkeys/index.js';
 import { UnknownEmailError, UserAlreadyExistsError } from '../../auth/errors.js';
 import {
   flag,
@@ -132,21 +133,27 @@ const show: Command = {
   options: { json: JSON_OPTION },
   async run({ positionals, values, io }) {
     const email = requiredEmail(positionals);
-    const { user, twoFactor, sessions } = await withService(io.env, async ({ auth, admin }) => {
-      const summary = await admin.showUser(email);
-      return {
-        user: summary,
-        twoFactor: await auth.twoFactor.status(summary.id),
-        sessions: await admin.sessionsOf(email),
-      };
-    });
+    const { user, twoFactor, sessions, passkeys } = await withService(
+      io.env,
+      async ({ auth, admin }) => {
+        const summary = await admin.showUser(email);
+        return {
+          user: summary,
+          twoFactor: await auth.twoFactor.status(summary.id),
+          sessions: await admin.sessionsOf(email),
+          passkeys: await auth.passkeys.listOf(summary.id),
+        };
+      },
+    );
     if (flag(values, 'json')) {
-      io.stdout.write(json({ ...user, twoFactor, sessions }));
+      io.stdout.write(json({ ...user, twoFactor, sessions, passkeys }));
       return;
     }
     io.stdout.write(describeAccount(user, twoFactor));
     io.stdout.write('\n');
     io.stdout.write(describeSessions(sessions));
+    io.stdout.write('\n');
+    io.stdout.write(describePasskeys(passkeys));
   },
 };
 
@@ -162,6 +169,21 @@ function describeSessions(sessions: readonly SessionView[]): string {
       session.ip,
       describeDevice(session.userAgent),
       session.userAgent,
+    ]),
+  );
+}
+
+function describePasskeys(passkeys: readonly PasskeyView[]): string {
+  if (passkeys.length === 0) return 'No passkeys.\n';
+  return table(
+    ['PASSKEY', 'NAME', 'CREATED', 'LAST USED', 'SYNCED', 'AAGUID'],
+    passkeys.map((passkey) => [
+      passkey.id,
+      passkey.name,
+      passkey.createdAt.toISOString(),
+      passkey.lastUsedAt?.toISOString() ?? null,
+      passkey.backedUp ? 'yes' : 'no',
+      passkey.aaguid,
     ]),
   );
 }
@@ -299,6 +321,32 @@ An account without two-factor authentication is left as it is (exit 0). Needs no
   },
 };
 
+const removePasskeys: Command = {
+  kind: 'command',
+  name: 'remove-passkeys',
+  summary: 'remove every passkey of an account',
+  arguments: ['EMAIL'],
+  options: {},
+  details: `For a holder who lost the devices that hold their passkeys, or fears one was copied. Every
+passkey of the account goes, the change is audited, and the holder is emailed. The sessions stay:
+end them with revoke-sessions. An account with no password left logs in again after a
+password reset by email. An account without passkeys is left as it is (exit 0).`,
+  async run({ positionals, io }) {
+    const email = requiredEmail(positionals);
+    const removed = await withService(
+      io.env,
+      async ({ auth, admin }) =>
+        auth.passkeys.removeAllByOperator((await admin.showUser(email)).id, CLI_CONTEXT),
+      { sendsMail: true },
+    );
+    io.stdout.write(
+      removed > 0
+        ? `Passkeys of ${email} removed (${removed}).\n`
+        : `${email} has no passkeys: nothing changed.\n`,
+    );
+  },
+};
+
 /** The `users` group. */
 export const usersGroup: CommandGroup = {
   kind: 'group',
@@ -316,5 +364,6 @@ export const usersGroup: CommandGroup = {
     resetTwoFactor,
     verify,
     ...transferCommands,
+    removePasskeys,
   ],
 };

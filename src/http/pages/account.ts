@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PasswordPolicyError } from '../../auth/errors.js';
 import type { Auth } from '../../auth/service.js';
-import type { FormState, TwoFactorView } from '../../web/pages.js';
+import type { FormState, PasskeysView, TwoFactorView } from '../../web/pages.js';
 import { accountPage } from '../../web/pages.js';
 import type { RequestContext } from '../../auth/audit.js';
 import { contextOf } from '../request-context.js';
@@ -32,6 +32,12 @@ async function twoFactorViewOf(
     ...(regenerate && { regenerate }),
     ...(disable && { disable }),
   };
+}
+
+/** What the account page shows of the passkeys of account `userId`. */
+async function passkeysViewOf(auth: Auth, userId: number): Promise<PasskeysView> {
+  const { passkeys, hasPassword, at } = await auth.passkeys.overview(userId);
+  return { passkeys, hasPassword, now: at };
 }
 
 /**
@@ -63,6 +69,7 @@ export function accountForms(context: PageContext) {
             ...(devices !== 'not_logged_in' && { devices }),
             ...shownAgain,
             twoFactor: await twoFactorViewOf(auth, user.id, shownAgain),
+            passkeys: await passkeysViewOf(auth, user.id),
           }),
         );
       },
@@ -164,6 +171,7 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
         address: addressViewOf(auth, user),
         devices,
         twoFactor: await twoFactorViewOf(auth, user.id),
+        passkeys: await passkeysViewOf(auth, user.id),
         ...(notice && { notice }),
       }),
     );
