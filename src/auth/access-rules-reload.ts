@@ -83,13 +83,17 @@ export function openSignUpWarning(
  * passes it as that address's owner. Named: hosts listing an email (with no account yet, it is
  * anyone's to take) or an `@domain` that sign-up accepts, and, when SIGNUP_EMAIL_DOMAINS is set,
  * `logged_in` hosts (with it unset, {@link openSignUpWarning} names those). Undefined when none.
+ * Not due with EMAIL_VERIFICATION=required (an unproven address logs in nowhere), nor for a
+ * host whose rule says `email_verified: true`.
  */
 export function unverifiedAddressWarning(
-  config: Pick<Config, 'signup' | 'signupEmailDomains' | 'accessRulesFile' | 'cookieDomain'>,
+  config: Pick<Config, 'signup' | 'signupEmailDomains' | 'accessRulesFile' | 'cookieDomain'> &
+    Partial<Pick<Config, 'emailVerification'>>,
   rules: AccessRules,
 ): { message: string; hosts: string[] } | undefined {
   const forwardAuth = config.accessRulesFile !== undefined || config.cookieDomain !== undefined;
   if (!forwardAuth || config.signup !== 'open') return undefined;
+  if (config.emailVerification === 'required') return undefined;
   const domains = config.signupEmailDomains;
   const signsUp = (domain: string) => domains === undefined || domains.includes(domain);
   const claimable = (policy: Policy) =>
@@ -100,7 +104,9 @@ export function unverifiedAddressWarning(
           ...policy.emails.map((key) => key.slice(key.lastIndexOf('@') + 1)),
           ...policy.domains,
         ].some(signsUp);
-  const hosts = rules.rules.filter((rule) => claimable(rule.policy)).map((rule) => rule.host);
+  const hosts = rules.rules
+    .filter((rule) => rule.emailVerified !== true && claimable(rule.policy))
+    .map((rule) => rule.host);
   if (claimable(rules.defaultPolicy)) hosts.push('every host no rule names (default)');
   if (hosts.length === 0) return undefined;
   return {
@@ -108,14 +114,16 @@ export function unverifiedAddressWarning(
       'SIGNUP is open and email addresses are not verified: whoever signs up first with an ' +
       'address these hosts admit (a listed email that has no account yet, one at a listed ' +
       '@domain, or with SIGNUP_EMAIL_DOMAINS any address there for a logged_in host) passes ' +
-      'them. Set SIGNUP=closed and invite the accounts (bienvenue users invite)',
+      'them. Set EMAIL_VERIFICATION=required, or email_verified: true on those rules, or ' +
+      'SIGNUP=closed and invite the accounts (bienvenue users invite)',
     hosts,
   };
 }
 
 /** Every warning due for `rules` under the sign-up policy, to be logged at start and on reload. */
 export function signUpWarnings(
-  config: Pick<Config, 'signup' | 'signupEmailDomains' | 'accessRulesFile' | 'cookieDomain'>,
+  config: Pick<Config, 'signup' | 'signupEmailDomains' | 'accessRulesFile' | 'cookieDomain'> &
+    Partial<Pick<Config, 'emailVerification'>>,
   rules: AccessRules,
 ): { message: string; hosts: string[] }[] {
   return [openSignUpWarning(config, rules), unverifiedAddressWarning(config, rules)].filter(

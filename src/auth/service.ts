@@ -3,7 +3,9 @@
  * never to the database. It is a thin facade over one module per concept: sign-up
  * (registration.ts), invitations (invitations.ts), the login flow (login.ts) over password checks (credentials.ts), sessions
  * (sessions.ts), password reset (password-reset.ts), account self-service (self-service.ts),
- * two-factor authentication (two-factor.ts), passkeys (passkeys/) and background work (background.ts). It hands out views ({@link Account}), never table rows.
+ * two-factor authentication (two-factor.ts), passkeys (passkeys/), proven addresses (addresses/:
+ * verification and address change) and background work (background.ts). It hands out views
+ * ({@link Account}), never table rows.
  *
  * Guarantees:
  * - Secrets at rest: passwords as bcrypt or argon2id hashes; session ids and reset tokens as SHA-256 digests;
@@ -22,6 +24,9 @@
  *   then a login with it is refused like a wrong password, at the same cost.
  * - Account self-service (changing the password, deleting the account) needs a live session and
  *   the current password, which is checked and throttled like a login.
+ * - Links that prove an address (verification, address change) are stored as digests and spent
+ *   only by a POST, never by opening them; EMAIL_VERIFICATION=required refuses an unverified
+ *   account's login only after its password proved right (see addresses/).
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';

@@ -155,4 +155,19 @@ describe('unverifiedAddressWarning', () => {
     assert.equal(unverifiedAddressWarning(elsewhere, listed), undefined);
     assert.equal(unverifiedAddressWarning(open, AccessRules.LOGGED_IN), undefined);
   });
+
+  it('is not due with EMAIL_VERIFICATION=required, nor for a rule asking email_verified', () => {
+    assert.equal(
+      unverifiedAddressWarning({ ...open, emailVerification: 'required' }, rules),
+      undefined,
+    );
+    assert.ok(unverifiedAddressWarning({ ...open, emailVerification: 'optional' }, rules));
+    const proven = new AccessRules(
+      { kind: 'everyone' },
+      rules.rules.map((rule) =>
+        rule.host === 'admin.example.com' ? { ...rule, emailVerified: true } : rule,
+      ),
+    );
+    assert.deepEqual(unverifiedAddressWarning(open, proven)?.hosts, ['staff.example.com']);
+  });
 });
