@@ -58,7 +58,7 @@ test(
     const acknowledgedAtStart = acknowledged.length;
     const result = await runCli(['backup', file], { DATABASE_URL: databaseUrl });
     const acknowledgedAtEnd = acknowledged.length;
-    writing = false;
+    state.writing = false;
     await writer;
     assert.equal(result.status, 0, result.stderr);
     assert.ok(acknowledgedAtEnd > acknowledgedAtStart, 'sign-ups were acknowledged meanwhile');
