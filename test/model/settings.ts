@@ -37,6 +37,6 @@ export async function checkProperty<Ts>(
   const runs = integerFromEnv('MODEL_RUNS') ?? options.runs;
   for (const { name, seed } of seeds()) {
     t.diagnostic(`${name} seed ${seed} (replay with MODEL_SEED=${seed}), ${runs} runs`);
-    await fc.assert(property, { seed, numRuns: runs, endOnFailure: false });
+    await fc.assert(property, { seed, numRuns: runs, includeErrorInReport: true });
   }
 }
