@@ -15,7 +15,7 @@
  *   overlay characters. Refusing unassigned code points also keeps keys stable: Unicode never
  *   changes the normalization or case folding of an assigned character.
  */
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /** The form under which an address is stored and shown: trimmed, lower case, NFC. Idempotent. */
 export function normalizeEmail(email: string): string {
@@ -131,9 +131,26 @@ export function isValidEmail(email: string): boolean {
     labels.length >= 2 &&
     labels.every((label) => DOMAIN_LABEL.test(label)) &&
     !/^\p{N}+$/u.test(labels.at(-1) ?? '') &&
-    domainToASCII(domain) !== ''
+    asciiDomainIsSound(domainToASCII(domain))
   );
 }
+
+/**
+ * Whether UTS #46 mapped the domain to ASCII (not `''`) and every `xn--` label of the result is
+ * the ASCII form of a Unicode label: it decodes to something that is not plain ASCII and encodes
+ * back to itself. Node 20's URL parser refuses other `xn--` labels, Node 24's passes them through
+ * unchanged; checked here, so that an address is valid or not whatever the runtime.
+ */
+function asciiDomainIsSound(asciiDomain: string): boolean {
+  if (asciiDomain === '') return false;
+  return asciiDomain.split('.').every((label) => {
+    if (!label.startsWith('xn--')) return true;
+    const unicode = domainToUnicode(label);
+    return unicode !== label && NON_ASCII.test(unicode) && domainToASCII(unicode) === label;
+  });
+}
+
+const NON_ASCII = /[^\p{ASCII}]/u;
 
 /** Why a new address is refused although it is well formed; each is a stable code. */
 export type SignUpRefusal = 'email_mixed_scripts' | 'email_disallowed_character';

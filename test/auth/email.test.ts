@@ -239,6 +239,15 @@ describe('parseEmail', () => {
     assert.equal(isValidEmail('bob@xn--abc.com'), false);
     assert.equal(parseEmail('bob@xn--abc.com'), null);
   });
+
+  it('refuses an xn-- label that is not the ASCII form of a Unicode label, on every Node line', () => {
+    // Node 24's URL parser passes these through unchanged; Node 20's refused them.
+    for (const domain of ['xn--abc.com', 'xn--a.com', 'xn--.com', 'xn--abc-.com', 'a.xn--zz']) {
+      assert.equal(isValidEmail(`bob@${domain}`), false, domain);
+    }
+    assert.equal(parseEmail('bob@XN--Bcher-kva.de')?.key, parseEmail('bob@bücher.de')?.key);
+    assert.equal(isValidEmail('bob@xn--bcher-kva.xn--ls8h.de'), true);
+  });
 });
 
 describe('signUpRefusal', () => {
