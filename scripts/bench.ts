@@ -41,7 +41,6 @@ import { parseArgs } from 'node:util';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
-import { sql } from 'kysely';
 import pg from 'pg';
 import { digestToken, generateSessionPublicId, generateUuid } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
