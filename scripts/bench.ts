@@ -441,18 +441,18 @@ async function seed(
     const expiresAt = now + settings.sessionTtl * 1000;
     const wanted = new Set(checked);
     const tokens = new Map<number, string[]>();
-    // Calls `write` with each session's public id, token digest and account index, in order.
-    const generate = (write: (id: string, digest: string, account: number) => void) => {
+    // Each session's public id, token digest and account index, in order, made as they are read.
+    function* sessionRows(): Generator<[string, string, number]> {
       for (let account = 0; account < accounts; account += 1) {
         const kept: string[] = [];
         for (let s = 0; s < sessionsEach; s += 1) {
           const token = generateUuid();
           if (wanted.has(account)) kept.push(token);
-          write(generateSessionPublicId(), digestToken(token), account);
+          yield [generateSessionPublicId(), digestToken(token), account];
         }
         if (wanted.has(account)) tokens.set(account, kept);
       }
-    };
+    }
     const prefix = `seed-${randomUUID().slice(0, 8)}-`;
     let written = 0;
     if (database.engine === 'postgres') {
@@ -469,7 +469,6 @@ async function seed(
         const ids = first.rows.map((row) => Number(row.id));
         let batch: [string[], string[], number[]] = [[], [], []];
         const flush = async () => {
-          if (batch[0].length === 0) return;
           const result = await client.query(
             `INSERT INTO sessions (id, user_id, token_digest, created_at, last_seen_at, expires_at,
                                    ip, user_agent, auth_method)
@@ -480,15 +479,13 @@ async function seed(
           written += result.rowCount ?? 0;
           batch = [[], [], []];
         };
-        const pending: Promise<void>[] = [];
-        generate((id, digest, account) => {
+        for (const [id, digest, account] of sessionRows()) {
           batch[0].push(id);
           batch[1].push(digest);
           batch[2].push(ids[account] as number);
-          if (batch[0].length >= SEED_BATCH) pending.push(flush());
-        });
-        pending.push(flush());
-        await Promise.all(pending);
+          if (batch[0].length >= SEED_BATCH) await flush();
+        }
+        if (batch[0].length > 0) await flush();
         await client.query('COMMIT');
       } finally {
         await client.end();
@@ -513,9 +510,9 @@ async function seed(
                                  ip, user_agent, auth_method)
            VALUES (?, ?, ?, ?, ?, ?, NULL, NULL, 'password')`,
         );
-        generate((id, digest, account) => {
+        for (const [id, digest, account] of sessionRows()) {
           written += insert.run(id, firstId + account, digest, now, now, expiresAt).changes;
-        });
+        }
       })();
       // Leave no large WAL behind for the service to read through.
       sqlite.pragma('wal_checkpoint(TRUNCATE)');
