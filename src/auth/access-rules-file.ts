@@ -19,9 +19,16 @@
  * written in other words are faults, so that a typo never widens or narrows access silently.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as yamlModule from 'yaml';
+import type { Node } from 'yaml';
 import { AccessRules, type AccessRule, type Policy } from './access-rules.js';
 import { accountsPolicy, hostPattern } from './access-rules-values.js';
+
+// The YAML parser is loaded when a rules file is first read: a service without one starts faster.
+const require = createRequire(import.meta.url);
+let yamlLoaded: typeof yamlModule | undefined;
+const yaml = () => (yamlLoaded ??= require('yaml') as typeof yamlModule);
 
 /**
  * Why a rules file was refused; `problems` has one `FILE:LINE: fault` line per fault (`FILE:
@@ -71,9 +78,9 @@ interface Faults {
 
 /** The rules in `text`, the content of `file` (which the faults name). */
 export function parseAccessRules(text: string, file: string): AccessRules {
-  const lines = new LineCounter();
+  const lines = new (yaml().LineCounter)();
   // Duplicate keys are found below, where the fault can name the key and its first line.
-  const document = parseDocument(text, {
+  const document = yaml().parseDocument(text, {
     lineCounter: lines,
     prettyErrors: false,
     uniqueKeys: false,
@@ -110,7 +117,7 @@ export function parseAccessRules(text: string, file: string): AccessRules {
     faults.add(0, 'the file is empty: it needs default, rules or both');
     throw refuse();
   }
-  if (!isMap(top)) {
+  if (!yaml().isMap(top)) {
     faults.add(top, 'expected default and rules at the top level');
     throw refuse();
   }
@@ -133,11 +140,11 @@ function keysOf(
   faults: Faults,
 ): Map<string, { key: Node; value: Node | null }> {
   const found = new Map<string, { key: Node; value: Node | null }>();
-  if (!isMap(map)) return found;
+  if (!yaml().isMap(map)) return found;
   for (const pair of map.items) {
     const key = pair.key as Node | null;
     const value = pair.value as Node | null;
-    if (isScalar(key) && typeof key.value === 'string' && allowed.includes(key.value)) {
+    if (yaml().isScalar(key) && typeof key.value === 'string' && allowed.includes(key.value)) {
       const first = found.get(key.value);
       if (first === undefined) found.set(key.value, { key, value });
       else
@@ -147,7 +154,7 @@ function keysOf(
         );
       continue;
     }
-    const name = isScalar(key) ? JSON.stringify(key.value) : 'this key';
+    const name = yaml().isScalar(key) ? JSON.stringify(key.value) : 'this key';
     faults.add(key ?? map, `${where}unknown key ${name} (expected ${allowed.join(' or ')})`);
   }
   return found;
@@ -155,14 +162,14 @@ function keysOf(
 
 /** The rules of the `rules` list `node`, in order; faults for bad and repeated ones. */
 function rulesOf(node: Node, faults: Faults): AccessRule[] {
-  if (!isSeq(node)) {
+  if (!yaml().isSeq(node)) {
     faults.add(node, 'rules: expected a list of rules, each with host and policy');
     return [];
   }
   const rules: AccessRule[] = [];
   const lineOfPattern = new Map<string, number>();
   for (const item of node.items as (Node | null)[]) {
-    if (!isMap(item)) {
+    if (!yaml().isMap(item)) {
       faults.add(item ?? node, 'rules: expected a rule, with host and policy');
       continue;
     }
@@ -232,7 +239,7 @@ function loginFlagOf(
   policy: Policy | undefined,
   faults: Faults,
 ): boolean | undefined {
-  if (!isScalar(node) || typeof node.value !== 'boolean') {
+  if (!yaml().isScalar(node) || typeof node.value !== 'boolean') {
     faults.add(node, `${name}: expected true or false`);
     return undefined;
   }
@@ -246,12 +253,12 @@ function loginFlagOf(
 /** The normalized host pattern `node` holds, or undefined (and a fault). */
 function patternOf(node: Node, faults: Faults): string | undefined {
   const pattern =
-    isScalar(node) && typeof node.value === 'string' ? hostPattern(node.value) : undefined;
+    yaml().isScalar(node) && typeof node.value === 'string' ? hostPattern(node.value) : undefined;
   if (pattern !== undefined) return pattern;
   faults.add(
     node,
     // Unquoted, `*.example.com` is a YAML alias named `.example.com`.
-    isAlias(node)
+    yaml().isAlias(node)
       ? 'host: quote a pattern that starts with *, like "*.example.com"'
       : 'host: expected a host name, or *. and a host name, like app.example.com or ' +
           '"*.example.com" (no scheme, port or path)',
@@ -261,9 +268,9 @@ function patternOf(node: Node, faults: Faults): string | undefined {
 
 /** The policy `node` holds (the value of the key `name`), or undefined (and faults). */
 function policyOf(node: Node, name: string, faults: Faults): Policy | undefined {
-  if (isScalar(node) && node.value === 'everyone') return { kind: 'everyone' };
-  if (isScalar(node) && node.value === 'logged_in') return { kind: 'logged_in' };
-  if (!isSeq(node)) {
+  if (yaml().isScalar(node) && node.value === 'everyone') return { kind: 'everyone' };
+  if (yaml().isScalar(node) && node.value === 'logged_in') return { kind: 'logged_in' };
+  if (!yaml().isSeq(node)) {
     faults.add(node, `${name}: expected everyone, logged_in or a list of emails and @domains`);
     return undefined;
   }
@@ -274,13 +281,13 @@ function policyOf(node: Node, name: string, faults: Faults): Policy | undefined 
   const entries: string[] = [];
   let valid = true;
   for (const item of node.items as (Node | null)[]) {
-    const entry = isScalar(item) && typeof item.value === 'string' ? item.value : undefined;
+    const entry = yaml().isScalar(item) && typeof item.value === 'string' ? item.value : undefined;
     if (entry !== undefined && accountsPolicy([entry]) !== undefined) {
       entries.push(entry);
       continue;
     }
     valid = false;
-    const shown = isScalar(item) ? JSON.stringify(item.value) : 'this entry';
+    const shown = yaml().isScalar(item) ? JSON.stringify(item.value) : 'this entry';
     faults.add(item ?? node, `${name}: ${shown}: expected an email address or @domain`);
   }
   return valid ? accountsPolicy(entries) : undefined;

@@ -5,7 +5,13 @@
  * parameters, reads the time from the caller, and says which step matched, so that the caller can
  * refuse that step, and every earlier one, from then on (no replay).
  */
-import { generateSecret, generateURI, verifySync } from 'otplib';
+import { createRequire } from 'node:module';
+import type * as otplibModule from 'otplib';
+
+// otplib is loaded at its first use: most starts never need it.
+const require = createRequire(import.meta.url);
+let otplibLoaded: typeof otplibModule | undefined;
+const otplib = () => (otplibLoaded ??= require('otplib') as typeof otplibModule);
 
 /** Seconds per step. */
 export const TOTP_PERIOD_SECONDS = 30;
@@ -18,12 +24,12 @@ const CODE = /^[0-9]{6}$/;
 
 /** A new random secret, base32 (what authenticator apps are given). */
 export function generateTotpSecret(): string {
-  return generateSecret({ length: SECRET_BYTES });
+  return otplib().generateSecret({ length: SECRET_BYTES });
 }
 
 /** The `otpauth://` URL an authenticator app reads (from a QR code) to add the account. */
 export function otpauthUrl(options: { secret: string; issuer: string; label: string }): string {
-  return generateURI({
+  return otplib().generateURI({
     issuer: options.issuer,
     label: options.label,
     secret: options.secret,
@@ -52,7 +58,7 @@ export function totpStepAt(nowMs: number): number {
 export function matchingStep(secret: string, input: string, nowMs: number): number | null {
   const token = parseTotpCode(input);
   if (token === null) return null;
-  const result = verifySync({
+  const result = otplib().verifySync({
     strategy: 'totp',
     secret,
     token,

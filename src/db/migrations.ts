@@ -64,13 +64,37 @@ export async function migrateToLatest(
   database: Database,
   options: MigrationOptions = {},
 ): Promise<MigrationResultSet> {
-  const result = await (await migratorFor(database, options)).migrateToLatest();
+  const migrator = await migratorFor(database, options);
+  const result = await withFastCommitsIfEmpty(database, () => migrator.migrateToLatest());
   if (result.error !== undefined) {
     throw new Error(`Database migration failed: ${describeError(result.error)}`, {
       cause: result.error,
     });
   }
   return result;
+}
+
+/**
+ * Runs `migrate` with SQLite's commits unsynced when the database is empty (a first start), then
+ * syncs everything once: the dozens of commits of the first migration otherwise wait for the disk
+ * one by one. Only an operating-system crash or power loss during that first migration could harm
+ * the file, and it held nothing yet. The closing checkpoint, with commits synced again, writes the
+ * whole schema to the database file and syncs it before the service answers anything.
+ */
+async function withFastCommitsIfEmpty<T>(database: Database, migrate: () => Promise<T>) {
+  const sqlite = database.sqlite;
+  const empty =
+    sqlite !== undefined &&
+    sqlite.prepare('SELECT count(*) FROM sqlite_schema').pluck().get() === 0;
+  if (!empty) return migrate();
+  const synchronous = sqlite.pragma('synchronous', { simple: true }) as number;
+  sqlite.pragma('synchronous = OFF');
+  try {
+    return await migrate();
+  } finally {
+    sqlite.pragma(`synchronous = ${synchronous}`);
+    sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  }
 }
 
 /** Kysely's migrator over this service's migrations for `database`. */

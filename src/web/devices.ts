@@ -17,15 +17,17 @@ const UNITS: readonly [Intl.RelativeTimeFormatUnit, number][] = [
   ['minute', 60],
 ];
 
-const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+// Made at the first use: building it loads locale data, which a start does not need.
+let relative: Intl.RelativeTimeFormat | undefined;
+const relativeTime = () => (relative ??= new Intl.RelativeTimeFormat('en', { numeric: 'auto' }));
 
 /** "5 minutes ago", "yesterday", "now": how long before `now` `then` was. */
 export function timeAgo(then: Date, now: Date): string {
   const seconds = Math.max(0, Math.round((now.getTime() - then.getTime()) / 1000));
   for (const [unit, length] of UNITS) {
-    if (seconds >= length) return RELATIVE.format(-Math.floor(seconds / length), unit);
+    if (seconds >= length) return relativeTime().format(-Math.floor(seconds / length), unit);
   }
-  return RELATIVE.format(0, 'second');
+  return relativeTime().format(0, 'second');
 }
 
 /** The section, for `sessions` (most recently seen first) as seen at `now`. */

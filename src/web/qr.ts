@@ -4,7 +4,6 @@
  * it can be put in a page as it is, under a policy that allows no script; the URL it encodes is
  * never written into the markup.
  */
-import QRCode from 'qrcode';
 import { Html } from './html.js';
 
 /**
@@ -12,6 +11,8 @@ import { Html } from './html.js';
  * zone of 4 modules, as the QR specification asks, so that phone cameras read it at a glance.
  */
 export async function qrCodeSvg(otpauthUrl: string): Promise<string> {
+  // Loaded when a QR code is first drawn: most starts never need it.
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
 }
 
