@@ -24,13 +24,9 @@
  *   `passkey_added`, `passkey_removed`, `passkey_login` (with `login_succeeded`),
  *   `passkey_rejected` (with why, in `reason`).
  */
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
@@ -57,6 +53,11 @@ import {
   registrationResponseOf,
   userHandleOf,
 } from './responses.js';
+
+// The WebAuthn library takes about half a second to load: it is loaded at the first ceremony, so
+// a service starts without it.
+let loading: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => (loading ??= import('@simplewebauthn/server'));
 
 export { relyingPartyOf, type RelyingParty } from './relying-party.js';
 
@@ -138,7 +139,9 @@ export class Passkeys {
     const { user } = confirmed;
     const { store, relyingParty } = this.deps;
     const existing = await store.listOf(user.id);
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await webauthn()
+    ).generateRegistrationOptions({
       rpName: relyingParty.name,
       rpID: relyingParty.id,
       userName: user.email,
@@ -184,7 +187,9 @@ export class Passkeys {
     if (challenge === null || taken?.userId !== user.id) return reject('challenge');
     let verification;
     try {
-      verification = await verifyRegistrationResponse({
+      verification = await (
+        await webauthn()
+      ).verifyRegistrationResponse({
         response,
         expectedChallenge: challenge,
         expectedOrigin: relyingParty.origin,
@@ -269,7 +274,9 @@ export class Passkeys {
 
   /** Request options for a passkey login: a fresh challenge, no account named (discoverable). */
   async loginOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await webauthn()
+    ).generateAuthenticationOptions({
       rpID: this.deps.relyingParty.id,
       userVerification: 'preferred',
       timeout: WEBAUTHN_CHALLENGE_TTL_MS,
@@ -310,7 +317,9 @@ export class Passkeys {
     }
     let verification;
     try {
-      verification = await verifyAuthenticationResponse({
+      verification = await (
+        await webauthn()
+      ).verifyAuthenticationResponse({
         response: parsed,
         expectedChallenge: challenge,
         expectedOrigin: relyingParty.origin,
