@@ -176,6 +176,7 @@ export class Auth {
       store: dependencies.passkeyStore,
       relyingParty: relyingPartyOf(settings.publicUrl, settings.cookieDomain),
       secondStep: this.secondStep,
+      verification: this.addresses.verification,
       publicUrl: settings.publicUrl,
     });
   }

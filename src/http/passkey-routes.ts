@@ -270,6 +270,11 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
             ...ERROR_SCHEMA,
             description: 'passkey_rejected, or second_factor_required (a code is needed)',
           },
+          403: {
+            ...ERROR_SCHEMA,
+            description:
+              'email_not_verified: with EMAIL_VERIFICATION=required, the account’s address is not proven yet',
+          },
           '4xx': ERROR_SCHEMA,
           '5xx': ERROR_SCHEMA,
         },
@@ -281,6 +286,12 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
       if (outcome.outcome === 'second_factor_required') {
         challengeCookie.set(reply, outcome.challengeToken);
         throw new Refusal('second_factor_required');
+      }
+      if (outcome.outcome === 'email_not_verified') {
+        throw new Refusal(
+          'email_not_verified',
+          'This email address is not verified yet: open the link we sent to it, or ask for a new one (POST /verify_email/resend)',
+        );
       }
       sessionCookie.set(reply, outcome.sessionId);
       return { email: outcome.account.email, message: 'logged in' };

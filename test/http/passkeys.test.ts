@@ -387,6 +387,31 @@ describe('passkeys: removing', () => {
   });
 });
 
+describe('passkeys: proven addresses', () => {
+  test('with EMAIL_VERIFICATION=required, an unverified account’s passkey opens no session', async () => {
+    const { service, database } = await startWithDatabase({
+      env: { EMAIL_VERIFICATION: 'required' },
+    });
+    const { app } = service;
+    const setVerified = (at: number | null) =>
+      database.kysely.updateTable('users').set({ email_verified_at: at }).execute();
+    const signUp = await submit(app, 'POST', '/users', { email: EMAIL, password: PASSWORD });
+    assert.equal(signUp.statusCode, 200, signUp.body);
+    await setVerified(Date.now());
+    const login = await submit(app, 'POST', '/sessions', { email: EMAIL, password: PASSWORD });
+    const session = sessionCookie(login);
+    assert.ok(session, login.body);
+    const { authenticator } = await addPasskey(app, session);
+    assert.equal((await logInWithPasskey(app, authenticator)).statusCode, 200);
+
+    await setVerified(null);
+    const refused = await logInWithPasskey(app, authenticator);
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal(refused.json<{ code: string }>().code, 'email_not_verified');
+    assert.equal(sessionCookie(refused), undefined);
+  });
+});
+
 describe('passkeys: passkey-only accounts', () => {
   test('the password is removed once a passkey exists; reset by email sets one again', async () => {
     const { service, app, session, authenticator } = await withPasskey({

@@ -42,6 +42,8 @@ interface ModelAccount {
   password: string;
   /** The one reset token that works, and until when. */
   token: { value: string; expiresAt: number } | undefined;
+  /** Whether the address is proven: a reset completed from an emailed token proves it. */
+  verified: boolean;
 }
 
 interface Model {
@@ -222,7 +224,12 @@ class SignUp extends Call {
       email: address(real, this.account),
       message: 'user created',
     });
-    Object.assign(account, { exists: true, password: passwordOf(this.password), token: undefined });
+    Object.assign(account, {
+      exists: true,
+      password: passwordOf(this.password),
+      token: undefined,
+      verified: false,
+    });
   }
   toString(): string {
     return `SignUp(user${this.account}, ${this.spelling}, ${String(this.password)})`;
@@ -297,7 +304,11 @@ class Profile extends Call {
       return;
     }
     expectAnswer(response, 200);
-    assert.deepEqual(response.json(), { email: address(real, held[1].account), two_factor: false });
+    assert.deepEqual(response.json(), {
+      email: address(real, held[1].account),
+      two_factor: false,
+      email_verified: model.accounts[held[1].account]?.verified,
+    });
   }
   toString(): string {
     return `Profile(device${this.device})`;
@@ -462,6 +473,7 @@ class Reset extends Call {
     assert.deepEqual(response.json(), { email, message: 'Password updated' });
     account.password = passwordOf(this.password);
     account.token = undefined;
+    account.verified = true;
     endSessions(model, this.account);
   }
   toString(): string {
@@ -616,6 +628,7 @@ test('random sequences of account API calls answer as the model says', async (t)
             exists: false,
             password: PASSWORDS[0],
             token: undefined,
+            verified: false,
           })),
           sessions: new Map(),
           tokens: [],

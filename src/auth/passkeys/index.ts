@@ -41,6 +41,7 @@ import type { Credentials } from '../credentials.js';
 import { confirmPassword, type ConfirmationRefusal } from '../password-confirmation.js';
 import { hasPassword, NO_PASSWORD } from '../passwords.js';
 import type { SecondStepLogin } from '../second-step.js';
+import type { EmailVerification } from '../addresses/verification.js';
 import type { SessionManager } from '../sessions.js';
 import { generateSessionPublicId } from '../tokens.js';
 import type { Mailer } from '../../mail/mailer.js';
@@ -79,6 +80,8 @@ export interface PasskeyDependencies {
   readonly credentials: Credentials;
   readonly challenges: LoginChallenges;
   readonly secondStep: SecondStepLogin;
+  /** With EMAIL_VERIFICATION=required, which accounts may not log in yet. */
+  readonly verification: Pick<EmailVerification, 'blocksLogin'>;
   readonly mailer: Mailer;
   readonly background: BackgroundWork;
   readonly publicUrl: string;
@@ -107,6 +110,7 @@ export type PasskeyLoginOutcome =
       readonly authMethod: AuthMethod;
     }
   | { readonly outcome: 'second_factor_required'; readonly challengeToken: string }
+  | { readonly outcome: 'email_not_verified' }
   | { readonly outcome: 'rejected' };
 
 const REJECTED = { outcome: 'rejected' } as const;
@@ -349,6 +353,11 @@ export class Passkeys {
     }
     if (!(await store.recordUse(passkey.id, { from: stored, to: newCounter }, clock.now()))) {
       return reject('counter_regression');
+    }
+    // As with a password: the passkey proved right, but the address must be proven first.
+    if (this.deps.verification.blocksLogin(user)) {
+      audit.record({ type: 'login_failed', user, context });
+      return { outcome: 'email_not_verified' };
     }
     if (!userVerified && (await secondStep.needed(user.id))) {
       const challengeToken = await secondStep.challenge(user);
