@@ -119,7 +119,8 @@ export interface RateLimit {
   readonly windowSeconds: number;
 }
 
-export type RateLimitedAction = 'signUp' | 'login' | 'resetRequest' | 'resetPassword' | 'account';
+export type RateLimitedAction =
+  'signUp' | 'login' | 'resetRequest' | 'resetPassword' | 'account' | 'passkeyOptions';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = [
@@ -168,6 +169,7 @@ export const DEFAULTS = {
   RATE_LIMIT_RESET_REQUEST: '5/900',
   RATE_LIMIT_RESET: '10/900',
   RATE_LIMIT_ACCOUNT: '10/900',
+  RATE_LIMIT_PASSKEY_OPTIONS: '60/300',
   RESET_EMAIL_LIMIT: '3/3600',
   REDIS_KEY_PREFIX: 'bienvenue:',
   HIBP_URL: 'https://api.pwnedpasswords.com',
@@ -297,6 +299,7 @@ export function loadConfig(env: Environment): Config {
     resetRequest: rate('RATE_LIMIT_RESET_REQUEST'),
     resetPassword: rate('RATE_LIMIT_RESET'),
     account: rate('RATE_LIMIT_ACCOUNT'),
+    passkeyOptions: rate('RATE_LIMIT_PASSKEY_OPTIONS'),
   };
   const resetEmailLimit = rate('RESET_EMAIL_LIMIT');
   const redisUrl = read('REDIS_URL');

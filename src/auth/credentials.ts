@@ -121,11 +121,20 @@ export class Credentials {
     const hash = stored?.hashed_password ?? (await this.dummyHash);
     const matches = await hasher.verify(candidate, hash, { signal });
     if (stored === undefined || !matches) return { account: user };
-    if (hasher.needsRehash(stored.hashed_password)) {
-      const upgradedUser = await this.rehash(stored, candidate, context);
-      if (upgradedUser !== undefined) return { account: upgradedUser, verified: upgradedUser };
-    }
-    return { account: stored, verified: stored };
+    if (!hasher.needsRehash(stored.hashed_password)) return { account: stored, verified: stored };
+    const upgradedUser = await this.rehash(stored, candidate, context);
+    if (upgradedUser !== undefined) return { account: upgradedUser, verified: upgradedUser };
+    // The upgrade failed, or lost to another write. A failed upgrade never fails the login; a
+    // concurrent login's upgrade of this same password lets this one in too; a new password
+    // (a change or a reset) wins.
+    const current = await db.findUser({ id: stored.id });
+    if (current === undefined) return { account: undefined };
+    if (current.hashed_password === stored.hashed_password)
+      return { account: stored, verified: stored };
+    const stillRight =
+      hasPassword(current.hashed_password) &&
+      (await hasher.verify(candidate, current.hashed_password, { signal }));
+    return stillRight ? { account: current, verified: current } : { account: current };
   }
 
   /**

@@ -10,10 +10,20 @@
  * - the copy is one self-contained file (rollback journal mode, no `-wal` beside it), checked with
  *   `PRAGMA quick_check` before it is given its name;
  * - the destination appears complete or not at all: the copy is written under a temporary name in
- *   the same folder, synced, then renamed; an existing file is never overwritten.
+ *   the same folder, synced, then renamed; an existing file is never overwritten;
+ * - the copy is readable and writable by its owner only (0600): it holds every password hash.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 
@@ -67,6 +77,9 @@ export async function backupSqliteDatabase(
   const database = new SQLite(sourcePath, { fileMustExist: true });
   try {
     database.pragma('busy_timeout = 5000');
+    // The copy holds every password hash: readable by its owner only, whatever the umask.
+    closeSync(openSync(partial, 'wx', 0o600));
+    chmodSync(partial, 0o600);
     const { totalPages } = await database.backup(partial, { progress: () => ALL_PAGES });
     const accounts = finishCopy(partial);
     // A hard link gives the copy its name only if that name is still free (rename would replace

@@ -104,6 +104,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
   const { auth, sessionCookie, challengeCookie, rateLimits } = options;
   const account = rateLimits?.account ?? {};
   const login = rateLimits?.login ?? {};
+  const loginOptions = rateLimits?.passkeyOptions ?? {};
 
   app.post(
     '/profile/passkeys/options',
@@ -123,6 +124,12 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
         passwordOf(request.body),
         contextOf(request, reply),
       );
+      if (made === 'email_not_verified') {
+        throw new Refusal(
+          'email_not_verified',
+          'Prove your address before adding a passkey: open the link we sent to it, or ask for a new one',
+        );
+      }
       if (typeof made === 'string') throw new Refusal(FRESHNESS_REFUSALS[made]);
       return made;
     },
@@ -239,6 +246,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
   app.post(
     '/sessions/passkey/options',
     {
+      ...loginOptions,
       schema: {
         summary:
           'Begin a passkey login: request options (a fresh challenge, no account named: the browser offers the passkeys it holds)',

@@ -150,7 +150,7 @@ export const REFUSALS = {
     status: 403,
     message: 'This email address is not verified yet',
     meaning:
-      'with `EMAIL_VERIFICATION=required`, a login with the right password of an account whose address is not proven; from forward auth, a host whose rule says `email_verified: true`',
+      'with `EMAIL_VERIFICATION=required`, a login with the right password (or a passkey) of an account whose address is not proven; adding a passkey before the address is proven (unless `EMAIL_VERIFICATION=off`); from forward auth, a host whose rule says `email_verified: true`',
   },
   email_unavailable: {
     status: 409,

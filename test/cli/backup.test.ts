@@ -6,7 +6,7 @@
  * PostgreSQL (pointed to pg_dump), an in-memory database, an existing FILE, a missing database.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
@@ -63,8 +63,10 @@ test(
     assert.equal(result.status, 0, result.stderr);
     assert.ok(acknowledgedAtEnd > acknowledgedAtStart, 'sign-ups were acknowledged meanwhile');
 
-    // One self-contained file, in rollback mode, that passes the full integrity check.
+    // One self-contained file, in rollback mode, that passes the full integrity check, and that
+    // only its owner can read: it holds every password hash.
     assert.ok(!existsSync(`${file}-wal`));
+    assert.equal(statSync(file).mode & 0o777, 0o600);
     const copy = new SQLite(file, { readonly: true, fileMustExist: true });
     let emails: string[];
     try {

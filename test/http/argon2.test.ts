@@ -200,6 +200,29 @@ describe('an upgrade racing a password change', () => {
     });
   }
 
+  test('two logins racing the upgrade both log in, and the hash is upgraded once', async () => {
+    const database = await databaseWithBcryptAccount('bob@example.com');
+    const gate = new RehashGate();
+    const { app, admin } = await startTestService(
+      { DATABASE_URL: database.url, ...ARGON2_ENV },
+      { hasher: gate },
+    );
+    gate.arm();
+    const first = logIn(app, 'bob@example.com', PASSWORD);
+    await gate.held;
+    // The first login's upgrade waits; a second login of the same password upgrades meanwhile.
+    const second = await logIn(app, 'bob@example.com', PASSWORD);
+    assert.equal(second.statusCode, 200, second.body);
+    const upgraded = await storedHash(database, 'bob@example.com');
+    assert.match(upgraded, ARGON2_PREFIX);
+    gate.release();
+    const answer = await first;
+    assert.equal(answer.statusCode, 200, answer.body);
+    assert.ok(sessionCookie(answer));
+    assert.equal(await storedHash(database, 'bob@example.com'), upgraded, 'upgraded once');
+    assert.equal((await admin.events({ type: 'password_rehashed', limit: 10 })).length, 1);
+  });
+
   test('a failing upgrade is logged and never fails the login', async () => {
     const database = await databaseWithBcryptAccount('bob@example.com');
     const real = passwordHasher(ARGON2_SETTINGS);

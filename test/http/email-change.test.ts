@@ -175,6 +175,72 @@ describe('changing the address', () => {
     assert.equal((await profile(app, mover)).json<{ email: string }>().email, 'mover@example.com');
   });
 
+  test('a password reset by the owner ends a change someone else asked for', async () => {
+    const service = await withMail();
+    const { app, mailsTo } = service;
+    await signUp(app, 'owner@example.com');
+    const intruder = await logIn(app, 'owner@example.com');
+    assert.equal(
+      (await askChange(app, intruder, { new_email: 'thief@example.com' })).statusCode,
+      200,
+    );
+    const token = tokenOf(single(await mailsTo('thief@example.com')), '/confirm_email_change');
+
+    // The owner does what the notice says: a reset by email, which ends every session.
+    await app.inject({
+      method: 'POST',
+      url: '/reset_password',
+      payload: { email: 'owner@example.com' },
+    });
+    const resets = (await mailsTo('owner@example.com')).filter((mail) =>
+      linksOf(mail).some((link) => link.includes('/reset_password')),
+    );
+    const resetToken = tokenOf(single(resets), '/reset_password');
+    const reset = await app.inject({
+      method: 'PUT',
+      url: '/reset_password',
+      payload: {
+        email: 'owner@example.com',
+        reset_token: resetToken,
+        new_password: 'a new password',
+      },
+    });
+    assert.equal(reset.statusCode, 200, reset.body);
+
+    const refused = await confirm(app, token);
+    assert.equal(refused.statusCode, 400, refused.body);
+    assert.equal(refused.json<{ code: string }>().code, 'invalid_token');
+    const owner = await logIn(app, 'owner@example.com', 'a new password');
+    assert.equal((await profile(app, owner)).json<{ email: string }>().email, 'owner@example.com');
+    assert.equal(await logIn(app, 'thief@example.com', 'a new password'), undefined);
+  });
+
+  test('with abuse protection on, the new address gets one mail a minute however often it is asked for', async () => {
+    const service = await withMail({
+      RATE_LIMIT: 'on',
+      RATE_LIMIT_ACCOUNT: '1000/60',
+      RATE_LIMIT_SIGNUP: '1000/60',
+      RATE_LIMIT_LOGIN: '1000/60',
+    });
+    const { app, mailsTo, clock } = service;
+    await signUp(app, 'asker@example.com');
+    const asking = await logIn(app, 'asker@example.com');
+    for (let request = 0; request < 3; request += 1) {
+      assert.equal(
+        (await askChange(app, asking, { new_email: 'target@example.com' })).statusCode,
+        200,
+      );
+    }
+    assert.equal((await mailsTo('target@example.com')).length, 1, 'one within the minute');
+    const notices = (await mailsTo('asker@example.com')).filter((mail) =>
+      /change/i.test(mail.subject ?? ''),
+    );
+    assert.equal(notices.length, 3, 'the owner hears of every request');
+    clock.advanceSeconds(61);
+    await askChange(app, asking, { new_email: 'target@example.com' });
+    assert.equal((await mailsTo('target@example.com')).length, 2, 'one in the next minute');
+  });
+
   test('two accounts racing to confirm one address: exactly one wins, the other gets 409', async () => {
     const { app, mailsTo } = await withMail();
     await signUp(app, 'first@example.com');

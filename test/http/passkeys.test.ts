@@ -305,6 +305,18 @@ describe('passkeys: logging in', () => {
     assert.equal(password.statusCode, 429);
   });
 
+  test('login options have a budget of their own per client (RATE_LIMIT_PASSKEY_OPTIONS)', async () => {
+    const { app } = await startTestService({
+      RATE_LIMIT: 'on',
+      RATE_LIMIT_PASSKEY_OPTIONS: '3/300',
+    });
+    const ask = () => app.inject({ method: 'POST', url: '/sessions/passkey/options' });
+    for (let view = 0; view < 3; view += 1) assert.equal((await ask()).statusCode, 200);
+    const over = await ask();
+    assert.equal(over.statusCode, 429, over.body);
+    assert.equal(over.json<{ code: string }>().code, 'rate_limited');
+  });
+
   test('with two-factor on, a passkey without user verification still asks for the code', async () => {
     const { service, app, session, authenticator } = await withPasskey();
     const begun = await service.auth.twoFactor.beginEnrolment(session, PASSWORD);
@@ -388,6 +400,30 @@ describe('passkeys: removing', () => {
 });
 
 describe('passkeys: proven addresses', () => {
+  test('a passkey is added only once the address is proven (unless EMAIL_VERIFICATION=off)', async () => {
+    const { service, database } = await startWithDatabase({
+      env: { EMAIL_VERIFICATION: 'optional' },
+    });
+    const { app } = service;
+    const session = await signUpAndLogIn(app, EMAIL, PASSWORD);
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/profile/passkeys/options',
+      cookies: { session_id: session },
+    });
+    assert.equal(refused.statusCode, 403, refused.body);
+    assert.equal(refused.json<{ code: string }>().code, 'email_not_verified');
+    const challenges = await database.kysely
+      .selectFrom('webauthn_challenges')
+      .selectAll()
+      .execute();
+    assert.equal(challenges.length, 0, 'no challenge was issued');
+
+    await database.kysely.updateTable('users').set({ email_verified_at: Date.now() }).execute();
+    const { answer } = await addPasskey(app, session);
+    assert.equal(answer.statusCode, 200, answer.body);
+  });
+
   test('with EMAIL_VERIFICATION=required, an unverified account’s passkey opens no session', async () => {
     const { service, database } = await startWithDatabase({
       env: { EMAIL_VERIFICATION: 'required' },

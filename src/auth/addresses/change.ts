@@ -28,7 +28,7 @@ import { EmailUnavailableError, EmailUnchangedError, InvalidEmailTokenError } fr
 import { confirmPassword, type ConfirmationRefusal } from '../password-confirmation.js';
 import { requireNewAddress } from '../registration.js';
 import { digestToken, isUuid } from '../tokens.js';
-import { issueLink, type AddressDependencies } from './shared.js';
+import { issueLink, mayMail, type AddressDependencies } from './shared.js';
 
 export class EmailChange {
   constructor(private readonly deps: AddressDependencies) {}
@@ -57,6 +57,8 @@ export class EmailChange {
     });
     const { background, mailer, clock } = this.deps;
     const notice = emailChangeNoticeMessage({ to: user.email, at: new Date(clock.now()) });
+    // The notice always goes (a limit shared with other mails could be spent first to hide it);
+    // the password check and the account budget bound how often.
     background.run(() => mailer.send(notice), 'address change notice email failed');
     background.run(
       () => this.mailNewAddress(user.id, address, session.id),
@@ -78,6 +80,12 @@ export class EmailChange {
     if (used === undefined) throw new InvalidEmailTokenError();
     const user = await db.findUser({ id: used.user_id });
     if (user === undefined) throw new InvalidEmailTokenError();
+    // Only while the session that asked lives: a password reset or change (what the notice to
+    // the old address tells its owner to do) ends it, and with it the change someone else began.
+    const asking = used.session_id;
+    if (asking === null || !(await sessions.liveOf(user.id)).some((one) => one.id === asking)) {
+      throw new InvalidEmailTokenError();
+    }
     let changed: boolean;
     try {
       // Over the address the account had when it asked: a change done meanwhile wins.
@@ -98,11 +106,7 @@ export class EmailChange {
     }
     if (!changed) throw new InvalidEmailTokenError();
     await tokens.deleteAllOf(user.id);
-    if (used.session_id === null) {
-      await sessions.endAll(user, 'email_changed', context);
-    } else {
-      await sessions.endAllBut(user, used.session_id, 'email_changed', context);
-    }
+    await sessions.endAllBut(user, asking, 'email_changed', context);
     audit.record({ type: 'email_changed', user, context, newEmail: used.email });
     return accountOf({ ...user, email: used.email, email_verified_at: now });
   }
@@ -114,6 +118,9 @@ export class EmailChange {
     sessionId: string,
   ): Promise<void> {
     const { db, tokens, mailer, settings } = this.deps;
+    // The new address gets these mails under the reset emails' limit (one a minute,
+    // RESET_EMAIL_LIMIT a window): repeated requests cannot flood someone else's inbox.
+    if (!(await mayMail(this.deps, address.address))) return;
     if ((await db.findUserByEmail(address)) !== undefined) {
       await mailer.send(emailInUseMessage({ to: address.address }));
       return;

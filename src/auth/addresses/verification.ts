@@ -40,6 +40,15 @@ export class EmailVerification {
     return this.mode !== 'off';
   }
 
+  /**
+   * Whether `user` must prove its address before it may add a lasting way in (a passkey): any
+   * mode but `off`, and its address not proven. Otherwise whoever signed up with someone else's
+   * address could add a passkey that outlives the owner's password reset.
+   */
+  mustProveFirst(user: Pick<User, 'email_verified_at'>): boolean {
+    return this.mode !== 'off' && user.email_verified_at === null;
+  }
+
   /** Whether `user` may not log in yet: `required`, and its address not proven. */
   blocksLogin(user: Pick<User, 'email_verified_at'>): boolean {
     return this.mode === 'required' && user.email_verified_at === null;

@@ -33,6 +33,7 @@ import type { Clock } from '../../clock.js';
 import type { DB } from '../../db/db.js';
 import type { LoginChallenges } from '../../db/login-challenges.js';
 import type { PasskeyStore } from '../../db/passkeys.js';
+import { UniqueViolationError } from '../../db/errors.js';
 import type { AuthMethod, PasskeyRow, SessionRow, User } from '../../db/schema.js';
 import { accountOf, type Account } from '../accounts.js';
 import type { AuditLog, PasskeyRejection, RequestContext } from '../audit.js';
@@ -81,7 +82,7 @@ export interface PasskeyDependencies {
   readonly challenges: LoginChallenges;
   readonly secondStep: SecondStepLogin;
   /** With EMAIL_VERIFICATION=required, which accounts may not log in yet. */
-  readonly verification: Pick<EmailVerification, 'blocksLogin'>;
+  readonly verification: Pick<EmailVerification, 'blocksLogin' | 'mustProveFirst'>;
   readonly mailer: Mailer;
   readonly background: BackgroundWork;
   readonly publicUrl: string;
@@ -130,17 +131,19 @@ export class Passkeys {
   /**
    * Creation options for a new passkey of the account of live session `sessionId`: a fresh
    * challenge, a discoverable credential required, user verification preferred, the account's
-   * passkeys excluded. Needs a recent login or `password` (see the module's guarantees); throws
+   * passkeys excluded. Needs a recent login or `password` (see the module's guarantees), and a
+   * proven address unless EMAIL_VERIFICATION=off; throws
    * {@link TooManyAttemptsError} while the address is throttled.
    */
   async registrationOptions(
     sessionId: string | undefined,
     password: string | undefined,
     context?: RequestContext,
-  ): Promise<PublicKeyCredentialCreationOptionsJSON | FreshnessRefusal> {
+  ): Promise<PublicKeyCredentialCreationOptionsJSON | FreshnessRefusal | 'email_not_verified'> {
     const confirmed = await this.confirmFresh(sessionId, password, context);
     if (typeof confirmed === 'string') return confirmed;
     const { user } = confirmed;
+    if (this.deps.verification.mustProveFirst(user)) return 'email_not_verified';
     const { store, relyingParty } = this.deps;
     const existing = await store.listOf(user.id);
     const options = await (
@@ -224,7 +227,13 @@ export class Passkeys {
       created_at: now,
       last_used_at: null,
     };
-    await store.add(row);
+    try {
+      await store.add(row);
+    } catch (error) {
+      // The same credential registered twice at once: the unique index lets one in.
+      if (error instanceof UniqueViolationError) return reject('known_credential');
+      throw error;
+    }
     audit.record({ type: 'passkey_added', user, context });
     this.notices.added(user.email, row.name);
     return viewOf(row);
