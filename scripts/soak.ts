@@ -14,8 +14,8 @@
  *   and every acknowledged password (sign-up or reset) must still log in;
  * - 5xx answers (or failed connections) outside the kill windows: 0. A kill window runs from the
  *   kill until the instance answers /readyz again, and covers the requests in flight to it;
- * - RSS growth of each instance's life after its warm-up, under 10% (lives too short to judge
- *   are reported, not judged);
+ * - RSS growth of each instance's life from a minute in, under 10% (lives too short to judge are
+ *   reported, not judged);
  * - event-loop delay p99 (from each instance's /metrics, after warm-up), reported only.
  *
  * Usage: npm run soak -- [--minutes N] [--clients N] [--database-url postgres://…]
@@ -32,8 +32,15 @@ const MAIN = resolve(import.meta.dirname, '../src/main.js');
 const KILL_EVERY_MS = 60_000;
 const FIRST_KILL_MS = 30_000;
 const WARM_UP_MS = 20_000;
-/** A life shorter than this after its warm-up is reported, not judged. */
-const JUDGED_AFTER_WARM_UP_MS = 30_000;
+/**
+ * Memory is compared from a minute into a life (the heap grows to its working size first), and
+ * only over lives that go on at least two minutes after that: over less, the garbage collector's
+ * rhythm alone moves the resident size by more than the limit.
+ */
+const RSS_WARM_UP_MS = 60_000;
+const JUDGED_AFTER_WARM_UP_MS = 120_000;
+/** Samples whose median stands for each end of a judged stretch. */
+const RSS_END_SAMPLES = 3;
 const MAX_RSS_GROWTH = 0.1;
 const SAMPLE_EVERY_MS = 5_000;
 
@@ -56,8 +63,8 @@ const serverUrl =
 
 interface Life {
   readonly startedAt: number;
-  rssAfterWarmUp?: number;
-  rssLast?: number;
+  /** Resident sizes sampled after {@link RSS_WARM_UP_MS}, in order. */
+  readonly rss: number[];
   endedAt?: number;
 }
 
@@ -135,7 +142,7 @@ async function start(instance: Instance): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${instance.name} did not start:\n${output}`);
     await sleep(100);
   }
-  instance.lives.push({ startedAt: Date.now() });
+  instance.lives.push({ startedAt: Date.now(), rss: [] });
   instance.up = true;
 }
 
@@ -155,9 +162,14 @@ async function sample(instance: Instance): Promise<void> {
   // Start-up (loading, migrations, first compilations) is not what a soak measures.
   if (Date.now() - life.startedAt < WARM_UP_MS) return;
   if (p99 !== undefined) instance.eventLoopP99.push(p99);
-  if (rss === undefined) return;
-  life.rssAfterWarmUp ??= rss;
-  life.rssLast = rss;
+  if (rss === undefined || Date.now() - life.startedAt < RSS_WARM_UP_MS) return;
+  life.rss.push(rss);
+}
+
+/** The median of `values` (0 when empty). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 // ---- traffic -------------------------------------------------------------------------------
@@ -376,22 +388,20 @@ async function report(instances: Instance[]): Promise<number> {
   for (const instance of instances) {
     instance.lives.forEach((life, index) => {
       const judged =
-        life.rssAfterWarmUp !== undefined &&
-        life.rssLast !== undefined &&
-        (life.endedAt ?? Date.now()) - life.startedAt - WARM_UP_MS >= JUDGED_AFTER_WARM_UP_MS;
-      const first = life.rssAfterWarmUp ?? 0;
-      const last = life.rssLast ?? 0;
+        life.rss.length >= 2 * RSS_END_SAMPLES &&
+        (life.endedAt ?? Date.now()) - life.startedAt - RSS_WARM_UP_MS >= JUDGED_AFTER_WARM_UP_MS;
+      const first = median(life.rss.slice(0, RSS_END_SAMPLES));
+      const last = median(life.rss.slice(-RSS_END_SAMPLES));
       const growth = first > 0 ? (last - first) / first : 0;
       const seconds = (((life.endedAt ?? Date.now()) - life.startedAt) / 1000).toFixed(0);
-      const figures = `RSS ${mib(first)} → ${mib(last)} MiB (${(growth * 100).toFixed(1)}%) over a ${seconds} s life`;
+      const figures = `RSS ${mib(first)} → ${mib(last)} MiB (medians of the first and last ${RSS_END_SAMPLES} samples from ${RSS_WARM_UP_MS / 1000} s on) (${(growth * 100).toFixed(1)}%) over a ${seconds} s life`;
       lines.push(
         `instance ${instance.name}, life ${index + 1}: ${figures} ${judged ? `[${verdict(growth < MAX_RSS_GROWTH)}]` : '[too short to judge]'}`,
       );
     });
     const p99 = [...instance.eventLoopP99].sort((x, y) => x - y);
-    const median = p99[Math.floor(p99.length / 2)] ?? 0;
     lines.push(
-      `instance ${instance.name}: event-loop delay p99 per ${SAMPLE_EVERY_MS / 1000} s sample: median ${(median * 1000).toFixed(1)} ms, worst ${((p99.at(-1) ?? 0) * 1000).toFixed(1)} ms`,
+      `instance ${instance.name}: event-loop delay p99 per ${SAMPLE_EVERY_MS / 1000} s sample: median ${(median(p99) * 1000).toFixed(1)} ms, worst ${((p99.at(-1) ?? 0) * 1000).toFixed(1)} ms`,
     );
   }
   lines.push(
