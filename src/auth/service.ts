@@ -261,6 +261,17 @@ export class Auth {
   }
 
   /**
+   * What `GET /profile` shows of the account of live session `sessionId`: the account, and
+   * whether its two-factor authentication is on; null without a live session. One session check.
+   */
+  async profileOf(
+    sessionId: string | null | undefined,
+  ): Promise<{ readonly account: Account; readonly twoFactor: boolean } | null> {
+    const found = await this.sessions.validate(sessionId);
+    return found === null ? null : { account: accountOf(found.user), twoFactor: found.twoFactorOn };
+  }
+
+  /**
    * Whether the request for `host` that comes with session `sessionId` may pass, by `rules`
    * (forward auth), and the session's account and how it was authenticated when it is live. One
    * session check.

@@ -16,6 +16,8 @@ import { USER_COLUMN_NAMES, type AuthMethod, type SessionRow, type User } from '
 export interface SessionWithAccount {
   readonly session: SessionRow;
   readonly user: User;
+  /** Whether the account's two-factor authentication is on (read in the same statement). */
+  readonly twoFactorOn: boolean;
 }
 
 export type SessionLookup = (tokenDigest: string) => Promise<SessionWithAccount | undefined>;
@@ -34,11 +36,15 @@ const SESSION_COLUMN_NAMES = [
 const SELECT = `SELECT ${[
   ...USER_COLUMN_NAMES.map((column) => `u.${column}`),
   ...SESSION_COLUMN_NAMES.map((column) => `s.${column}`),
-].join(', ')} FROM sessions s JOIN users u ON u.id = s.user_id`;
+  't.enabled_at',
+].join(
+  ', ',
+)} FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN two_factor t ON t.user_id = u.id`;
 
 /**
  * A row as the drivers return it: the columns of {@link USER_COLUMN_NAMES}, then those of the
- * session (id, token digest, created, last seen, expires, ip, user agent, auth method).
+ * session (id, token digest, created, last seen, expires, ip, user agent, auth method), then when
+ * the account's two-factor authentication was turned on (null: off, or none).
  */
 export type Row = [
   number,
@@ -59,6 +65,7 @@ export type Row = [
   string | null,
   string | null,
   string,
+  number | string | null,
 ];
 
 /** Where the token digest is in a {@link Row}. */
@@ -89,6 +96,7 @@ function sessionOf(row: Row): SessionWithAccount {
       user_agent: row[16],
       auth_method: row[17] as AuthMethod,
     },
+    twoFactorOn: row[18] !== null,
   };
 }
 

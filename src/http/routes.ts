@@ -199,10 +199,10 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       },
     },
     async (request) => {
-      const user = await auth.getUserFromSessionId(sessionCookie.read(request));
-      if (user === null) throw new Refusal('session_required');
-      const { enabled } = await auth.twoFactor.status(user.id);
-      return { email: user.email, two_factor: enabled, email_verified: user.emailVerified };
+      const profile = await auth.profileOf(sessionCookie.read(request));
+      if (profile === null) throw new Refusal('session_required');
+      const { account, twoFactor } = profile;
+      return { email: account.email, two_factor: twoFactor, email_verified: account.emailVerified };
     },
   );
 

@@ -34,6 +34,7 @@ function rowFor(id: number, sessionDigest: string): Row {
     null,
     null,
     'password',
+    null,
   ];
 }
 
@@ -162,5 +163,42 @@ describe('Sessions.findWithAccount under concurrent lookups', () => {
     const [ended] = known as [string];
     assert.equal(await sessions.delete(ended), true);
     assert.equal(await sessions.findWithAccount(ended), undefined);
+  });
+
+  it('says in the same read whether the account has two-factor authentication on', async () => {
+    const digests: string[] = [];
+    for (const [i, state] of (['none', 'pending', 'on'] as const).entries()) {
+      const user = await db.addUser(`factor${i}@example.com`, HASH);
+      if (state !== 'none') {
+        await database.kysely
+          .insertInto('two_factor')
+          .values({
+            user_id: user.id,
+            secret_sealed: 'sealed',
+            enabled_at: state === 'on' ? 5 : null,
+            last_used_step: null,
+            created_at: 1,
+          })
+          .execute();
+      }
+      const digest = digestToken(generateUuid());
+      await sessions.create({
+        id: `factor-${i}`,
+        user_id: user.id,
+        token_digest: digest,
+        created_at: 1,
+        last_seen_at: 1,
+        expires_at: 2,
+        ip: null,
+        user_agent: null,
+        auth_method: 'password',
+      });
+      digests.push(digest);
+    }
+    const found = await Promise.all(digests.map((digest) => sessions.findWithAccount(digest)));
+    assert.deepEqual(
+      found.map((entry) => entry?.twoFactorOn),
+      [false, false, true],
+    );
   });
 });
