@@ -19,7 +19,8 @@ assert.equal((await runCli(['migrate'], env)).status, 0);
 
 /** The passkey's authenticator, once it holds one. */
 const authenticator = await withAuth(env, async (auth) => {
-  await auth.registerUser(EMAIL, PASSWORD);
+  // Added by the operator, so its address counts as proven, which adding a passkey needs.
+  await auth.addUser(EMAIL, PASSWORD);
   await auth.registerUser('other@example.com', PASSWORD);
   const login = await auth.login(EMAIL, PASSWORD);
   assert.equal(login.outcome, 'logged_in');
