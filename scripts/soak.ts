@@ -394,7 +394,10 @@ async function report(instances: Instance[]): Promise<number> {
       const last = median(life.rss.slice(-RSS_END_SAMPLES));
       const growth = first > 0 ? (last - first) / first : 0;
       const seconds = (((life.endedAt ?? Date.now()) - life.startedAt) / 1000).toFixed(0);
-      const figures = `RSS ${mib(first)} → ${mib(last)} MiB (medians of the first and last ${RSS_END_SAMPLES} samples from ${RSS_WARM_UP_MS / 1000} s on) (${(growth * 100).toFixed(1)}%) over a ${seconds} s life`;
+      const figures =
+        life.rss.length === 0
+          ? `RSS not sampled (no sample from ${RSS_WARM_UP_MS / 1000} s on) over a ${seconds} s life`
+          : `RSS ${mib(first)} → ${mib(last)} MiB (medians of the first and last ${RSS_END_SAMPLES} samples from ${RSS_WARM_UP_MS / 1000} s on) (${(growth * 100).toFixed(1)}%) over a ${seconds} s life`;
       lines.push(
         `instance ${instance.name}, life ${index + 1}: ${figures} ${judged ? `[${verdict(growth < MAX_RSS_GROWTH)}]` : '[too short to judge]'}`,
       );
