@@ -29,6 +29,7 @@ import { registerSessionRoutes } from './http/session-routes.js';
 import { registerTwoFactorRoutes } from './http/two-factor-routes.js';
 import { registerAddressRoutes } from './http/address-routes.js';
 import { registerPasskeyRoutes } from './http/passkey-routes.js';
+import { deferredSchemas } from './http/deferred-schemas.js';
 import type { Metrics } from './metrics.js';
 
 export interface AppDependencies {
@@ -83,6 +84,7 @@ function receiveTimeouts(seconds: number) {
 
 export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const { auth, config, logger, metrics } = dependencies;
+  const schemas = deferredSchemas();
   const app = Fastify({
     loggerInstance: logger,
     genReqId: () => randomUUID(),
@@ -94,6 +96,8 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
     trustProxy: config.trustProxy ?? false,
     // Types are checked, never coerced: a number or a repeated field is not a string.
     ajv: { customOptions: { coerceTypes: false } },
+    // Compiled when first used, or soon after the service listens, rather than before it starts.
+    schemaController: { compilersFactory: schemas.compilersFactory },
     // Errors raised before routing (a malformed URL, say) get the same answers as the rest; no
     // hook runs for them, hence the headers here.
     frameworkErrors: (error, request, reply) => {
@@ -123,6 +127,13 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
 
   // Once closing, answers end their connection, so keep-alive clients cannot hold a shutdown open.
   let closing = false;
+  // Listening, the service answers at once; the schemas not used yet compile in the gaps.
+  app.addHook('onListen', (done) => {
+    schemas.compileAll().catch((error: unknown) => {
+      logger.error({ err: error }, 'a route schema does not compile');
+    });
+    done();
+  });
   app.addHook('preClose', (done) => {
     closing = true;
     done();

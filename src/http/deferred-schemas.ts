@@ -1,0 +1,103 @@
+/**
+ * Route schemas compiled when first needed, not at start.
+ *
+ * Fastify compiles every route's validator (Ajv) and response serializer (fast-json-stringify) as
+ * the routes are registered, which was the largest part of the service's start: a restarted
+ * instance took that long to answer anything. Here each route's compilers are built by the same
+ * libraries, with the same options, but only when the route first validates or serializes, or
+ * when {@link DeferredSchemas.compileAll} gets to them once the service listens, a few per turn of
+ * the event loop, so that the first requests rarely pay for it either.
+ */
+import { createRequire } from 'node:module';
+import type { FastifyServerOptions } from 'fastify';
+
+type CompilersFactory = NonNullable<
+  NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']
+>;
+/** What Fastify hands a compiler: one part of one route's schema. */
+interface RouteSchema {
+  schema: unknown;
+}
+/** A compilers factory as the two libraries export it, typed only as far as used here. */
+type Build<F> = (externalSchemas: unknown, options: unknown) => (route: RouteSchema) => F;
+type Validate = ((data: unknown, context?: object) => unknown) & {
+  errors?: unknown;
+  schemaEnv?: unknown;
+};
+type Serialize = (data: unknown) => string;
+
+/** Compilations run per turn of the event loop by {@link DeferredSchemas.compileAll}. */
+const COMPILED_PER_TURN = 4;
+
+export interface DeferredSchemas {
+  /** Fastify's `schemaController.compilersFactory` option. */
+  readonly compilersFactory: CompilersFactory;
+  /** How many route schemas are not compiled yet. */
+  readonly pending: number;
+  /** Compiles the rest, a few per turn of the event loop; resolves once none is left. */
+  compileAll(): Promise<void>;
+}
+
+export function deferredSchemas(): DeferredSchemas {
+  const load = createRequire(import.meta.url);
+  const waiting = new Set<() => void>();
+
+  /** A function standing for `compile()`'s result, compiling it when first needed. */
+  function deferred<F extends (...args: never[]) => unknown>(
+    compile: () => F,
+  ): { stand: F; ensure: () => F } {
+    let compiled: F | undefined;
+    const ensure = (): F => {
+      if (compiled === undefined) {
+        compiled = compile();
+        waiting.delete(ensure);
+      }
+      return compiled;
+    };
+    const stand = ((...args: Parameters<F>) => ensure()(...args)) as F;
+    waiting.add(ensure);
+    return { stand, ensure };
+  }
+
+  const buildValidator: Build<Validate> = (externalSchemas, ajvOptions) => {
+    let compiler: ReturnType<Build<Validate>> | undefined;
+    const compilerFor = () => {
+      // Required here, so that Ajv is not even loaded before the first validation.
+      const select = load('@fastify/ajv-compiler') as () => Build<Validate>;
+      return (compiler ??= select()(externalSchemas, ajvOptions));
+    };
+    return (route) => {
+      const { stand, ensure } = deferred<Validate>(() => compilerFor()(route));
+      // Fastify reads what Ajv leaves on the validating function: a failed validation's
+      // `errors`, and `schemaEnv`, which makes it pass the value's parent along.
+      Object.defineProperties(stand, {
+        errors: { get: () => ensure().errors },
+        schemaEnv: { get: () => ensure().schemaEnv },
+      });
+      return stand;
+    };
+  };
+
+  const buildSerializer: Build<Serialize> = (externalSchemas, serializerOptions) => {
+    let compiler: ReturnType<Build<Serialize>> | undefined;
+    const compilerFor = () => {
+      const select = load('@fastify/fast-json-stringify-compiler') as () => Build<Serialize>;
+      return (compiler ??= select()(externalSchemas, serializerOptions));
+    };
+    return (route) => deferred<Serialize>(() => compilerFor()(route)).stand;
+  };
+
+  return {
+    // Fastify's types name Ajv's and fast-json-stringify's own; these stand for them.
+    compilersFactory: { buildValidator, buildSerializer } as unknown as CompilersFactory,
+    get pending() {
+      return waiting.size;
+    },
+    async compileAll() {
+      while (waiting.size > 0) {
+        for (const compile of [...waiting].slice(0, COMPILED_PER_TURN)) compile();
+        await new Promise((done) => setImmediate(done));
+      }
+    },
+  };
+}
