@@ -205,15 +205,19 @@ const SCRIPT_CODES = `Adlm Aghb Ahom Arab Armi Armn Avst Bali Bamu Bass Batk Ben
   Tayo Telu Tfng Tglg Thaa Thai Tibt Tirh Tnsa Todr Tols Toto Tutg Ugar Vaii Vith Wara Wcho Xpeo
   Xsux Yezi Yiii Zanb`;
 
-const SCRIPTS: ReadonlyMap<string, RegExp> = new Map(
-  SCRIPT_CODES.split(/\s+/).flatMap((code) => {
-    try {
-      return [[code, new RegExp(`\\p{Script_Extensions=${code}}`, 'u')] as const];
-    } catch {
-      return [];
-    }
-  }),
-);
+let compiledScripts: ReadonlyMap<string, RegExp> | undefined;
+
+/** A pattern per script this Node knows; compiled at the first address checked, not at start. */
+const scriptPatterns = (): ReadonlyMap<string, RegExp> =>
+  (compiledScripts ??= new Map(
+    SCRIPT_CODES.split(/\s+/).flatMap((code) => {
+      try {
+        return [[code, new RegExp(`\\p{Script_Extensions=${code}}`, 'u')] as const];
+      } catch {
+        return [];
+      }
+    }),
+  ));
 
 /** Common and Inherited characters (digits, punctuation, combining marks) join any script. */
 const ANY_SCRIPT = /[\p{Script_Extensions=Common}\p{Script_Extensions=Inherited}]/u;
@@ -235,7 +239,7 @@ export function isHighlyRestrictive(text: string): boolean {
   for (const character of text) {
     if (ANY_SCRIPT.test(character)) continue;
     const scripts = new Set<string>();
-    for (const [code, pattern] of SCRIPTS) if (pattern.test(character)) scripts.add(code);
+    for (const [code, pattern] of scriptPatterns()) if (pattern.test(character)) scripts.add(code);
     // A script this runtime has no name for: nothing to compare it with, so refused.
     if (scripts.size === 0) return false;
     sets.push(scripts);

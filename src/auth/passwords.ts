@@ -4,7 +4,8 @@
  * bcrypt, passwords that would be cut short are refused rather than silently truncated; with
  * argon2id, passwords may be up to the configured number of characters.
  */
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
+import type { dictionary as Dictionary } from '@zxcvbn-ts/language-common';
 import { PasswordPolicyError } from './errors.js';
 import { BCRYPT_MAX_BYTES, type HashAlgorithm } from './password-hashing.js';
 
@@ -58,13 +59,21 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFC');
 }
 
+let commonPasswords: ReadonlySet<string> | undefined;
+
 /**
  * Passwords that appear in leaked password lists (about 49,000, from the zxcvbn-ts project),
- * compared without regard to case.
+ * compared without regard to case. Loaded at the first password checked, not at start.
  */
-const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
-  dictionary['passwords-common'].map((password) => password.toLowerCase()),
-);
+function isCommonPassword(password: string): boolean {
+  if (commonPasswords === undefined) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+      dictionary: typeof Dictionary;
+    };
+    commonPasswords = new Set(dictionary['passwords-common'].map((word) => word.toLowerCase()));
+  }
+  return commonPasswords.has(password.toLowerCase());
+}
 
 /**
  * Why `password` (already normalized) could never be stored faithfully, or null: a NUL character,
@@ -97,7 +106,7 @@ export function passwordProblem(
   }
   const unusable = unusablePasswordReason(password, length);
   if (unusable !== null) return unusable;
-  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
+  if (isCommonPassword(password)) {
     return 'This password is too common: it is on lists of passwords leaked in data breaches, which attackers try first';
   }
   return null;
