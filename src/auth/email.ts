@@ -73,6 +73,9 @@ export function emailKey(address: string): string {
  * `ß` and `ẞ` → `ss`, final `ς` → `σ`, Cherokee to its capitals, as in CaseFolding.txt.
  */
 function foldIdentifier(text: string): string {
+  // The common case, ASCII, is its lower case: no ASCII character changes under NFKC or is a
+  // default ignorable, and CaseFolding.txt folds only A to Z among them, to a to z.
+  if (ASCII.test(text)) return text.toLowerCase();
   let current = text;
   for (;;) {
     const folded = Array.from(current.normalize('NFKC'), foldCodePoint)
@@ -103,6 +106,7 @@ function foldCodePoint(codePoint: string): string {
   }
 }
 
+const ASCII = /^[\0-\x7f]*$/;
 const CHEROKEE = /\p{Script=Cherokee}/u;
 const DEFAULT_IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 const DOTLESS_I = /\u0131/gu;
