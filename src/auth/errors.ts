@@ -17,6 +17,19 @@ export abstract class AuthError extends Error {
   }
 }
 
+/**
+ * The base of a refusal that says no more than its code and its fixed message: a class that
+ * extends `plainRefusal(code, message)` needs no body, and keeps its own name.
+ */
+function plainRefusal<const Code extends string>(refusal: Code, message: string) {
+  return class extends AuthError {
+    readonly refusal = refusal;
+    constructor() {
+      super(message);
+    }
+  };
+}
+
 /** `registerUser` with an email that already has an account. */
 export class UserAlreadyExistsError extends AuthError {
   readonly refusal = 'email_taken';
@@ -26,23 +39,19 @@ export class UserAlreadyExistsError extends AuthError {
 }
 
 /** A sign-up while SIGNUP=closed: accounts come only from the operator (`bienvenue users invite`). */
-export class SignUpClosedError extends AuthError {
-  readonly refusal = 'signup_closed';
-  constructor() {
-    super('Sign-up is closed: accounts are created by invitation only');
-  }
-}
+export class SignUpClosedError extends plainRefusal(
+  'signup_closed',
+  'Sign-up is closed: accounts are created by invitation only',
+) {}
 
 /**
  * A sign-up whose address is outside SIGNUP_EMAIL_DOMAINS; thrown before the address is looked
  * up, so it is the same whether or not the address has an account.
  */
-export class SignUpDomainNotAllowedError extends AuthError {
-  readonly refusal = 'signup_domain_not_allowed';
-  constructor() {
-    super('Sign-up is not open to addresses of this domain');
-  }
-}
+export class SignUpDomainNotAllowedError extends plainRefusal(
+  'signup_domain_not_allowed',
+  'Sign-up is not open to addresses of this domain',
+) {}
 
 /** Why an email address is refused, as a stable code (`code` in the JSON of the answer). */
 export type EmailRefusalCode =
@@ -70,20 +79,13 @@ export class PasswordPolicyError extends AuthError {
 }
 
 /** `getResetPasswordToken` for an email that has no account. */
-export class UnknownEmailError extends AuthError {
-  readonly refusal = 'unknown_email';
-  constructor() {
-    super('No user with that email');
-  }
-}
+export class UnknownEmailError extends plainRefusal('unknown_email', 'No user with that email') {}
 
 /** A reset token that is malformed, unknown, expired, used, or not the given email's. */
-export class InvalidResetTokenError extends AuthError {
-  readonly refusal = 'invalid_reset_token';
-  constructor() {
-    super('Invalid or expired reset token');
-  }
-}
+export class InvalidResetTokenError extends plainRefusal(
+  'invalid_reset_token',
+  'Invalid or expired reset token',
+) {}
 
 /** Too many attempts: the caller must wait `retryAfterSeconds` before trying again. */
 export class TooManyAttemptsError extends AuthError {
@@ -105,28 +107,16 @@ export class BusyError extends AuthError {
 }
 
 /** The client went away before the work it asked for began, so it was dropped undone. */
-export class RequestAbandonedError extends AuthError {
-  readonly refusal = 'client_gone';
-  constructor() {
-    super('The client closed the request before it was served');
-  }
-}
+export class RequestAbandonedError extends plainRefusal(
+  'client_gone',
+  'The client closed the request before it was served',
+) {}
 
 /** A session id that is not one of the account's live sessions (or of any account). */
-export class UnknownSessionError extends AuthError {
-  readonly refusal = 'not_found';
-  constructor() {
-    super('No such session');
-  }
-}
+export class UnknownSessionError extends plainRefusal('not_found', 'No such session') {}
 
 /** A request that needs a live session came without one. */
-export class SessionRequiredError extends AuthError {
-  readonly refusal = 'session_required';
-  constructor() {
-    super('Forbidden');
-  }
-}
+export class SessionRequiredError extends plainRefusal('session_required', 'Forbidden') {}
 
 /**
  * Two-factor authentication needs the service's key (SECRET_KEY), and none is configured, or the
@@ -141,28 +131,22 @@ export class TwoFactorUnavailableError extends AuthError {
 }
 
 /** A verification or address-change token that is malformed, unknown, used or expired. */
-export class InvalidEmailTokenError extends AuthError {
-  readonly refusal = 'invalid_token';
-  constructor() {
-    super('This link is invalid, has expired or was already used');
-  }
-}
+export class InvalidEmailTokenError extends plainRefusal(
+  'invalid_token',
+  'This link is invalid, has expired or was already used',
+) {}
 
 /**
  * An address change confirmed while another account holds the new address (it took it since the
  * change was asked for): nothing changed.
  */
-export class EmailUnavailableError extends AuthError {
-  readonly refusal = 'email_unavailable';
-  constructor() {
-    super('This address belongs to another account now: nothing changed');
-  }
-}
+export class EmailUnavailableError extends plainRefusal(
+  'email_unavailable',
+  'This address belongs to another account now: nothing changed',
+) {}
 
 /** An address change to the account's own address. */
-export class EmailUnchangedError extends AuthError {
-  readonly refusal = 'email_unchanged';
-  constructor() {
-    super('This is already the account’s address');
-  }
-}
+export class EmailUnchangedError extends plainRefusal(
+  'email_unchanged',
+  'This is already the account’s address',
+) {}

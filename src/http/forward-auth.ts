@@ -26,9 +26,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccessRulesSource } from '../auth/access-rules.js';
 import type { Account, AuthMethod } from '../auth/service.js';
 import type { Auth } from '../auth/service.js';
-import { accessDeniedPage, secondFactorRequiredPage } from '../web/forward-pages.js';
+import {
+  accessDeniedPage,
+  emailVerificationRequiredPage,
+  secondFactorRequiredPage,
+} from '../web/forward-pages.js';
 import type { Html } from '../web/html.js';
-import { emailVerificationRequiredPage } from '../web/address-pages.js';
 import { answerOf } from './errors.js';
 import { ERROR_SCHEMA } from './refusals.js';
 import { setPageHeaders } from './pages/kit.js';

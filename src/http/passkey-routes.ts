@@ -18,6 +18,7 @@ import { PASSWORD_MAX_LENGTH } from './field-limits.js';
 import type { ActionRateLimits } from './rate-limits.js';
 import { ERROR_SCHEMA, Refusal, type RefusalCode } from './refusals.js';
 import { contextOf } from './request-context.js';
+import { EMAIL_MESSAGE_SCHEMA } from './routes.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface PasskeyRouteOptions {
@@ -269,11 +270,7 @@ export function registerPasskeyRoutes(app: FastifyInstance, options: PasskeyRout
           properties: { response: BROWSER_RESPONSE },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['email', 'message'],
-            properties: { email: { type: 'string' }, message: { type: 'string' } },
-          },
+          200: EMAIL_MESSAGE_SCHEMA,
           401: {
             ...ERROR_SCHEMA,
             description: 'passkey_rejected, or second_factor_required (a code is needed)',

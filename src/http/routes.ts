@@ -55,6 +55,13 @@ const message = (...properties: string[]) =>
     properties: Object.fromEntries(properties.map((name) => [name, { type: 'string' }])),
   }) as const;
 
+/**
+ * The answer that names the account and says what was done: a sign-up, a login (here, and the
+ * second step and passkey logins of second-factor-routes.ts and passkey-routes.ts), a reset, a
+ * password change, a deletion.
+ */
+export const EMAIL_MESSAGE_SCHEMA = message('email', 'message');
+
 /** Every error answer (see refusals.ts). */
 const ERROR = ERROR_SCHEMA;
 
@@ -119,7 +126,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       },
       schema: {
         body: bodyWith('email', 'password'),
-        response: documented({ 200: message('email', 'message') }),
+        response: documented({ 200: EMAIL_MESSAGE_SCHEMA }),
       },
     },
     async (request, reply) => {
@@ -138,7 +145,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ...limited('login'),
       schema: {
         body: bodyWith('email', 'password'),
-        response: documented({ 200: message('email', 'message'), 401: ERROR, 403: ERROR }),
+        response: documented({ 200: EMAIL_MESSAGE_SCHEMA, 401: ERROR, 403: ERROR }),
       },
     },
     async (request, reply) => {
@@ -259,7 +266,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ...limited('resetPassword'),
       schema: {
         body: bodyWith('email', 'reset_token', 'new_password'),
-        response: documented({ 200: message('email', 'message') }),
+        response: documented({ 200: EMAIL_MESSAGE_SCHEMA }),
       },
     },
     async (request) => {
@@ -280,7 +287,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
         summary:
           'Change the password (the current one is required); the session carries on under a new cookie, the account’s other sessions end',
         body: bodyWith('current_password', 'new_password'),
-        response: documented({ 200: message('email', 'message'), 401: ERROR, 403: ERROR }),
+        response: documented({ 200: EMAIL_MESSAGE_SCHEMA, 401: ERROR, 403: ERROR }),
       },
     },
     async (request, reply) => {
@@ -302,7 +309,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       schema: {
         summary: 'Delete the account (its password is required); the session ends',
         body: bodyWith('password'),
-        response: documented({ 200: message('email', 'message'), 401: ERROR, 403: ERROR }),
+        response: documented({ 200: EMAIL_MESSAGE_SCHEMA, 401: ERROR, 403: ERROR }),
       },
     },
     async (request, reply) => {

@@ -11,6 +11,7 @@ import { CODE_MAX_LENGTH } from './field-limits.js';
 import type { ActionRateLimits } from './rate-limits.js';
 import { ERROR_SCHEMA, Refusal } from './refusals.js';
 import { contextOf } from './request-context.js';
+import { EMAIL_MESSAGE_SCHEMA } from './routes.js';
 import type { SessionCookie } from './session-cookie.js';
 
 export interface SecondFactorRouteOptions {
@@ -65,11 +66,7 @@ export function registerSecondFactorRoutes(
           },
         },
         response: {
-          200: {
-            type: 'object',
-            required: ['email', 'message'],
-            properties: { email: { type: 'string' }, message: { type: 'string' } },
-          },
+          200: EMAIL_MESSAGE_SCHEMA,
           401: {
             ...ERROR_SCHEMA,
             description: 'invalid_code (try again), or second_factor_expired (log in again)',

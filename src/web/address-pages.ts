@@ -188,33 +188,3 @@ export function addressSection(view: AddressView, changeEmail: FormState = {}): 
     })}
   </section>`;
 }
-
-/**
- * Forward auth's page for a host whose rule asks for a verified address, shown (at the app's
- * address) to a browser whose account's address is not verified: it says so, and leads to the
- * account page, which sends the link again.
- */
-export function emailVerificationRequiredPage(options: {
-  email: string;
-  host: string;
-  publicUrl: string;
-}): Html {
-  const { email, host, publicUrl } = options;
-  return layout({
-    title: 'Email verification required',
-    base: publicUrl,
-    body: html`<div class="card">
-      <h1>Email verification required</h1>
-      <div class="alert" role="alert">
-        <p>
-          ${host} asks for a verified email address, and the address of
-          <strong>${email}</strong> is not verified yet.
-        </p>
-      </div>
-      <p>
-        Open the link we sent to it, or ask for a new one on
-        <a href="${publicUrl}/account">your account page</a>.
-      </p>
-    </div>`,
-  });
-}

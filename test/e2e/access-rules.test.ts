@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../cli/run-cli.js';
 import { temporaryDirectory } from '../support/files.js';
+import { rulesFile } from '../support/forward-auth.js';
 import { freePort } from '../support/ports.js';
 import { MAIN, startIsolatedServer, type ServerProcess } from '../support/process.js';
 
@@ -17,13 +18,6 @@ const GOOD = 'default: [root@example.com]\nrules:\n  - host: a.test\n    policy:
 const BETTER = `${GOOD}  - host: b.test\n    policy: [bob@example.com]\n`;
 const BAD = `${GOOD}  - host: c.test\n    policy: nobody\n`;
 const WARNING = /anyone on the internet can sign up/;
-
-/** A rules file holding `text`, in a folder of its own. */
-function rulesFile(text: string): string {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, text);
-  return path;
-}
 
 /** Waits until the process has written a line matching `pattern` (the deadline only fails). */
 async function logged(server: ServerProcess, pattern: RegExp): Promise<string> {

@@ -6,12 +6,9 @@
  * counts as no session at all.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { FastifyInstance } from 'fastify';
 import { parseAccessRules } from '../../src/auth/access-rules-file.js';
-import { temporaryDirectory } from '../support/files.js';
+import { askForward, askRequest, rulesFile } from '../support/forward-auth.js';
 import { signUpAndLogIn, startTestService } from '../support/service.js';
 
 const RULES = `rules:
@@ -24,83 +21,42 @@ const RULES = `rules:
     policy: everyone
 `;
 
-function rulesFile(text = RULES): string {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, text);
-  return path;
-}
-
-function forward(app: FastifyInstance, host: string, session?: string) {
-  return app.inject({
-    method: 'GET',
-    url: '/auth/forward',
-    headers: {
-      'x-forwarded-method': 'GET',
-      'x-forwarded-proto': 'https',
-      'x-forwarded-host': host,
-      'x-forwarded-uri': '/',
-      accept: 'application/json',
-    },
-    ...(session !== undefined && { cookies: { session_id: session } }),
-  });
-}
-
-function request(app: FastifyInstance, host: string, session: string) {
-  return app.inject({
-    method: 'GET',
-    url: '/auth/request',
-    headers: { 'x-original-url': `https://${host}/`, 'x-original-method': 'GET' },
-    cookies: { session_id: session },
-  });
-}
-
 describe('Remote-Email-Verified and the email_verified rule', () => {
   test('the header says whether the address is verified; the rule lets only verified ones pass', async () => {
-    const { app, admin } = await startTestService({ ACCESS_RULES_FILE: rulesFile() });
+    const { app, admin } = await startTestService({ ACCESS_RULES_FILE: rulesFile(RULES) });
     const session = await signUpAndLogIn(app, 'bob@example.com');
 
-    const unverified = await forward(app, 'wiki.example.test', session);
+    const unverified = await askForward(app, 'wiki.example.test', session);
     assert.equal(unverified.statusCode, 200);
     assert.equal(unverified.headers['remote-email-verified'], 'false');
-    const refused = await forward(app, 'proven.example.test', session);
+    const refused = await askForward(app, 'proven.example.test', session);
     assert.equal(refused.statusCode, 403);
     assert.equal(refused.json<{ code: string }>().code, 'email_not_verified');
     assert.equal(refused.headers['remote-email-verified'], undefined);
-    const nginx = await request(app, 'proven.example.test', session);
+    const nginx = await askRequest(app, 'proven.example.test', session);
     assert.equal(nginx.statusCode, 403);
-    const page = await app.inject({
-      method: 'GET',
-      url: '/auth/forward',
-      headers: {
-        'x-forwarded-method': 'GET',
-        'x-forwarded-proto': 'https',
-        'x-forwarded-host': 'proven.example.test',
-        'x-forwarded-uri': '/',
-        accept: 'text/html',
-      },
-      cookies: { session_id: session },
-    });
+    const page = await askForward(app, 'proven.example.test', session, { accept: 'text/html' });
     assert.equal(page.statusCode, 403);
     assert.match(page.body, /asks for a verified email address/);
     assert.match(page.body, /href="http:\/\/auth\.test\/account"/);
 
     assert.equal(await admin.verifyEmail('bob@example.com'), true);
-    const verified = await forward(app, 'wiki.example.test', session);
+    const verified = await askForward(app, 'wiki.example.test', session);
     assert.equal(verified.headers['remote-email-verified'], 'true');
-    const passes = await forward(app, 'proven.example.test', session);
+    const passes = await askForward(app, 'proven.example.test', session);
     assert.equal(passes.statusCode, 200);
     assert.equal(passes.headers['remote-email-verified'], 'true');
     assert.equal(passes.headers['remote-email'], 'bob@example.com');
-    assert.equal((await request(app, 'proven.example.test', session)).statusCode, 200);
+    assert.equal((await askRequest(app, 'proven.example.test', session)).statusCode, 200);
   });
 
   test('a host open to everyone, visited without a session, still gets the header: false', async () => {
-    const { app } = await startTestService({ ACCESS_RULES_FILE: rulesFile() });
-    const anonymous = await forward(app, 'public.example.test');
+    const { app } = await startTestService({ ACCESS_RULES_FILE: rulesFile(RULES) });
+    const anonymous = await askForward(app, 'public.example.test');
     assert.equal(anonymous.statusCode, 200);
     assert.equal(anonymous.headers['remote-email-verified'], 'false');
     assert.equal(anonymous.headers['remote-email'], undefined);
-    assert.equal((await forward(app, 'proven.example.test')).statusCode, 401);
+    assert.equal((await askForward(app, 'proven.example.test')).statusCode, 401);
   });
 
   test('with EMAIL_VERIFICATION=required, an unverified account’s session is no session', async () => {
@@ -115,11 +71,11 @@ describe('Remote-Email-Verified and the email_verified rule', () => {
     // without asking anything).
     const session = await auth.createSession('carol@example.com');
     assert.ok(session);
-    const refused = await forward(app, 'wiki.example.test', session);
+    const refused = await askForward(app, 'wiki.example.test', session);
     assert.equal(refused.statusCode, 401);
     assert.equal(refused.json<{ code: string }>().code, 'session_required');
     await admin.verifyEmail('carol@example.com');
-    const passes = await forward(app, 'wiki.example.test', session);
+    const passes = await askForward(app, 'wiki.example.test', session);
     assert.equal(passes.statusCode, 200);
     assert.equal(passes.headers['remote-email-verified'], 'true');
   });

@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { temporaryDirectory } from '../support/files.js';
+import { askForward, rulesFile } from '../support/forward-auth.js';
 import { signUpAndLogIn, startTestService } from '../support/service.js';
 
 const RULES = `default: [root@example.test]
@@ -23,24 +22,11 @@ rules:
 
 /** The status /auth/forward answers for an API call to `host` with `session`. */
 async function statusFor(app: FastifyInstance, host: string, session?: string): Promise<number> {
-  const response = await app.inject({
-    method: 'GET',
-    url: '/auth/forward',
-    headers: {
-      'x-forwarded-method': 'GET',
-      'x-forwarded-proto': 'https',
-      'x-forwarded-host': host,
-      'x-forwarded-uri': '/',
-      accept: 'application/json',
-    },
-    ...(session !== undefined && { cookies: { session_id: session } }),
-  });
-  return response.statusCode;
+  return (await askForward(app, host, session)).statusCode;
 }
 
 test('the rules file decides each host: everyone, listed accounts by key, @domain, logged_in, default', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
+  const path = rulesFile(RULES);
   const { app } = await startTestService({ ACCESS_RULES_FILE: path });
   const alice = await signUpAndLogIn(app, 'ALICE@example.test');
   const dan = await signUpAndLogIn(app, 'dan@staff.example.test');
@@ -57,8 +43,7 @@ test('the rules file decides each host: everyone, listed accounts by key, @domai
 });
 
 test('a reload with a good file changes the answers at once; with a bad one, nothing changes', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
+  const path = rulesFile(RULES);
   const { app, accessRules } = await startTestService({ ACCESS_RULES_FILE: path });
   const eve = await signUpAndLogIn(app, 'eve@example.test');
   assert.equal(await statusFor(app, 'other.example.test', eve), 403);
@@ -77,8 +62,7 @@ test('a reload with a good file changes the answers at once; with a bad one, not
 });
 
 test('a bad rules file stops the service from being built, before the database is opened', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, 'rules:\n  - host: app.example.test:8080\n    policy: everyone\n');
+  const path = rulesFile('rules:\n  - host: app.example.test:8080\n    policy: everyone\n');
   await assert.rejects(
     startTestService({ ACCESS_RULES_FILE: path, DATABASE_URL: 'postgres://nowhere.invalid/x' }),
     {
@@ -89,8 +73,7 @@ test('a bad rules file stops the service from being built, before the database i
 });
 
 test('the open sign-up warning is logged when the service is built with forward auth', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
+  const path = rulesFile(RULES);
   const warned = await startTestService({ ACCESS_RULES_FILE: path });
   assert.ok(warned.logs.some((line) => line.includes('anyone on the internet can sign up')));
   const closed = await startTestService({ ACCESS_RULES_FILE: path, SIGNUP: 'closed' });
@@ -100,31 +83,17 @@ test('the open sign-up warning is logged when the service is built with forward 
 });
 
 test('a refused account gets 403 access_denied; a browser gets a page naming it, styled and linked from the service', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
+  const path = rulesFile(RULES);
   const { app } = await startTestService({ ACCESS_RULES_FILE: path });
   const eve = await signUpAndLogIn(app, 'eve@example.test');
-  const headers = {
-    'x-forwarded-method': 'GET',
-    'x-forwarded-proto': 'https',
-    'x-forwarded-host': 'app.staff.example.test',
-    'x-forwarded-uri': '/board',
-  };
-  const api = await app.inject({
-    method: 'GET',
-    url: '/auth/forward',
-    headers: { ...headers, accept: 'application/json' },
-    cookies: { session_id: eve },
-  });
+  const api = await askForward(app, 'app.staff.example.test', eve, { uri: '/board' });
   assert.equal(api.statusCode, 403);
   assert.equal(api.json<{ code: string }>().code, 'access_denied');
   assert.equal(api.headers['remote-user'], undefined, 'no identity for a refused request');
 
-  const page = await app.inject({
-    method: 'GET',
-    url: '/auth/forward',
-    headers: { ...headers, accept: 'text/html' },
-    cookies: { session_id: eve },
+  const page = await askForward(app, 'app.staff.example.test', eve, {
+    uri: '/board',
+    accept: 'text/html',
   });
   assert.equal(page.statusCode, 403);
   assert.match(String(page.headers['content-type']), /^text\/html/);
@@ -140,8 +109,7 @@ test('a refused account gets 403 access_denied; a browser gets a page naming it,
 });
 
 test('an everyone host passes without a login and with no identity, and with a login with its identity', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
+  const path = rulesFile(RULES);
   const { app } = await startTestService({ ACCESS_RULES_FILE: path });
   const eve = await signUpAndLogIn(app, 'eve@example.test');
   const ask = (session?: string) =>
@@ -161,8 +129,7 @@ test('an everyone host passes without a login and with no identity, and with a l
 });
 
 test('addresses are not verified: a listed address without an account passes whoever signs up with it, and the start warns of it', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
+  const path = rulesFile(RULES);
   const { app, logs } = await startTestService({
     ACCESS_RULES_FILE: path,
     SIGNUP_EMAIL_DOMAINS: 'example.test',

@@ -6,11 +6,9 @@
  * code or a recovery code.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { temporaryDirectory } from '../support/files.js';
+import { askForward, askRequest, rulesFile } from '../support/forward-auth.js';
 import { sessionCookie, submit } from '../support/service.js';
 import { totpCodeAt } from '../support/totp.js';
 import { enrolled, logIn, PASSWORD } from '../support/two-factor.js';
@@ -22,31 +20,6 @@ const RULES = `rules:
   - host: wiki.example.test
     policy: logged_in
 `;
-
-function forward(app: FastifyInstance, host: string, session: string, accept = 'application/json') {
-  return app.inject({
-    method: 'GET',
-    url: '/auth/forward',
-    headers: {
-      'x-forwarded-method': 'GET',
-      'x-forwarded-proto': 'https',
-      'x-forwarded-host': host,
-      'x-forwarded-uri': '/',
-      accept,
-    },
-    cookies: { session_id: session },
-  });
-}
-
-/** The same question through /auth/request, as the documented nginx configuration asks it. */
-function request(app: FastifyInstance, host: string, session: string) {
-  return app.inject({
-    method: 'GET',
-    url: '/auth/request',
-    headers: { 'x-original-url': `https://${host}/`, 'x-original-method': 'GET' },
-    cookies: { session_id: session },
-  });
-}
 
 /** Logs in through the API with the password and `code`; returns the session cookie. */
 async function logInWithCode(app: FastifyInstance, code: string): Promise<string> {
@@ -68,9 +41,7 @@ async function logInWithCode(app: FastifyInstance, code: string): Promise<string
 }
 
 async function withRules() {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
-  const setup = await enrolled({ env: { ACCESS_RULES_FILE: path } });
+  const setup = await enrolled({ env: { ACCESS_RULES_FILE: rulesFile(RULES) } });
   // An account without the factor, on the same rules.
   await setup.service.auth.registerUser('carol@example.com', PASSWORD);
   return setup;
@@ -81,11 +52,11 @@ describe('forward auth and the second factor', () => {
     const { service, secret, codes, token } = await withRules();
     const { app, clock } = service;
     // The session opened before the factor was on was made with the password alone.
-    const byPassword = await forward(app, 'wiki.example.test', token);
+    const byPassword = await askForward(app, 'wiki.example.test', token);
     assert.equal(byPassword.statusCode, 200);
     assert.equal(byPassword.headers['remote-auth'], 'password');
 
-    const byTotp = await forward(
+    const byTotp = await askForward(
       app,
       'wiki.example.test',
       await logInWithCode(app, totpCodeAt(secret, clock.now())),
@@ -93,7 +64,7 @@ describe('forward auth and the second factor', () => {
     assert.equal(byTotp.headers['remote-auth'], 'totp');
     assert.equal(byTotp.headers['remote-user'], 'bob@example.com');
 
-    const byRecovery = await forward(
+    const byRecovery = await askForward(
       app,
       'wiki.example.test',
       await logInWithCode(app, codes[0] ?? ''),
@@ -104,19 +75,19 @@ describe('forward auth and the second factor', () => {
   test('a second_factor rule refuses password-only sessions with 403, and admits the others', async () => {
     const { service, secret, token } = await withRules();
     const { app, clock } = service;
-    const refused = await forward(app, 'admin.example.test', token);
+    const refused = await askForward(app, 'admin.example.test', token);
     assert.equal(refused.statusCode, 403);
     assert.equal(refused.json<{ code: string }>().code, 'second_factor_required');
     assert.equal(refused.headers['remote-user'], undefined, 'no identity with a refusal');
 
     const carol = await logIn(service, 'carol@example.com');
-    const carolRefused = await forward(app, 'admin.example.test', carol);
+    const carolRefused = await askForward(app, 'admin.example.test', carol);
     assert.equal(carolRefused.statusCode, 403);
     assert.equal(carolRefused.json<{ code: string }>().code, 'second_factor_required');
-    assert.equal((await forward(app, 'wiki.example.test', carol)).statusCode, 200);
+    assert.equal((await askForward(app, 'wiki.example.test', carol)).statusCode, 200);
 
     const withCode = await logInWithCode(app, totpCodeAt(secret, clock.now()));
-    const admitted = await forward(app, 'admin.example.test', withCode);
+    const admitted = await askForward(app, 'admin.example.test', withCode);
     assert.equal(admitted.statusCode, 200);
     assert.equal(admitted.headers['remote-auth'], 'totp');
   });
@@ -124,16 +95,16 @@ describe('forward auth and the second factor', () => {
   test('/auth/request says Remote-Auth too, and keeps the second_factor rule', async () => {
     const { service, secret, token } = await withRules();
     const { app, clock } = service;
-    const byPassword = await request(app, 'wiki.example.test', token);
+    const byPassword = await askRequest(app, 'wiki.example.test', token);
     assert.equal(byPassword.statusCode, 200);
     assert.equal(byPassword.headers['remote-auth'], 'password');
-    const refused = await request(app, 'admin.example.test', token);
+    const refused = await askRequest(app, 'admin.example.test', token);
     assert.equal(refused.statusCode, 403);
     assert.equal(refused.json<{ code: string }>().code, 'second_factor_required');
     assert.equal(refused.headers['remote-user'], undefined);
 
     const withCode = await logInWithCode(app, totpCodeAt(secret, clock.now()));
-    const admitted = await request(app, 'admin.example.test', withCode);
+    const admitted = await askRequest(app, 'admin.example.test', withCode);
     assert.equal(admitted.statusCode, 200);
     assert.equal(admitted.headers['remote-auth'], 'totp');
     assert.equal(admitted.headers['remote-user'], 'bob@example.com');
@@ -141,7 +112,9 @@ describe('forward auth and the second factor', () => {
 
   test('a browser gets a page that says so, with a link to the account page', async () => {
     const { service, token } = await withRules();
-    const page = await forward(service.app, 'admin.example.test', token, 'text/html');
+    const page = await askForward(service.app, 'admin.example.test', token, {
+      accept: 'text/html',
+    });
     assert.equal(page.statusCode, 403);
     assert.match(String(page.headers['content-type']), /^text\/html/);
     assert.match(page.body, /Two-factor authentication required/);

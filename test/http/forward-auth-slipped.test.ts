@@ -4,10 +4,8 @@
  * the proxy's, the endpoint must refuse the request rather than pick one.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { temporaryDirectory } from '../support/files.js';
+import { rulesFile } from '../support/forward-auth.js';
 import { signUpAndLogIn, startTestService } from '../support/service.js';
 
 const RULES = `default: [root@example.test]
@@ -17,9 +15,7 @@ rules:
 `;
 
 async function serviceWithRules() {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(path, RULES);
-  return startTestService({ ACCESS_RULES_FILE: path });
+  return startTestService({ ACCESS_RULES_FILE: rulesFile(RULES) });
 }
 
 const codeOf = (response: { json(): unknown }) => (response.json() as { code?: string }).code;
@@ -67,9 +63,7 @@ test('X-Original-URL beside X-Original-URI naming another URL is refused, whiche
 });
 
 test('a host with an empty label is refused, not judged by the default policy', async () => {
-  const path = join(temporaryDirectory(), 'rules.yml');
-  writeFileSync(
-    path,
+  const path = rulesFile(
     'default: logged_in\nrules:\n  - host: admin.example.test\n    policy: [root@example.test]\n',
   );
   const { app } = await startTestService({ ACCESS_RULES_FILE: path });

@@ -5,12 +5,10 @@
  * login or password that adding one needs, passkey-only accounts, and forward auth.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { SoftAuthenticator } from '../support/authenticator.js';
-import { temporaryDirectory } from '../support/files.js';
+import { askForward, rulesFile } from '../support/forward-auth.js';
 import {
   addPasskey,
   creationOptions,
@@ -522,25 +520,11 @@ describe('passkeys: passkey-only accounts', () => {
 
 describe('passkeys and forward auth', () => {
   test('Remote-Auth says passkey, and a second_factor rule accepts it but not without UV', async () => {
-    const path = join(temporaryDirectory(), 'rules.yml');
-    writeFileSync(
-      path,
+    const path = rulesFile(
       'rules:\n  - host: admin.example.test\n    policy: logged_in\n    second_factor: true\n',
     );
     const { app, authenticator } = await withPasskey({ ACCESS_RULES_FILE: path });
-    const forward = (session: string) =>
-      app.inject({
-        method: 'GET',
-        url: '/auth/forward',
-        headers: {
-          'x-forwarded-method': 'GET',
-          'x-forwarded-proto': 'https',
-          'x-forwarded-host': 'admin.example.test',
-          'x-forwarded-uri': '/',
-          accept: 'application/json',
-        },
-        cookies: { session_id: session },
-      });
+    const forward = (session: string) => askForward(app, 'admin.example.test', session);
     const strong = sessionCookie(await logInWithPasskey(app, authenticator)) ?? '';
     const passed = await forward(strong);
     assert.equal(passed.statusCode, 200, passed.body);
