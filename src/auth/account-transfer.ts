@@ -16,7 +16,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Clock } from '../clock.js';
-import type { ExportedUser, ImportedUser, UserTransfer } from '../db/user-transfer.js';
+import type { ExportedUser, UserTransfer } from '../db/user-transfer.js';
 import {
   ImportLineReader,
   type ImportedAccount,
@@ -25,7 +25,10 @@ import {
 } from './account-import.js';
 import { hasPassword } from './passwords.js';
 
-/** Lines per batch: one query to find existing accounts, one transaction to store them. */
+/**
+ * Lines per batch: one transaction to store them, and one query to find the existing accounts of
+ * those not stored (of all of them, in a check).
+ */
 export const IMPORT_BATCH = 1000;
 /** Bad lines kept in a report at most (the count goes on). */
 const MAX_REPORTED = 1000;
@@ -103,31 +106,43 @@ export class AccountTransfer {
     const flush = async () => {
       const batch = pending;
       pending = [];
-      const { byKey, byAddress } = await this.store.existing(
-        batch.map((entry) => entry.account.email.key),
-        batch.map((entry) => entry.account.email.address),
-      );
       const now = this.clock.now();
-      const toStore: ImportedUser[] = [];
-      for (const { line, account } of batch) {
+      // A real run stores first: in the usual import nothing exists yet, and then there is
+      // nothing to look up. Only the lines not stored are compared with what the database holds.
+      let unstored = batch;
+      if (options.write) {
+        const stored = await this.store.insert(
+          batch.map(({ account }) => ({
+            email: account.email.address,
+            emailKey: account.email.key,
+            hashedPassword: account.passwordHash,
+            createdAt: account.createdAt ?? now,
+            emailVerifiedAt: account.emailVerified === true ? (account.createdAt ?? now) : null,
+          })),
+          now,
+        );
+        imported += stored.size;
+        valid += stored.size;
+        unstored = batch.filter(({ account }) => !stored.has(account.email.key));
+      }
+      const { byKey, byAddress } = await this.store.existing(
+        unstored.map((entry) => entry.account.email.key),
+        unstored.map((entry) => entry.account.email.address),
+      );
+      for (const { line, account } of unstored) {
         const stored = byKey.get(account.email.key) ?? byAddress.get(account.email.address);
         if (stored === account.passwordHash) {
           alreadyImported += 1;
           valid += 1;
         } else if (stored !== undefined) {
           refuse(line, `${account.email.address} already has an account in the database`);
+        } else if (options.write) {
+          // Not stored, yet not there: the account it collided with went away meanwhile.
+          refuse(line, `${account.email.address} could not be stored; run the import again`);
         } else {
           valid += 1;
-          toStore.push({
-            email: account.email.address,
-            emailKey: account.email.key,
-            hashedPassword: account.passwordHash,
-            createdAt: account.createdAt ?? now,
-            emailVerifiedAt: account.emailVerified === true ? (account.createdAt ?? now) : null,
-          });
         }
       }
-      if (options.write) imported += await this.store.insert(toStore, now);
       if (options.onProgress !== undefined && size > 0) {
         const fraction = Math.min(1, bytesRead / size);
         if (fraction > reported) {

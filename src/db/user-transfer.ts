@@ -52,10 +52,13 @@ export class UserTransfer {
     return { byKey, byAddress };
   }
 
-  /** Inserts `users` in one transaction, leaving out any whose address or key is taken. */
-  async insert(users: readonly ImportedUser[], now: number): Promise<number> {
-    if (users.length === 0) return 0;
-    const result = await run(() =>
+  /**
+   * Inserts `users` in one transaction, leaving out any whose address or key is taken; the keys
+   * of those stored.
+   */
+  async insert(users: readonly ImportedUser[], now: number): Promise<Set<string>> {
+    if (users.length === 0) return new Set();
+    const rows = await run(() =>
       this.kysely.transaction().execute((trx) =>
         trx
           .insertInto('users')
@@ -70,10 +73,11 @@ export class UserTransfer {
             })),
           )
           .onConflict((conflict) => conflict.doNothing())
-          .executeTakeFirst(),
+          .returning('email_key')
+          .execute(),
       ),
     );
-    return Number(result.numInsertedOrUpdatedRows ?? 0n);
+    return new Set(rows.flatMap((row) => (row.email_key === null ? [] : [row.email_key])));
   }
 
   /** Up to `limit` accounts after id `afterId`, in id order, with whether two-factor is on. */

@@ -149,6 +149,35 @@ describe('users import', () => {
     assert.equal(exported.stdout.trim().split('\n').length, 2);
   });
 
+  test('with --skip-invalid, an account already there with another hash is a bad line and keeps its hash', async () => {
+    const env = await cliDatabase();
+    const first = await bcryptHasher(4).hash('first');
+    const second = await bcryptHasher(4).hash('second');
+    const before = fileOf('before.jsonl', [
+      JSON.stringify({ email: 'taken@example.com', password_hash: first }),
+    ]);
+    assert.equal((await runCli(['users', 'import', before], env)).status, 0);
+    const file = fileOf('after.jsonl', [
+      JSON.stringify({ email: 'new@example.com', password_hash: second }),
+      // Another spelling of the same address: the same account.
+      JSON.stringify({ email: 'Taken@Example.com', password_hash: second }),
+    ]);
+    const run = await runCli(['users', 'import', file, '--skip-invalid'], env);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /^line 2: taken@example\.com already has an account in the database/m);
+    assert.match(run.stdout, /Imported 1 accounts \(0 already imported, 1 bad lines skipped\)/);
+    const exported = await runCli(['users', 'export', '--with-password-hashes'], env);
+    const hashes = new Map(
+      exported.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { email: string; password_hash: string })
+        .map((record) => [record.email, record.password_hash]),
+    );
+    assert.equal(hashes.get('taken@example.com'), first);
+    assert.equal(hashes.get('new@example.com'), second);
+  });
+
   test('CSV with a header and quoted argon2id hashes', async () => {
     const env = await cliDatabase();
     const argon2Hash = await argon2idHasher(ARGON2).hash('from csv');
