@@ -82,6 +82,9 @@ function receiveTimeouts(seconds: number) {
   };
 }
 
+/** How long after listening the route schemas not used yet start compiling. */
+const COMPILE_SCHEMAS_AFTER_MS = 1000;
+
 export async function buildApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const { auth, config, logger, metrics } = dependencies;
   const schemas = deferredSchemas();
@@ -127,11 +130,14 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
 
   // Once closing, answers end their connection, so keep-alive clients cannot hold a shutdown open.
   let closing = false;
-  // Listening, the service answers at once; the schemas not used yet compile in the gaps.
+  // Listening, the service answers at once; the schemas not used yet compile in the gaps, from a
+  // moment later, when a restarted instance has answered the requests that waited for it.
   app.addHook('onListen', (done) => {
-    schemas.compileAll().catch((error: unknown) => {
-      logger.error({ err: error }, 'a route schema does not compile');
-    });
+    setTimeout(() => {
+      schemas.compileAll().catch((error: unknown) => {
+        logger.error({ err: error }, 'a route schema does not compile');
+      });
+    }, COMPILE_SCHEMAS_AFTER_MS).unref();
     done();
   });
   app.addHook('preClose', (done) => {

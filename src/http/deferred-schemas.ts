@@ -5,8 +5,8 @@
  * the routes are registered, which was the largest part of the service's start: a restarted
  * instance took that long to answer anything. Here each route's compilers are built by the same
  * libraries, with the same options, but only when the route first validates or serializes, or
- * when {@link DeferredSchemas.compileAll} gets to them once the service listens, a few per turn of
- * the event loop, so that the first requests rarely pay for it either.
+ * when {@link DeferredSchemas.compileAll} gets to them, one per turn of the event loop, soon after
+ * the service listens, so that later requests rarely pay for it either.
  */
 import { createRequire } from 'node:module';
 import type { FastifyServerOptions } from 'fastify';
@@ -26,15 +26,12 @@ type Validate = ((data: unknown, context?: object) => unknown) & {
 };
 type Serialize = (data: unknown) => string;
 
-/** Compilations run per turn of the event loop by {@link DeferredSchemas.compileAll}. */
-const COMPILED_PER_TURN = 4;
-
 export interface DeferredSchemas {
   /** Fastify's `schemaController.compilersFactory` option. */
   readonly compilersFactory: CompilersFactory;
   /** How many route schemas are not compiled yet. */
   readonly pending: number;
-  /** Compiles the rest, a few per turn of the event loop; resolves once none is left. */
+  /** Compiles the rest, one per turn of the event loop; resolves once none is left. */
   compileAll(): Promise<void>;
 }
 
@@ -94,9 +91,10 @@ export function deferredSchemas(): DeferredSchemas {
       return waiting.size;
     },
     async compileAll() {
-      while (waiting.size > 0) {
-        for (const compile of [...waiting].slice(0, COMPILED_PER_TURN)) compile();
+      for (const compile of waiting) {
+        // Requests that arrived meanwhile go first.
         await new Promise((done) => setImmediate(done));
+        compile();
       }
     },
   };
