@@ -98,7 +98,8 @@ export class SessionManager {
     const token = generateUuid();
     const id = generateSessionPublicId();
     const now = this.clock.now();
-    const created = await this.sessions.create(
+    // Opened and kept within the cap in one transaction: a login commits once.
+    const ended = await this.sessions.openWithinCap(
       {
         id,
         user_id: userId,
@@ -116,20 +117,15 @@ export class SessionManager {
           whileChallengeIs: options.whileChallengeIs,
         }),
       },
+      { most: this.settings.sessionsPerUser, liveness: this.liveness(now) },
     );
-    if (!created) return null;
+    if (ended === null) return null;
     const user = {
       id: userId,
       ...(options.account?.email !== undefined && { email: options.account.email }),
     };
     this.audit?.record({ type: 'session_started', user, context: options.context, sessionId: id });
-    const { overCap } = await this.sessions.enforceCap({
-      userId,
-      keepId: id,
-      most: this.settings.sessionsPerUser,
-      liveness: this.liveness(now),
-    });
-    this.recordEnded(user, overCap, 'over_cap', options.context);
+    this.recordEnded(user, ended.overCap, 'over_cap', options.context);
     return { token, id };
   }
 

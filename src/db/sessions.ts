@@ -1,12 +1,13 @@
 /**
  * The `sessions` table, the one home of session rows: nothing else writes them. Its operations
- * are named for what they mean (open, find with its account, touch, end one, end all of an
- * account, end all but one, keep an account under its cap). Each is one statement, so the ones
- * that must not undo a concurrent change (a session opened only while the password just verified
- * is still the account's, say) are atomic in the database itself, on SQLite and PostgreSQL alike.
+ * are named for what they mean (open, open within the account's cap, find with its account,
+ * touch, end one, end all of an account, end all but one). Each is one statement (opening within
+ * the cap: two, in one transaction), so the ones that must not undo a concurrent change (a
+ * session opened only while the password just verified is still the account's, say) are atomic
+ * in the database itself, on SQLite and PostgreSQL alike.
  * Deleting an account deletes its sessions (foreign key, ON DELETE CASCADE).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './connection.js';
 import { run } from './errors.js';
 import type { NewSession, Schema, SessionRow } from './schema.js';
@@ -39,60 +40,29 @@ export class Sessions {
    * only while the login challenge of that token digest is still there (a reset, a change or
    * the factor's reset removes the account's challenges). Returns whether it did.
    */
-  async create(
+  async create(session: NewSession, options: OpenConditions = {}): Promise<boolean> {
+    return run(() => insertSession(this.kysely, session, options));
+  }
+
+  /**
+   * {@link create}, then, in the same transaction (a login commits once), keeps the account
+   * within `most` sessions, the new one among them: ends its dead sessions and, of the live
+   * others, all but the `most - 1` most recently seen, in one statement. Returns the public ids
+   * of the live sessions it ended (over the cap) and of the dead ones (swept), apart; null when
+   * the session was not opened, and then nothing is ended. Concurrent calls never leave more
+   * than `most` live sessions.
+   */
+  async openWithinCap(
     session: NewSession,
-    options: { whilePasswordIs?: string; whileChallengeIs?: string } = {},
-  ): Promise<boolean> {
-    const { whilePasswordIs, whileChallengeIs } = options;
-    const text = (value: string | null | undefined) => sql<string>`CAST(${value ?? null} AS text)`;
-    const bigint = (value: number) => sql<number>`CAST(${value} AS bigint)`;
-    const result = await run(() =>
-      this.kysely
-        .insertInto('sessions')
-        .columns([
-          'id',
-          'user_id',
-          'token_digest',
-          'created_at',
-          'last_seen_at',
-          'expires_at',
-          'ip',
-          'user_agent',
-          'auth_method',
-        ])
-        .expression((eb) =>
-          eb
-            .selectFrom('users')
-            .select([
-              text(session.id).as('id'),
-              'users.id as user_id',
-              text(session.token_digest).as('token_digest'),
-              bigint(session.created_at).as('created_at'),
-              bigint(session.last_seen_at).as('last_seen_at'),
-              bigint(session.expires_at).as('expires_at'),
-              text(session.ip).as('ip'),
-              text(session.user_agent).as('user_agent'),
-              text(session.auth_method).as('auth_method'),
-            ])
-            .where('users.id', '=', session.user_id)
-            .$if(whilePasswordIs !== undefined, (query) =>
-              query.where('users.hashed_password', '=', whilePasswordIs ?? ''),
-            )
-            .$if(whileChallengeIs !== undefined, (query) =>
-              query.where((inner) =>
-                inner.exists(
-                  inner
-                    .selectFrom('login_challenges')
-                    .select(sql`1`.as('one'))
-                    .where('login_challenges.token_digest', '=', whileChallengeIs ?? '')
-                    .where('login_challenges.user_id', '=', session.user_id),
-                ),
-              ),
-            ),
-        )
-        .executeTakeFirst(),
+    options: OpenConditions,
+    cap: { most: number; liveness: Liveness },
+  ): Promise<Ended | null> {
+    return run(() =>
+      this.kysely.transaction().execute(async (trx) => {
+        if (!(await insertSession(trx, session, options))) return null;
+        return deleteOverCap(trx, { userId: session.user_id, keepId: session.id, ...cap });
+      }),
     );
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
   /** The session whose token has digest `tokenDigest`, with its account: one indexed read. */
@@ -197,59 +167,117 @@ export class Sessions {
     );
     return rows.map((row) => row.id);
   }
+}
 
-  /**
-   * Keeps account `userId` within `most` sessions, session `keepId` (the one just opened) among
-   * them: in one statement, ends its dead sessions and, of the live others, all but the
-   * `most - 1` most recently seen. Returns the public ids of the live sessions it ended (over
-   * the cap) and of the dead ones (swept), apart. Concurrent calls never leave more
-   * than `most` live sessions.
-   */
-  async enforceCap(options: {
-    userId: number;
-    keepId: string;
-    most: number;
-    liveness: Liveness;
-  }): Promise<{ overCap: string[]; dead: string[] }> {
-    const { userId, keepId, most, liveness } = options;
-    const rows = await run(() =>
-      this.kysely
-        .deleteFrom('sessions')
-        .where('user_id', '=', userId)
-        .where('id', '<>', keepId)
-        .where((eb) =>
-          eb.or([
-            eb('expires_at', '<=', liveness.now),
-            eb('last_seen_at', '<=', liveness.seenAfter),
-            eb('created_at', '<=', liveness.startedAfter),
-            eb(
-              'id',
-              'not in',
-              eb
-                .selectFrom('sessions as kept')
-                .select('kept.id')
-                .where('kept.user_id', '=', userId)
-                .where('kept.id', '<>', keepId)
-                .where('kept.expires_at', '>', liveness.now)
-                .where('kept.last_seen_at', '>', liveness.seenAfter)
-                .where('kept.created_at', '>', liveness.startedAfter)
-                .orderBy('kept.last_seen_at', 'desc')
-                .orderBy('kept.created_at', 'desc')
-                .orderBy('kept.id')
-                .limit(Math.max(0, most - 1)),
-            ),
-          ]),
+/** Where a session may be opened: the account exists, and these hold (see Sessions.create). */
+export interface OpenConditions {
+  whilePasswordIs?: string;
+  whileChallengeIs?: string;
+}
+
+/** The public ids of the sessions a cap ended: live ones over the cap, and dead ones swept. */
+export interface Ended {
+  overCap: string[];
+  dead: string[];
+}
+
+type Executor = Kysely<Schema> | Transaction<Schema>;
+
+async function insertSession(
+  db: Executor,
+  session: NewSession,
+  options: OpenConditions,
+): Promise<boolean> {
+  const { whilePasswordIs, whileChallengeIs } = options;
+  const text = (value: string | null | undefined) => sql<string>`CAST(${value ?? null} AS text)`;
+  const bigint = (value: number) => sql<number>`CAST(${value} AS bigint)`;
+  const result = await db
+    .insertInto('sessions')
+    .columns([
+      'id',
+      'user_id',
+      'token_digest',
+      'created_at',
+      'last_seen_at',
+      'expires_at',
+      'ip',
+      'user_agent',
+      'auth_method',
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom('users')
+        .select([
+          text(session.id).as('id'),
+          'users.id as user_id',
+          text(session.token_digest).as('token_digest'),
+          bigint(session.created_at).as('created_at'),
+          bigint(session.last_seen_at).as('last_seen_at'),
+          bigint(session.expires_at).as('expires_at'),
+          text(session.ip).as('ip'),
+          text(session.user_agent).as('user_agent'),
+          text(session.auth_method).as('auth_method'),
+        ])
+        .where('users.id', '=', session.user_id)
+        .$if(whilePasswordIs !== undefined, (query) =>
+          query.where('users.hashed_password', '=', whilePasswordIs ?? ''),
         )
-        .returning(['id', 'expires_at', 'last_seen_at', 'created_at'])
-        .execute(),
-    );
-    const isDead = (row: (typeof rows)[number]) =>
-      row.expires_at <= liveness.now ||
-      row.last_seen_at <= liveness.seenAfter ||
-      row.created_at <= liveness.startedAfter;
-    return {
-      overCap: rows.filter((row) => !isDead(row)).map((row) => row.id),
-      dead: rows.filter(isDead).map((row) => row.id),
-    };
-  }
+        .$if(whileChallengeIs !== undefined, (query) =>
+          query.where((inner) =>
+            inner.exists(
+              inner
+                .selectFrom('login_challenges')
+                .select(sql`1`.as('one'))
+                .where('login_challenges.token_digest', '=', whileChallengeIs ?? '')
+                .where('login_challenges.user_id', '=', session.user_id),
+            ),
+          ),
+        ),
+    )
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+async function deleteOverCap(
+  db: Executor,
+  options: { userId: number; keepId: string; most: number; liveness: Liveness },
+): Promise<Ended> {
+  const { userId, keepId, most, liveness } = options;
+  const rows = await db
+    .deleteFrom('sessions')
+    .where('user_id', '=', userId)
+    .where('id', '<>', keepId)
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<=', liveness.now),
+        eb('last_seen_at', '<=', liveness.seenAfter),
+        eb('created_at', '<=', liveness.startedAfter),
+        eb(
+          'id',
+          'not in',
+          eb
+            .selectFrom('sessions as kept')
+            .select('kept.id')
+            .where('kept.user_id', '=', userId)
+            .where('kept.id', '<>', keepId)
+            .where('kept.expires_at', '>', liveness.now)
+            .where('kept.last_seen_at', '>', liveness.seenAfter)
+            .where('kept.created_at', '>', liveness.startedAfter)
+            .orderBy('kept.last_seen_at', 'desc')
+            .orderBy('kept.created_at', 'desc')
+            .orderBy('kept.id')
+            .limit(Math.max(0, most - 1)),
+        ),
+      ]),
+    )
+    .returning(['id', 'expires_at', 'last_seen_at', 'created_at'])
+    .execute();
+  const isDead = (row: (typeof rows)[number]) =>
+    row.expires_at <= liveness.now ||
+    row.last_seen_at <= liveness.seenAfter ||
+    row.created_at <= liveness.startedAfter;
+  return {
+    overCap: rows.filter((row) => !isDead(row)).map((row) => row.id),
+    dead: rows.filter(isDead).map((row) => row.id),
+  };
 }

@@ -62,7 +62,7 @@ describe('Sessions', () => {
     );
   });
 
-  it('keeps an account within its cap, ending the least recently seen and the dead first', async () => {
+  it('opens a session within its account’s cap, ending the least recently seen and the dead', async () => {
     const bob = await db.addUser('bob@example.com', HASH);
     const alice = await db.addUser('alice@example.com', HASH);
     await sessions.create(session(alice.id, 'alice', 10));
@@ -70,33 +70,45 @@ describe('Sessions', () => {
       ['old', 100],
       ['mid', 200],
       ['recent', 300],
-      ['new', 400],
     ] as const)
       await sessions.create(session(bob.id, id, seen));
-    const ended = await sessions.enforceCap({
-      userId: bob.id,
-      keepId: 'new',
-      most: 3,
-      liveness: { now: 500, seenAfter: 0, startedAfter: 0 },
-    });
+    const ended = await sessions.openWithinCap(
+      session(bob.id, 'new', 400),
+      {},
+      { most: 3, liveness: { now: 500, seenAfter: 0, startedAfter: 0 } },
+    );
     assert.deepEqual(ended, { overCap: ['old'], dead: [] });
     assert.deepEqual(
       (await sessions.listOf(bob.id)).map((row) => row.id),
       ['new', 'recent', 'mid'],
     );
-    // Idle ones (seen at or before `seenAfter`) end even under the cap; the kept one never does.
-    const swept = await sessions.enforceCap({
-      userId: bob.id,
-      keepId: 'mid',
-      most: 10,
-      liveness: { now: 500, seenAfter: 350, startedAfter: 0 },
-    });
-    assert.deepEqual(swept, { overCap: [], dead: ['recent'] });
+    // Idle ones (seen at or before `seenAfter`) end even under the cap; the new one never does.
+    const swept = await sessions.openWithinCap(
+      session(bob.id, 'newest', 100),
+      {},
+      { most: 10, liveness: { now: 500, seenAfter: 350, startedAfter: 0 } },
+    );
+    assert.deepEqual(
+      { overCap: swept?.overCap, dead: [...(swept?.dead ?? [])].sort() },
+      { overCap: [], dead: ['mid', 'recent'] },
+    );
     assert.deepEqual(
       (await sessions.listOf(bob.id)).map((row) => row.id),
-      ['new', 'mid'],
+      ['new', 'newest'],
     );
     assert.equal((await sessions.listOf(alice.id)).length, 1, 'another account is untouched');
+  });
+
+  it('opens nothing and ends nothing when the account no longer holds the hash', async () => {
+    const bob = await db.addUser('bob@example.com', HASH);
+    for (const id of ['a', 'b']) await sessions.create(session(bob.id, id));
+    const ended = await sessions.openWithinCap(
+      session(bob.id, 'c'),
+      { whilePasswordIs: OTHER_HASH },
+      { most: 1, liveness: { now: Date.now(), seenAfter: 0, startedAfter: 0 } },
+    );
+    assert.equal(ended, null);
+    assert.deepEqual((await sessions.listOf(bob.id)).map((row) => row.id).sort(), ['a', 'b']);
   });
 
   it('gives a session a new token only while the account holds the given hash', async () => {
