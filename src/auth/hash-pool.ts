@@ -40,14 +40,15 @@ export const SAMPLE_INTERVAL_MS = 50;
  * requests are taken to be waiting, and at or below which they are taken to be gone. Between
  * the two the limit stays as it was, so that a signal near one threshold does not flap.
  *
- * Logins alone keep the loop about half busy without needing its core: on SQLite a login's
- * commits wait for the disk on the loop (synchronous = FULL). Measured on 2 cores with argon2id
- * logins only, utilization had a median of 0.44 with one hash at a time, so thresholds of 0.5
- * and 0.3 held the pool at one hash through a pure login storm (0.56 to 0.63 of the raw
- * ceiling, against 0.72 to 0.80 with two). Session checks that wait push it towards 1.
+ * Logins alone keep the loop well over half busy without needing its core: their commits wait
+ * for the disk on the loop (SQLite, synchronous = FULL), and with every core hashing, the loop's
+ * own work waits for a core too. Measured on 2 cores with argon2id logins only: a median of 0.44
+ * with one hash at a time and 0.65 with two (90th percentile 0.81), so thresholds of 0.5 and
+ * 0.3 held the pool at one hash through a pure login storm (0.56 to 0.63 of the raw ceiling,
+ * against 0.72 to 0.80 with two). Session checks that wait keep it near 1.
  */
-export const BUSY_UTILIZATION = 0.8;
-export const IDLE_UTILIZATION = 0.6;
+export const BUSY_UTILIZATION = 0.9;
+export const IDLE_UTILIZATION = 0.7;
 
 /** What {@link adaptiveLimit} decides from. */
 export interface LoadSignal {
