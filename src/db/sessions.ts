@@ -1,10 +1,10 @@
 /**
  * The `sessions` table, the one home of session rows: nothing else writes them. Its operations
- * are named for what they mean (open, open within the account's cap, find with its account,
- * touch, end one, end all of an account, end all but one). Each is one statement (opening within
- * the cap: two, in one transaction), so the ones that must not undo a concurrent change (a
- * session opened only while the password just verified is still the account's, say) are atomic
- * in the database itself, on SQLite and PostgreSQL alike.
+ * are named for what they mean (open within the account's cap, find with its account, touch,
+ * end one, end all of an account, end all but one). Each is one statement (opening: two, in one
+ * transaction), so the ones that must not undo a concurrent change (a session opened only while
+ * the password just verified is still the account's, say) are atomic in the database itself, on
+ * SQLite and PostgreSQL alike.
  * Deleting an account deletes its sessions (foreign key, ON DELETE CASCADE).
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
@@ -34,23 +34,16 @@ export class Sessions {
   }
 
   /**
-   * Opens `session` for its account, in one statement, and only if the account exists and, with
-   * `whilePasswordIs`, still holds that password hash (a reset or change completed meanwhile
-   * must not be outlived by a session opened with the old password); with `whileChallengeIs`,
-   * only while the login challenge of that token digest is still there (a reset, a change or
-   * the factor's reset removes the account's challenges). Returns whether it did.
-   */
-  async create(session: NewSession, options: OpenConditions = {}): Promise<boolean> {
-    return run(() => insertSession(this.kysely, session, options));
-  }
-
-  /**
-   * {@link create}, then, in the same transaction (a login commits once), keeps the account
-   * within `most` sessions, the new one among them: ends its dead sessions and, of the live
-   * others, all but the `most - 1` most recently seen, in one statement. Returns the public ids
-   * of the live sessions it ended (over the cap) and of the dead ones (swept), apart; null when
-   * the session was not opened, and then nothing is ended. Concurrent calls never leave more
-   * than `most` live sessions.
+   * Opens `session` for its account, only if the account exists and, with `whilePasswordIs`,
+   * still holds that password hash (a reset or change completed meanwhile must not be outlived
+   * by a session opened with the old password); with `whileChallengeIs`, only while the login
+   * challenge of that token digest is still there (a reset, a change or the factor's reset
+   * removes the account's challenges). In the same transaction (a login commits once), keeps the
+   * account within `most` sessions, the new one among them: ends its dead sessions and, of the
+   * live others, all but the `most - 1` most recently seen, in one statement. Returns the public
+   * ids of the live sessions it ended (over the cap) and of the dead ones (swept), apart; null
+   * when the session was not opened, and then nothing is ended. Concurrent calls never leave
+   * more than `most` live sessions.
    */
   async openWithinCap(
     session: NewSession,
@@ -169,7 +162,7 @@ export class Sessions {
   }
 }
 
-/** Where a session may be opened: the account exists, and these hold (see Sessions.create). */
+/** Where a session may be opened: the account exists, and these hold (see openWithinCap). */
 export interface OpenConditions {
   whilePasswordIs?: string;
   whileChallengeIs?: string;

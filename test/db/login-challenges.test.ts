@@ -12,6 +12,7 @@ import { LoginChallenges } from '../../src/db/login-challenges.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { Sessions } from '../../src/db/sessions.js';
 import { freshDatabaseUrl } from '../support/databases.js';
+import { openSession } from '../support/sessions.js';
 import { FakeClock } from '../support/fakes.js';
 
 const HASH = '$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
@@ -40,7 +41,8 @@ describe('LoginChallenges', () => {
 
   /** Opens a session of `userId` bound to challenge `tokenDigest`; returns whether it did. */
   const sessionFor = (userId: number, tokenDigest: string) =>
-    sessions.create(
+    openSession(
+      sessions,
       {
         id: `session-of-${tokenDigest}`,
         user_id: userId,

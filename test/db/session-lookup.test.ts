@@ -8,6 +8,7 @@ import { DatabaseUnavailableError } from '../../src/db/errors.js';
 import { migrateToLatest } from '../../src/db/migrations.js';
 import { batchLookups, type Row } from '../../src/db/session-lookup.js';
 import { freshDatabaseUrl } from '../support/databases.js';
+import { openSession } from '../support/sessions.js';
 import { FakeClock } from '../support/fakes.js';
 
 const HASH = '$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
@@ -131,7 +132,7 @@ describe('Sessions.findWithAccount under concurrent lookups', () => {
       // Two sessions each: a lookup must find the one asked for, not another of the account.
       for (let j = 0; j < 2; j += 1) {
         const digest = digestToken(generateUuid());
-        const opened = await sessions.create({
+        const opened = await openSession(sessions, {
           id: `session-${i}-${j}`,
           user_id: user.id,
           token_digest: digest,
@@ -182,7 +183,7 @@ describe('Sessions.findWithAccount under concurrent lookups', () => {
           .execute();
       }
       const digest = digestToken(generateUuid());
-      await sessions.create({
+      await openSession(sessions, {
         id: `factor-${i}`,
         user_id: user.id,
         token_digest: digest,

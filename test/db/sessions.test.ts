@@ -11,6 +11,7 @@ import { migrateToLatest } from '../../src/db/migrations.js';
 import type { NewSession } from '../../src/db/schema.js';
 import { Sessions } from '../../src/db/sessions.js';
 import { freshDatabaseUrl } from '../support/databases.js';
+import { openSession } from '../support/sessions.js';
 import { FakeClock } from '../support/fakes.js';
 
 const HASH = '$2b$04$abcdefghijklmnopqrstuuABCDEFGHIJKLMNOPQRSTUVWXYZ01234';
@@ -47,13 +48,16 @@ describe('Sessions', () => {
 
   it('opens a session only for an existing account, and only while it holds the given hash', async () => {
     const bob = await db.addUser('bob@example.com', HASH);
-    assert.equal(await sessions.create(session(bob.id + 100, 'nobody')), false);
+    assert.equal(await openSession(sessions, session(bob.id + 100, 'nobody')), false);
     assert.equal(
-      await sessions.create(session(bob.id, 'a'), { whilePasswordIs: OTHER_HASH }),
+      await openSession(sessions, session(bob.id, 'a'), { whilePasswordIs: OTHER_HASH }),
       false,
     );
-    assert.equal(await sessions.create(session(bob.id, 'b'), { whilePasswordIs: HASH }), true);
-    assert.equal(await sessions.create(session(bob.id, 'c')), true);
+    assert.equal(
+      await openSession(sessions, session(bob.id, 'b'), { whilePasswordIs: HASH }),
+      true,
+    );
+    assert.equal(await openSession(sessions, session(bob.id, 'c')), true);
     const stored = await sessions.listOf(bob.id);
     assert.deepEqual(stored.map((row) => row.id).sort(), ['b', 'c']);
     assert.deepEqual(
@@ -65,13 +69,13 @@ describe('Sessions', () => {
   it('opens a session within its account’s cap, ending the least recently seen and the dead', async () => {
     const bob = await db.addUser('bob@example.com', HASH);
     const alice = await db.addUser('alice@example.com', HASH);
-    await sessions.create(session(alice.id, 'alice', 10));
+    await openSession(sessions, session(alice.id, 'alice', 10));
     for (const [id, seen] of [
       ['old', 100],
       ['mid', 200],
       ['recent', 300],
     ] as const)
-      await sessions.create(session(bob.id, id, seen));
+      await openSession(sessions, session(bob.id, id, seen));
     const ended = await sessions.openWithinCap(
       session(bob.id, 'new', 400),
       {},
@@ -101,7 +105,7 @@ describe('Sessions', () => {
 
   it('opens nothing and ends nothing when the account no longer holds the hash', async () => {
     const bob = await db.addUser('bob@example.com', HASH);
-    for (const id of ['a', 'b']) await sessions.create(session(bob.id, id));
+    for (const id of ['a', 'b']) await openSession(sessions, session(bob.id, id));
     const ended = await sessions.openWithinCap(
       session(bob.id, 'c'),
       { whilePasswordIs: OTHER_HASH },
@@ -113,7 +117,7 @@ describe('Sessions', () => {
 
   it('gives a session a new token only while the account holds the given hash', async () => {
     const bob = await db.addUser('bob@example.com', HASH);
-    await sessions.create(session(bob.id, 'a'));
+    await openSession(sessions, session(bob.id, 'a'));
     const replace = { id: 'a', userId: bob.id, fromDigest: 'digest-a', toDigest: 'digest-z' };
     assert.equal(await sessions.replaceToken({ ...replace, whilePasswordIs: OTHER_HASH }), false);
     assert.equal(await sessions.replaceToken({ ...replace, whilePasswordIs: HASH }), true);
@@ -125,8 +129,8 @@ describe('Sessions', () => {
   it('ends one, all but one, or all of an account’s sessions; deleting the account deletes them', async () => {
     const bob = await db.addUser('bob@example.com', HASH);
     const alice = await db.addUser('alice@example.com', HASH);
-    for (const id of ['a', 'b', 'c', 'd']) await sessions.create(session(bob.id, id));
-    await sessions.create(session(alice.id, 'alice'));
+    for (const id of ['a', 'b', 'c', 'd']) await openSession(sessions, session(bob.id, id));
+    await openSession(sessions, session(alice.id, 'alice'));
     assert.equal(await sessions.delete('digest-a'), true);
     assert.equal(await sessions.delete('digest-a'), false);
     assert.equal(await sessions.deleteOneOf(alice.id, 'b'), false, 'not another account’s');
@@ -137,7 +141,7 @@ describe('Sessions', () => {
       ['c'],
     );
     assert.deepEqual(await sessions.deleteAllOf(bob.id), ['c']);
-    await sessions.create(session(bob.id, 'e'));
+    await openSession(sessions, session(bob.id, 'e'));
     assert.equal(await db.deleteUser(bob.id), true);
     assert.equal(await sessions.findWithAccount('digest-e'), undefined);
     assert.deepEqual(await sessions.listOf(bob.id), []);
