@@ -6,7 +6,7 @@
  * - The hash ceilings: bcrypt at the configured cost and argon2id at OWASP's minimum (19456 KiB,
  *   2 iterations, 1 lane), each with as many hashes in flight as the machine has cores, no HTTP.
  * - For each engine (SQLite in a temporary folder; PostgreSQL too when reachable) the real service
- *   (`node dist/src/main.js`, RATE_LIMIT=off) driven by autocannon: session checks (GET /profile
+ *   (`node dist/bienvenue.js`, RATE_LIMIT=off) driven by autocannon: session checks (GET /profile
  *   with a valid cookie) and forward-auth checks (GET /auth/forward, as Caddy asks), taking turns
  *   with the hello; on PostgreSQL the session checks and the hello again at
  *   `--postgres-connections`; logins, sign-ups (unique emails), a mix (9 session checks to 1
@@ -186,7 +186,7 @@ async function startProcess(script: string, env: Record<string, string>): Promis
 
 /** The real service on the database at `url`. */
 function startService(url: string, env: Record<string, string> = {}): Promise<Server> {
-  return startProcess('dist/src/main.js', {
+  return startProcess('dist/bienvenue.js', {
     RATE_LIMIT: 'off',
     LOG_LEVEL: 'warn',
     SMTP_URL: '',
@@ -1056,7 +1056,7 @@ const ROWS = {
     measure: 'start to first answer',
     target: '≤ 0.5 s',
     meaning:
-      'from spawning `node dist/src/main.js` on an empty database (migrations included) to its first answer',
+      'from spawning `node dist/bienvenue.js` on an empty database (migrations included) to its first answer',
   },
   peer: {
     measure: 'Better Auth get-session/s ÷ hello/s',

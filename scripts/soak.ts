@@ -28,7 +28,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 
-const MAIN = resolve(import.meta.dirname, '../src/main.js');
+const MAIN = resolve(import.meta.dirname, '../bienvenue.js');
 const KILL_EVERY_MS = 60_000;
 const FIRST_KILL_MS = 30_000;
 const WARM_UP_MS = 20_000;

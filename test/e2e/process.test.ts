@@ -98,7 +98,7 @@ test('a TRUST_PROXY that is not addresses, ranges or keywords stops the start wi
 
 test('bienvenue migrate applies the migrations once, then reports the database current', () => {
   const directory = temporaryDirectory();
-  const script = resolve(MAIN, '../cli/main.js');
+  const script = resolve(MAIN, '../src/cli/main.js');
   const env = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${join(directory, 'm.db')}` };
   const first = spawnSync(process.execPath, [script, 'migrate'], {
     env,

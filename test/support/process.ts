@@ -1,6 +1,6 @@
 /**
- * Runs the built service as a real child process (`node dist/src/main.js`) speaking real HTTP, as
- * users' clients see it.
+ * Runs the built service as a real child process (`node dist/bienvenue.js`, the bundle `npm start`
+ * runs) speaking real HTTP, as users' clients see it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -9,7 +9,7 @@ import { freshDatabaseUrl } from './databases.js';
 import { temporaryDirectory } from './files.js';
 import { freePort } from './ports.js';
 
-export const MAIN = resolve(import.meta.dirname, '../../src/main.js');
+export const MAIN = resolve(import.meta.dirname, '../../bienvenue.js');
 
 export interface ServerProcess {
   readonly url: string;
