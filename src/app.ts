@@ -31,6 +31,7 @@ import { registerAddressRoutes } from './http/address-routes.js';
 import { registerPasskeyRoutes } from './http/passkey-routes.js';
 import { deferredSchemas } from './http/deferred-schemas.js';
 import type { Metrics } from './metrics.js';
+import { requestLogger } from './logger.js';
 
 export interface AppDependencies {
   readonly auth: Auth;
@@ -90,6 +91,7 @@ export async function buildApp(dependencies: AppDependencies): Promise<FastifyIn
   const schemas = deferredSchemas();
   const app = Fastify({
     loggerInstance: logger,
+    childLoggerFactory: requestLogger,
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
     ...receiveTimeouts(config.requestTimeout),
