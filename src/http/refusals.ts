@@ -340,6 +340,7 @@ export function isRefusalCode(code: string): code is RefusalCode {
 /**
  * A refusal raised by the HTTP layer (a handler, a hook, a body parser): `errors.ts` answers it
  * with its catalogue entry. `statusCode` is there for Fastify, which keeps errors that carry one.
+ * Like the Auth service's refusals (auth/errors.ts), it captures no stack trace.
  */
 export class Refusal extends Error {
   readonly statusCode: number;
@@ -351,7 +352,10 @@ export class Refusal extends Error {
     /** A status other than the catalogue's, for a code answered differently by one route. */
     options: { readonly status?: number } = {},
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'Refusal';
     this.statusCode = options.status ?? REFUSALS[refusal].status;
   }

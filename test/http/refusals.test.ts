@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { REFUSAL_CODES, REFUSALS } from '../../src/http/refusals.js';
+import { SessionRequiredError, UserAlreadyExistsError } from '../../src/auth/errors.js';
+import { Refusal, REFUSAL_CODES, REFUSALS } from '../../src/http/refusals.js';
 import { startTestService } from '../support/service.js';
 
 const README = resolve(import.meta.dirname, '../../../README.md');
@@ -57,4 +58,18 @@ test('returned refusals are answered from the catalogue', async () => {
   });
   assert.equal(login.statusCode, REFUSALS.invalid_credentials.status);
   assert.deepEqual(Object.keys(login.json<object>()).sort(), ['code', 'message', 'requestId']);
+});
+
+test('a refusal captures no stack trace, and leaves the limit for other errors as it was', () => {
+  const limit = Error.stackTraceLimit;
+  for (const refusal of [
+    new Refusal('not_found'),
+    new SessionRequiredError(),
+    new UserAlreadyExistsError('ada@example.com'),
+  ]) {
+    assert.ok(refusal instanceof Error);
+    assert.equal(refusal.stack?.split('\n').length, 1, `${refusal.name}: ${refusal.stack}`);
+  }
+  assert.equal(Error.stackTraceLimit, limit);
+  assert.ok((new Error('a fault').stack?.split('\n').length ?? 0) > 1, 'a fault keeps its stack');
 });
