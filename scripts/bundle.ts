@@ -19,7 +19,7 @@ const root = join(import.meta.dirname, '..', '..');
 export const BUNDLE = join(root, 'dist', 'bienvenue.js');
 
 const NATIVE = ['better-sqlite3', 'bcrypt', '@node-rs/argon2'];
-const READ_FROM_THEIR_FOLDER = ['@fastify/swagger-ui', '@simplewebauthn/browser'];
+const READ_FROM_THEIR_FOLDER = ['@simplewebauthn/browser'];
 const LOADED_AT_FIRST_USE = [
   'pg',
   'ioredis',

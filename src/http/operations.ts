@@ -5,6 +5,9 @@
  * readable page (`/docs`), generated from the routes' own schemas and served by the service.
  */
 import swagger from '@fastify/swagger';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
@@ -94,5 +97,16 @@ export async function registerOperationRoutes(
     },
   );
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { tryItOutEnabled: false } });
+  // The UI's files are named from its package's folder, not from the module's own: the service
+  // runs bundled (scripts/bundle.ts), where the module's folder is not the package's.
+  const uiFiles = join(
+    dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui')),
+    'static',
+  );
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { tryItOutEnabled: false },
+    baseDir: uiFiles,
+    logo: { type: 'image/svg+xml', content: readFileSync(join(uiFiles, 'logo.svg')) },
+  });
 }

@@ -1,4 +1,7 @@
-/** The real server process: start with no settings, durability, graceful stop, bad settings. */
+/**
+ * The real server process, as `npm start` runs it (the bundle): start with no settings, the files
+ * it serves from its packages, durability, graceful stop, bad settings.
+ */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,6 +18,21 @@ test('with no variables set it serves GET / on port 5000 from ./data/bienvenue.d
   assert.deepEqual(await response.json(), { message: 'Bienvenue' });
   assert.ok(existsSync(join(directory, 'data', 'bienvenue.db')));
   assert.match(server.output(), /SMTP_URL is not set/);
+});
+
+test('the bundled service serves the files it reads from its packages: the API page and the passkey script', async () => {
+  const server = await startIsolatedServer({});
+  for (const [path, type] of [
+    ['/docs/', /^text\/html/],
+    ['/docs/static/swagger-ui.css', /^text\/css/],
+    ['/docs/static/logo.svg', /^image\/svg\+xml/],
+    ['/webauthn.js', /^(text|application)\/javascript/],
+  ] as const) {
+    const response = await fetch(`${server.url}${path}`);
+    assert.equal(response.status, 200, path);
+    assert.match(response.headers.get('content-type') ?? '', type, path);
+    assert.ok((await response.arrayBuffer()).byteLength > 0, path);
+  }
 });
 
 test('an acknowledged sign-up and login survive kill -9', async () => {
