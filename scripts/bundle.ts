@@ -16,7 +16,7 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 
-export const BUNDLE = join(root, 'dist', 'bienvenue.js');
+const BUNDLE = join(root, 'dist', 'bienvenue.js');
 
 const NATIVE = ['better-sqlite3', 'bcrypt', '@node-rs/argon2'];
 const READ_FROM_THEIR_FOLDER = ['@simplewebauthn/browser'];
