@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { CLI } from '../cli/run-cli.js';
 import { formBody, MAIN, startIsolatedServer, startServerProcess } from '../support/process.js';
 import { temporaryDirectory } from '../support/files.js';
 import { freePort } from '../support/ports.js';
@@ -116,7 +117,7 @@ test('a TRUST_PROXY that is not addresses, ranges or keywords stops the start wi
 
 test('bienvenue migrate applies the migrations once, then reports the database current', () => {
   const directory = temporaryDirectory();
-  const script = resolve(MAIN, '../src/cli/main.js');
+  const script = CLI;
   const env = { PATH: process.env.PATH ?? '', DATABASE_URL: `sqlite:${join(directory, 'm.db')}` };
   const first = spawnSync(process.execPath, [script, 'migrate'], {
     env,
