@@ -1,22 +1,39 @@
 /**
- * Bundles the service's entry point (`npm start`) into one file, `dist/bienvenue.js`, with
- * esbuild, from the JavaScript tsc has just written. Node then reads and compiles one file at
- * start instead of about 400 modules (the service's own and Kysely's are ES modules, Fastify's
- * CommonJS), which is most of the time the service took to start.
+ * Bundles the service's entry point (`npm start`) into one file, `dist/bienvenue.cjs`, with
+ * esbuild, from the JavaScript tsc has just written, then writes the V8 code cache that
+ * `dist/bienvenue.js` (src/start.ts) compiles it with. Node then reads one file at start
+ * instead of about 400 modules (the service's own and Kysely's are ES modules, Fastify's
+ * CommonJS), and runs most of it from the cache's bytecode instead of compiling it.
+ *
+ * The bundle is a CommonJS script rather than an ES module: V8 takes a code cache for a script,
+ * and Node 20 has no way to give it one for a module.
  *
  * Left out of the bundle, and loaded from node_modules as before:
  * - native addons;
  * - packages that read files beside their own code at run time;
  * - packages the service loads only at first use, so that a start does not compile them.
+ *
+ * The cache is made by starting the bundle once on an empty SQLite database in a temporary
+ * folder, asking it what the first clients of a started service ask, waiting for it to compile
+ * the route schemas, and stopping it: the loader saves the cache as the process exits.
+ *
  * The process tests, the soak and the benchmarks run the bundle, as `npm start` does; the CLI
  * and the in-process tests run tsc's output.
  */
 import { build } from 'esbuild';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const root = join(import.meta.dirname, '..', '..');
+const dist = join(root, 'dist');
 
-const BUNDLE = join(root, 'dist', 'bienvenue.js');
+const BUNDLE = join(dist, 'bienvenue.cjs');
+const LOADER = join(dist, 'bienvenue.js');
+const CACHE = `${BUNDLE}.cache`;
 
 const NATIVE = ['better-sqlite3', 'bcrypt', '@node-rs/argon2'];
 const READ_FROM_THEIR_FOLDER = ['@simplewebauthn/browser'];
@@ -28,25 +45,104 @@ const LOADED_AT_FIRST_USE = [
   'otplib',
   '@simplewebauthn/server',
   '@zxcvbn-ts/language-common',
-  '@fastify/ajv-compiler',
-  '@fastify/fast-json-stringify-compiler',
 ];
 
+/** From the service's first answer, how long to let it run so that it compiles its schemas. */
+const SCHEMAS_COMPILED_MS = 3000;
+/** The longest the cache's run may take, from spawning it to its exit. */
+const CACHE_RUN_LIMIT_MS = 60_000;
+
+rmSync(CACHE, { force: true });
+
 await build({
-  entryPoints: [join(root, 'dist', 'src', 'main.js')],
+  entryPoints: [join(dist, 'src', 'main.js')],
   outfile: BUNDLE,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   external: [...NATIVE, ...READ_FROM_THEIR_FOLDER, ...LOADED_AT_FIRST_USE].flatMap((name) => [
     name,
     `${name}/*`,
   ]),
-  // The CommonJS packages inside call `require`, which an ES module does not have.
-  banner: {
-    js: "import { createRequire as bundleRequire } from 'node:module';\nconst require = bundleRequire(import.meta.url);",
-  },
+  // The service's modules name their own place with import.meta.url, which a script has not.
+  define: { 'import.meta.url': 'bundleUrl' },
+  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: true,
   logLevel: 'warning',
 });
+
+await build({
+  entryPoints: [join(dist, 'src', 'start.js')],
+  outfile: LOADER,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+});
+
+await writeCodeCache();
+
+/** Runs the bundle once as described above; the loader writes the cache as the process exits. */
+async function writeCodeCache(): Promise<void> {
+  const folder = mkdtempSync(join(tmpdir(), 'bienvenue-code-cache-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [LOADER, '--write-code-cache'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: `sqlite:${join(folder, 'cache.db')}`,
+      LOG_LEVEL: 'warn',
+      SMTP_URL: '',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', done));
+  const limit = setTimeout(() => child.kill('SIGKILL'), CACHE_RUN_LIMIT_MS);
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await firstAnswer(url);
+    for (const accept of ['application/json', 'text/html']) {
+      await fetch(`${url}/`, { headers: { accept } });
+      await fetch(`${url}/profile`, { headers: { accept } });
+    }
+    await sleep(SCHEMAS_COMPILED_MS);
+    child.kill('SIGTERM');
+    const status = await exited;
+    if (status !== 0 || !existsSync(CACHE)) {
+      throw new Error(`the run that writes the code cache exited with ${status} and no cache`);
+    }
+  } finally {
+    clearTimeout(limit);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(folder, { recursive: true, force: true });
+  }
+
+  async function firstAnswer(url: string): Promise<void> {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}`);
+      try {
+        if ((await fetch(`${url}/`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(10);
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolve(address.port);
+        else reject(new Error('no port'));
+      });
+    });
+  });
+}

@@ -1,11 +1,12 @@
 /**
  * The real server process, as `npm start` runs it (the bundle): start with no settings, the files
- * it serves from its packages, durability, graceful stop, bad settings.
+ * it serves from its packages, its code cache, durability, graceful stop, bad settings.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { CLI } from '../cli/run-cli.js';
 import { formBody, MAIN, startIsolatedServer, startServerProcess } from '../support/process.js';
@@ -34,6 +35,26 @@ test('the bundled service serves the files it reads from its packages: the API p
     assert.match(response.headers.get('content-type') ?? '', type, path);
     assert.ok((await response.arrayBuffer()).byteLength > 0, path);
   }
+});
+
+test('the build leaves a code cache that V8 takes for the bundle npm start runs', async () => {
+  const directory = temporaryDirectory();
+  const loader = pathToFileURL(join(import.meta.dirname, '..', '..', 'src', 'bundle-loader.js'));
+  const bundle = join(dirname(MAIN), 'bienvenue.cjs');
+  // The service starts in the background; the script prints whether its bundle came from the
+  // cache, and exits.
+  const script = `
+    const { runBundle } = await import(${JSON.stringify(loader.href)});
+    const run = runBundle(${JSON.stringify(bundle)});
+    process.stdout.write(JSON.stringify(run.fromCache));
+    process.exit(0);`;
+  const ran = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: directory,
+    env: { PATH: process.env.PATH ?? '', PORT: String(await freePort()), HOST: '127.0.0.1' },
+    encoding: 'utf8',
+  });
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.equal(ran.stdout, 'true');
 });
 
 test('an acknowledged sign-up and login survive kill -9', async () => {
