@@ -20,7 +20,7 @@
  * The process tests, the soak and the benchmarks run the bundle, as `npm start` does; the CLI
  * and the in-process tests run tsc's output.
  */
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -54,7 +54,7 @@ const CACHE_RUN_LIMIT_MS = 60_000;
 
 rmSync(CACHE, { force: true });
 
-await build({
+const bundled = await build({
   entryPoints: [join(dist, 'src', 'main.js')],
   outfile: BUNDLE,
   bundle: true,
@@ -69,8 +69,10 @@ await build({
   define: { 'import.meta.url': 'bundleUrl' },
   banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   sourcemap: true,
+  metafile: true,
   logLevel: 'warning',
 });
+refuseDynamicImports(bundled.metafile);
 
 await build({
   entryPoints: [join(dist, 'src', 'start.js')],
@@ -83,6 +85,22 @@ await build({
 });
 
 await writeCodeCache();
+
+/**
+ * Throws if the bundle would `import()` a module outside it (esbuild turns the others into calls
+ * within the bundle): from a code cache, Node 20 runs the script without the callback that
+ * dynamic imports need (src/bundle-loader.ts), so each would fail.
+ */
+function refuseDynamicImports(metafile: Metafile): void {
+  const found = Object.entries(metafile.inputs).flatMap(([file, input]) =>
+    input.imports
+      .filter((imported) => imported.kind === 'dynamic-import' && imported.external === true)
+      .map((imported) => `${file} imports ${imported.path}`),
+  );
+  if (found.length > 0) {
+    throw new Error(`the bundle cannot use import(); require instead:\n${found.join('\n')}`);
+  }
+}
 
 /** Runs the bundle once as described above; the loader writes the cache as the process exits. */
 async function writeCodeCache(): Promise<void> {

@@ -11,12 +11,15 @@
  * own version and flags and against the source's length only, so a bundle rebuilt to the same
  * length would otherwise run with bytecode of the old one. A cache that V8 refuses (made by
  * another Node, or with other flags) is only a slower start: the bundle compiles as without one.
+ *
+ * The bundle cannot use `import()`: Node 20 loses a script's dynamic-import callback when the
+ * script comes from a code cache, and the import then fails. The build refuses a bundle with one.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { Script, constants } from 'node:vm';
+import { Script } from 'node:vm';
 
 type CommonJsWrapper = (
   exports: object,
@@ -43,11 +46,7 @@ export function runBundle(bundle: string): BundleRun {
   const cache = readCache(cacheFile, digest);
   const script = new Script(
     `(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`,
-    {
-      filename: bundle,
-      cachedData: cache,
-      importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-    },
+    { filename: bundle, cachedData: cache },
   );
   const fromCache = cache !== undefined && script.cachedDataRejected === false;
   const module = { exports: {} };

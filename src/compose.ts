@@ -7,6 +7,8 @@
 import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
+import { createRequire } from 'node:module';
+import type * as ioredisModule from 'ioredis';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -20,6 +22,8 @@ import type { Metrics } from './metrics.js';
 import { openService, type ServiceOverrides } from './service.js';
 
 export type { ServiceOverrides } from './service.js';
+
+const require = createRequire(import.meta.url);
 
 export interface Service {
   readonly app: FastifyInstance;
@@ -83,8 +87,9 @@ const REDIS_WARNING_INTERVAL_MS = 60_000;
  * problems and failed commands are logged, at most once a minute, never thrown.
  */
 async function connectRedis(url: string, logger: Logger): Promise<Redis> {
-  // Loaded only when REDIS_URL asks for it: a service without it starts faster.
-  const { Redis } = await import('ioredis');
+  // Loaded only when REDIS_URL asks for it: a service without it starts faster. Required, not
+  // imported: see auth/passkeys/index.ts.
+  const { Redis } = require('ioredis') as typeof ioredisModule;
   let lastWarning = -Infinity;
   const warn = (error: unknown) => {
     if (Date.now() - lastWarning < REDIS_WARNING_INTERVAL_MS) return;

@@ -4,15 +4,20 @@
  * it can be put in a page as it is, under a policy that allows no script; the URL it encodes is
  * never written into the markup.
  */
+import { createRequire } from 'node:module';
+import type QRCodeModule from 'qrcode';
 import { Html } from './html.js';
+
+// Loaded when a QR code is first drawn: most starts never need it. Required, not imported: see
+// auth/passkeys/index.ts.
+const require = createRequire(import.meta.url);
 
 /**
  * `otpauthUrl` as a QR code, SVG markup. Error correction M (the library's default) and a quiet
  * zone of 4 modules, as the QR specification asks, so that phone cameras read it at a glance.
  */
 export async function qrCodeSvg(otpauthUrl: string): Promise<string> {
-  // Loaded when a QR code is first drawn: most starts never need it.
-  const { default: QRCode } = await import('qrcode');
+  const QRCode = require('qrcode') as typeof QRCodeModule;
   return QRCode.toString(otpauthUrl, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
 }
 

@@ -24,6 +24,8 @@
  *   `passkey_added`, `passkey_removed`, `passkey_login` (with `login_succeeded`),
  *   `passkey_rejected` (with why, in `reason`).
  */
+import { createRequire } from 'node:module';
+import type * as webauthnModule from '@simplewebauthn/server';
 import type {
   PublicKeyCredentialCreationOptionsJSON,
   PublicKeyCredentialRequestOptionsJSON,
@@ -57,9 +59,12 @@ import {
 } from './responses.js';
 
 // The WebAuthn library takes about half a second to load: it is loaded at the first ceremony, so
-// a service starts without it.
-let loading: Promise<typeof import('@simplewebauthn/server')> | undefined;
-const webauthn = () => (loading ??= import('@simplewebauthn/server'));
+// a service starts without it. Required, not imported: the bundle npm start runs is a script
+// compiled from a code cache, where Node 20 cannot import (scripts/bundle.ts).
+const require = createRequire(import.meta.url);
+let loaded: typeof webauthnModule | undefined;
+const webauthn = () =>
+  Promise.resolve((loaded ??= require('@simplewebauthn/server') as typeof webauthnModule));
 
 export { relyingPartyOf, type RelyingParty } from './relying-party.js';
 
