@@ -1,7 +1,7 @@
 /**
  * Account self-service, reached through the Auth service: a logged-in user changes their password
- * or deletes their account. Both need a live session and the account's current password, which
- * is checked like a login: the same guarded check and per-email count (an attempt is counted
+ * or deletes their account. Both need a live session and the account's current password (a
+ * passkey-only account is deleted after a recent login instead), which is checked like a login: the same guarded check and per-email count (an attempt is counted
  * before the password is checked), the same audit events on failure. A password change ends every
  * session of the account but the one that made it, which carries on under a new token, and every
  * login of the account waiting for its second factor.
@@ -18,12 +18,20 @@ import { accountOf, type Account } from './accounts.js';
 import type { AuditLog, RequestContext } from './audit.js';
 import type { BackgroundWork } from './background.js';
 import type { Credentials } from './credentials.js';
-import { confirmPassword, type ConfirmationRefusal } from './password-confirmation.js';
+import {
+  confirmOwner,
+  confirmPassword,
+  type ConfirmationRefusal,
+  type OwnerRefusal,
+} from './password-confirmation.js';
 import type { PasswordHasher, PasswordRules } from './passwords.js';
 import type { SessionManager } from './sessions.js';
 
-/** Why account self-service refused: no live session, or not the account's current password. */
-export type SelfServiceRefusal = ConfirmationRefusal;
+/**
+ * Why account self-service refused: no live session, or not the account's current password; for
+ * a deletion also no password given, or a passkey-only account's login not recent enough.
+ */
+export type SelfServiceRefusal = ConfirmationRefusal | OwnerRefusal;
 
 export interface SelfServiceDependencies {
   readonly db: DB;
@@ -57,7 +65,7 @@ export class AccountSelfService {
     sessionId: string | undefined,
     passwords: { readonly current: string; readonly new: string },
     context?: RequestContext,
-  ): Promise<{ account: Account; sessionId: string } | SelfServiceRefusal> {
+  ): Promise<{ account: Account; sessionId: string } | ConfirmationRefusal> {
     const { db, hasher, clock, passwordRules, sessions } = this.deps;
     const confirmed = await confirmPassword(this.deps, sessionId, passwords.current, context);
     if (typeof confirmed === 'string') return confirmed;
@@ -91,16 +99,17 @@ export class AccountSelfService {
   }
 
   /**
-   * Deletes the account of live session `sessionId`, given its password; all its sessions end
-   * with it (its audit trail stays). Returns the deleted account. Throws
-   * {@link TooManyAttemptsError}.
+   * Deletes the account of live session `sessionId`, given its password, or, for an account
+   * without one (passkey-only), when the session was opened within the last ten minutes
+   * ({@link confirmOwner}); all its sessions end with it (its audit trail stays). Returns the
+   * deleted account. Throws {@link TooManyAttemptsError}.
    */
   async deleteAccount(
     sessionId: string | undefined,
-    password: string,
+    password: string | undefined,
     context?: RequestContext,
-  ): Promise<Account | SelfServiceRefusal> {
-    const confirmed = await confirmPassword(this.deps, sessionId, password, context);
+  ): Promise<Account | OwnerRefusal> {
+    const confirmed = await confirmOwner(this.deps, sessionId, password, context);
     if (typeof confirmed === 'string') return confirmed;
     const { user } = confirmed;
     // Ended first, each recorded; any opened meanwhile goes with the account (ON DELETE CASCADE).

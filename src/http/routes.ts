@@ -97,6 +97,9 @@ function refusalOfLogin(login: Exclude<LoginOutcome, { outcome: 'logged_in' }>):
 const SELF_SERVICE_REFUSALS = {
   not_logged_in: 'session_required',
   wrong_password: 'wrong_password',
+  // Only an account without a password may leave it out.
+  password_required: 'missing_field',
+  recent_login_required: 'recent_login_required',
 } as const satisfies Record<SelfServiceRefusal, RefusalCode>;
 
 interface Credentials {
@@ -302,13 +305,14 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     },
   );
 
-  app.delete<{ Body: { password: string } }>(
+  app.delete<{ Body: { password?: string } }>(
     '/profile',
     {
       ...limited('account'),
       schema: {
-        summary: 'Delete the account (its password is required); the session ends',
-        body: bodyWith('password'),
+        summary:
+          'Delete the account (its password is required; an account without one, passkey-only, needs a login within the last 10 minutes instead); the session ends',
+        body: { type: 'object', properties: { password: PASSWORD } },
         response: documented({ 200: EMAIL_MESSAGE_SCHEMA, 401: ERROR, 403: ERROR }),
       },
     },

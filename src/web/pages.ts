@@ -62,15 +62,19 @@ export function accountPage(options: {
       hint: `At least ${options.passwordMinLength} characters.`,
     },
   ];
-  const deleteFields: FieldSpec[] = [
-    {
-      form: 'delete',
-      name: 'password',
-      label: 'Your password',
-      type: 'password',
-      autocomplete: 'current-password',
-    },
-  ];
+  // An account without a password (passkey-only) is deleted after a recent login instead.
+  const withPassword = options.passkeys?.hasPassword ?? true;
+  const deleteFields: FieldSpec[] = withPassword
+    ? [
+        {
+          form: 'delete',
+          name: 'password',
+          label: 'Your password',
+          type: 'password',
+          autocomplete: 'current-password',
+        },
+      ]
+    : [];
   return layout({
     title: 'Your account',
     ...(options.passkeys && { scripts: PASSKEY_SCRIPTS }),
@@ -104,6 +108,14 @@ export function accountPage(options: {
       <section class="card danger-zone" aria-labelledby="delete-heading">
         <h2 id="delete-heading">Delete account</h2>
         <p class="lead">This removes your account for good. It cannot be undone.</p>
+        ${
+          withPassword
+            ? ''
+            : html`<p>
+                Your account has no password: it can be deleted within 10 minutes of logging in with
+                your passkey.
+              </p>`
+        }
         ${form({
           action: '/account/delete',
           fields: deleteFields,

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { addPasskey } from '../support/passkeys.js';
-import { form, signUpAndLogIn, startTestService } from '../support/service.js';
+import { addPasskey, logInWithPasskey } from '../support/passkeys.js';
+import { form, sessionCookie, signUpAndLogIn, startTestService } from '../support/service.js';
 
 const EMAIL = 'page@example.com';
 const PASSWORD = 'correct horse';
@@ -97,6 +97,50 @@ describe('passkeys on the pages', () => {
     const after = await page(app, '/account?notice=passkey_removed', token);
     assert.match(after.body, /That passkey was removed/);
     assert.match(after.body, /You have no passkey yet/);
+  });
+
+  test('a passkey-only account is deleted from its page without a password, after a recent login', async () => {
+    const service = await startTestService();
+    const { app } = service;
+    const token = await signUpAndLogIn(app, EMAIL, PASSWORD);
+    const { authenticator } = await addPasskey(app, token);
+    const postForm = (url: string, fields: Record<string, string>, session = token) => {
+      const body = form(fields);
+      return app.inject({
+        method: 'POST',
+        url,
+        cookies: { session_id: session },
+        payload: body.payload,
+        headers: { ...body.headers, ...OWN_PAGE },
+      });
+    };
+    // With a password, the delete form asks for it, and an empty one is refused.
+    assert.match((await page(app, '/account', token)).body, /id="delete-password"/);
+    const empty = await postForm('/account/delete', { password: '' });
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.body, /Enter your password/);
+    // The password goes through the API: no page removes it.
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: '/profile/password',
+      cookies: { session_id: token },
+      headers: { 'content-type': 'application/json' },
+      payload: '{}',
+    });
+    assert.equal(removed.statusCode, 200, removed.body);
+    const account = await page(app, '/account', token);
+    assert.doesNotMatch(account.body, /id="delete-password"/);
+    assert.match(account.body, /can be deleted within 10 minutes of logging in/);
+    service.clock.advanceSeconds(11 * 60);
+    const stale = await postForm('/account/delete', {});
+    assert.equal(stale.statusCode, 403);
+    assert.match(stale.body, /Log in again with your passkey/);
+    assert.equal((await page(app, '/account', token)).statusCode, 200, 'still there');
+    const fresh = sessionCookie(await logInWithPasskey(app, authenticator)) ?? '';
+    const deleted = await postForm('/account/delete', {}, fresh);
+    assert.equal(deleted.statusCode, 303);
+    assert.equal(deleted.headers.location, '/?notice=deleted');
+    assert.equal((await page(app, '/account', fresh)).headers.location, '/login');
   });
 
   test('the remove form without a session leads to the login page', async () => {

@@ -491,6 +491,42 @@ describe('passkeys: passkey-only accounts', () => {
     assert.equal((await events(service, 'password_removed')).length, 1);
   });
 
+  test('a passkey-only account is deleted after a recent login only; one with a password needs it', async () => {
+    const { service, app, session, authenticator } = await withPasskey();
+    const deleteProfile = (cookie: string, body: Record<string, string>) =>
+      app.inject({
+        method: 'DELETE',
+        url: '/profile',
+        cookies: { session_id: cookie },
+        ...json(body),
+      });
+    // With its password still, the account needs it: leaving it out is a missing field.
+    const without = await deleteProfile(session, {});
+    assert.equal(without.statusCode, 400, without.body);
+    assert.equal(without.json<{ code: string }>().code, 'missing_field');
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: '/profile/password',
+      cookies: { session_id: session },
+      ...json({}),
+    });
+    assert.equal(removed.statusCode, 200, removed.body);
+    service.clock.advanceSeconds(11 * 60);
+    // An older session deletes nothing, whatever password it gives.
+    for (const body of [{}, { password: PASSWORD }] as Record<string, string>[]) {
+      const stale = await deleteProfile(session, body);
+      assert.equal(stale.statusCode, 403, stale.body);
+      assert.equal(stale.json<{ code: string }>().code, 'recent_login_required');
+    }
+    const login = await logInWithPasskey(app, authenticator);
+    assert.equal(login.statusCode, 200, login.body);
+    const deleted = await deleteProfile(sessionCookie(login) ?? '', {});
+    assert.equal(deleted.statusCode, 200, deleted.body);
+    assert.deepEqual(deleted.json(), { email: EMAIL, message: 'account deleted' });
+    assert.equal((await logInWithPasskey(app, authenticator)).statusCode, 401);
+    assert.equal((await events(service, 'account_deleted')).length, 1);
+  });
+
   test('without a passkey the password stays; an old session needs the password', async () => {
     const service = await startTestService();
     const session = await signUpAndLogIn(service.app, EMAIL, PASSWORD);

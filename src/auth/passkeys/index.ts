@@ -41,7 +41,11 @@ import { accountOf, type Account } from '../accounts.js';
 import type { AuditLog, PasskeyRejection, RequestContext } from '../audit.js';
 import type { BackgroundWork } from '../background.js';
 import type { Credentials } from '../credentials.js';
-import { confirmPassword, type ConfirmationRefusal } from '../password-confirmation.js';
+import {
+  confirmPassword,
+  RECENT_LOGIN_MS,
+  type ConfirmationRefusal,
+} from '../password-confirmation.js';
 import { hasPassword, NO_PASSWORD } from '../passwords.js';
 import type { SecondStepLogin } from '../second-step.js';
 import type { EmailVerification } from '../addresses/verification.js';
@@ -70,8 +74,9 @@ export { relyingPartyOf, type RelyingParty } from './relying-party.js';
 
 /** How long a ceremony's challenge can be answered. */
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
-/** A session younger than this may add a passkey (or remove the password) without the password. */
-export const RECENT_LOGIN_MS = 10 * 60 * 1000;
+// A session younger than RECENT_LOGIN_MS may add a passkey (or remove the password) without the
+// password.
+export { RECENT_LOGIN_MS };
 /** The longest name a passkey may have. */
 export const PASSKEY_NAME_MAX_LENGTH = 64;
 

@@ -85,6 +85,8 @@ export interface PasswordFormSpec<Outcome> {
   readonly form: AccountForm;
   /** The fields that must not be empty, each with the message shown when it is. */
   readonly required: Readonly<Record<string, string>>;
+  /** Fields that may be empty, but not too long. */
+  readonly mayBeEmpty?: readonly string[];
   /** The field the password is typed in, and what it says when the password is wrong. */
   readonly password?: { readonly field: string; readonly wrong: string };
   /** Which field a refusal of the service is shown beside; the form's by default. */
@@ -116,7 +118,7 @@ export function passwordForms(context: PageContext) {
       return null;
     }
     const { sessionId, read, again } = form;
-    const problems = fieldProblems(read, spec.required);
+    const problems = fieldProblems(read, spec.required, spec.mayBeEmpty);
     if (Object.keys(problems).length > 0) {
       await again(400, problems);
       return null;
@@ -226,13 +228,25 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
   });
 
   pages.post('/account/delete', { ...hidden, ...limited('account') }, async (request, reply) => {
+    // The password may be left out only by an account without one, which the service checks.
     const ran = await passwordForm(request, reply, {
       form: 'remove',
-      required: { password: 'Enter your password' },
+      required: {},
+      mayBeEmpty: ['password'],
       act: (sessionId, read, requestContext) =>
         auth.deleteAccount(sessionId, read('password'), requestContext),
     });
     if (ran === null) return reply;
+    if (ran.outcome === 'password_required') {
+      await ran.again(400, { password: 'Enter your password' });
+      return reply;
+    }
+    if (ran.outcome === 'recent_login_required') {
+      await ran.again(403, {
+        form: 'Log in again with your passkey, then delete the account within 10 minutes',
+      });
+      return reply;
+    }
     sessionCookie.clear(reply);
     return seeOther(reply, '/?notice=deleted');
   });

@@ -115,16 +115,21 @@ export function fieldsOf(request: FastifyRequest): (name: string) => string {
 
 /**
  * Errors for the fields left empty, in the words of each field (`messages`), and for those longer
- * than the API allows them (field-limits.ts).
+ * than the API allows them (field-limits.ts), the fields of `mayBeEmpty` included.
  */
 export function fieldProblems(
   read: (name: string) => string,
   messages: Readonly<Record<string, string>>,
+  mayBeEmpty: readonly string[] = [],
 ): Record<string, string> {
+  const fields: [string, string | undefined][] = [
+    ...Object.entries(messages),
+    ...mayBeEmpty.map((name): [string, undefined] => [name, undefined]),
+  ];
   return Object.fromEntries(
-    Object.entries(messages).flatMap(([name, message]) => {
+    fields.flatMap(([name, message]) => {
       const value = read(name);
-      if (value === '') return [[name, message]];
+      if (value === '') return message === undefined ? [] : [[name, message]];
       const most = maxLengthOf(name);
       return value.length > most ? [[name, `This is too long: at most ${most} characters`]] : [];
     }),
