@@ -9,7 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Auth } from '../auth/service.js';
-import type { ConfirmationRefusal } from '../auth/password-confirmation.js';
+import type { OwnerRefusal } from '../auth/password-confirmation.js';
 import { EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, TOKEN_MAX_LENGTH } from './field-limits.js';
 import { acceptsHtml } from './pages/kit.js';
 import { sendConfirmEmailChangePage, sendVerifyEmailPage } from './pages/addresses.js';
@@ -42,7 +42,10 @@ const errors = {
 const CONFIRMATION_REFUSALS = {
   not_logged_in: 'session_required',
   wrong_password: 'wrong_password',
-} as const satisfies Record<ConfirmationRefusal, RefusalCode>;
+  // Only an account without a password may leave it out.
+  password_required: 'missing_field',
+  recent_login_required: 'recent_login_required',
+} as const satisfies Record<OwnerRefusal, RefusalCode>;
 
 /**
  * Registers GET and POST /verify_email, POST /verify_email/resend, PUT /profile/email, and GET and
@@ -110,14 +113,18 @@ export function registerAddressRoutes(app: FastifyInstance, options: AddressRout
     },
   );
 
-  app.put<{ Body: { password: string; new_email: string } }>(
+  app.put<{ Body: { password?: string; new_email: string } }>(
     '/profile/email',
     {
       ...(rateLimits?.account ?? {}),
       schema: {
         summary:
-          'Change the address (the password is required): the new address is mailed a link that completes the change, the current one a notice; the same answer whether or not the new address has an account',
-        body: body({ password: text(PASSWORD_MAX_LENGTH), new_email: text(EMAIL_MAX_LENGTH) }),
+          'Change the address (the password is required; an account without one, passkey-only, needs a login within the last 10 minutes instead): the new address is mailed a link that completes the change, the current one a notice; the same answer whether or not the new address has an account',
+        body: {
+          type: 'object',
+          required: ['new_email'],
+          properties: { password: text(PASSWORD_MAX_LENGTH), new_email: text(EMAIL_MAX_LENGTH) },
+        },
         response: {
           200: message('email', 'message'),
           400: ERROR_SCHEMA,

@@ -172,7 +172,7 @@ export const REFUSALS = {
     status: 403,
     message: 'Log in again, or give your password, to do this',
     meaning:
-      'adding a passkey or removing the password with a session over 10 minutes old and no password, or deleting a passkey-only account with such a session',
+      'adding a passkey or removing the password with a session over 10 minutes old and no password, or changing the address of a passkey-only account or deleting it with such a session',
   },
   passkey_required: {
     status: 409,

@@ -148,8 +148,15 @@ export interface AddressView {
 export const addressHasErrors = (state: FormState | undefined) =>
   state !== undefined && hasErrors(state);
 
-/** The account page's section: the address, its state, the resend button, the change form. */
-export function addressSection(view: AddressView, changeEmail: FormState = {}): Html {
+/**
+ * The account page's section: the address, its state, the resend button, the change form, which
+ * asks for the password unless the account has none (`withPassword`).
+ */
+export function addressSection(
+  view: AddressView,
+  changeEmail: FormState = {},
+  withPassword = true,
+): Html {
   const fields: FieldSpec[] = [
     {
       form: 'change-email',
@@ -158,15 +165,17 @@ export function addressSection(view: AddressView, changeEmail: FormState = {}): 
       type: 'email',
       autocomplete: 'email',
     },
-    {
+  ];
+  if (withPassword) {
+    fields.push({
       form: 'change-email',
       name: 'password',
       // Each password label of the account page names one field only.
       label: 'Your password, to change the address',
       type: 'password',
       autocomplete: 'current-password',
-    },
-  ];
+    });
+  }
   return html`<section class="card" aria-labelledby="email-heading">
     <h2 id="email-heading">Email address</h2>
     <p>

@@ -91,7 +91,7 @@ export function accountPage(options: {
           <button type="submit" class="quiet">Log out</button>
         </form>
       </div>
-      ${options.address && addressSection(options.address, options.changeEmail)}
+      ${options.address && addressSection(options.address, options.changeEmail, withPassword)}
       <section class="card" aria-labelledby="change-heading">
         <h2 id="change-heading">Change password</h2>
         <p class="lead">

@@ -99,7 +99,7 @@ describe('passkeys on the pages', () => {
     assert.match(after.body, /You have no passkey yet/);
   });
 
-  test('a passkey-only account is deleted from its page without a password, after a recent login', async () => {
+  test('a passkey-only account changes its address and is deleted from its page without a password, after a recent login', async () => {
     const service = await startTestService();
     const { app } = service;
     const token = await signUpAndLogIn(app, EMAIL, PASSWORD);
@@ -130,13 +130,21 @@ describe('passkeys on the pages', () => {
     assert.equal(removed.statusCode, 200, removed.body);
     const account = await page(app, '/account', token);
     assert.doesNotMatch(account.body, /id="delete-password"/);
+    assert.doesNotMatch(account.body, /id="change-email-password"/);
+    assert.match(account.body, /id="change-email-new-email"/);
     assert.match(account.body, /can be deleted within 10 minutes of logging in/);
     service.clock.advanceSeconds(11 * 60);
     const stale = await postForm('/account/delete', {});
     assert.equal(stale.statusCode, 403);
     assert.match(stale.body, /Log in again with your passkey/);
+    const staleChange = await postForm('/account/email', { new_email: 'moved@example.com' });
+    assert.equal(staleChange.statusCode, 403);
+    assert.match(staleChange.body, /Log in again with your passkey, then change the address/);
     assert.equal((await page(app, '/account', token)).statusCode, 200, 'still there');
     const fresh = sessionCookie(await logInWithPasskey(app, authenticator)) ?? '';
+    const changed = await postForm('/account/email', { new_email: 'moved@example.com' }, fresh);
+    assert.equal(changed.statusCode, 303);
+    assert.equal(changed.headers.location, '/account?notice=email_change_sent');
     const deleted = await postForm('/account/delete', {}, fresh);
     assert.equal(deleted.statusCode, 303);
     assert.equal(deleted.headers.location, '/?notice=deleted');

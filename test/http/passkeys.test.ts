@@ -491,7 +491,7 @@ describe('passkeys: passkey-only accounts', () => {
     assert.equal((await events(service, 'password_removed')).length, 1);
   });
 
-  test('a passkey-only account is deleted after a recent login only; one with a password needs it', async () => {
+  test('a passkey-only account is deleted, or its address changed, after a recent login only; one with a password needs it', async () => {
     const { service, app, session, authenticator } = await withPasskey();
     const deleteProfile = (cookie: string, body: Record<string, string>) =>
       app.inject({
@@ -504,6 +504,14 @@ describe('passkeys: passkey-only accounts', () => {
     const without = await deleteProfile(session, {});
     assert.equal(without.statusCode, 400, without.body);
     assert.equal(without.json<{ code: string }>().code, 'missing_field');
+    const withoutForEmail = await app.inject({
+      method: 'PUT',
+      url: '/profile/email',
+      cookies: { session_id: session },
+      ...json({ new_email: 'moved@example.com' }),
+    });
+    assert.equal(withoutForEmail.statusCode, 400, withoutForEmail.body);
+    assert.equal(withoutForEmail.json<{ code: string }>().code, 'missing_field');
     const removed = await app.inject({
       method: 'DELETE',
       url: '/profile/password',
@@ -518,9 +526,25 @@ describe('passkeys: passkey-only accounts', () => {
       assert.equal(stale.statusCode, 403, stale.body);
       assert.equal(stale.json<{ code: string }>().code, 'recent_login_required');
     }
+    // The address too: asked for from an older session, nothing is sent.
+    const changeEmail = (cookie: string) =>
+      app.inject({
+        method: 'PUT',
+        url: '/profile/email',
+        cookies: { session_id: cookie },
+        ...json({ new_email: 'moved@example.com' }),
+      });
+    const staleChange = await changeEmail(session);
+    assert.equal(staleChange.statusCode, 403, staleChange.body);
+    assert.equal(staleChange.json<{ code: string }>().code, 'recent_login_required');
+    assert.equal((await events(service, 'email_change_requested')).length, 0);
     const login = await logInWithPasskey(app, authenticator);
     assert.equal(login.statusCode, 200, login.body);
-    const deleted = await deleteProfile(sessionCookie(login) ?? '', {});
+    const fresh = sessionCookie(login) ?? '';
+    const changed = await changeEmail(fresh);
+    assert.equal(changed.statusCode, 200, changed.body);
+    assert.equal((await events(service, 'email_change_requested')).length, 1);
+    const deleted = await deleteProfile(fresh, {});
     assert.equal(deleted.statusCode, 200, deleted.body);
     assert.deepEqual(deleted.json(), { email: EMAIL, message: 'account deleted' });
     assert.equal((await logInWithPasskey(app, authenticator)).statusCode, 401);

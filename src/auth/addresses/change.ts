@@ -4,7 +4,8 @@
  *
  * Guarantees:
  * - The password is checked like a login's (the same guarded check and per-address count; a
- *   wrong one is audited as a failed login).
+ *   wrong one is audited as a failed login). An account without one (passkey-only) asks from a
+ *   session opened within the last ten minutes instead.
  * - The request answers at once and the same whether or not the new address has an account: the
  *   lookup and the mails happen in the background. The current address gets a notice without any
  *   link; the new address gets the confirmation link, or, when an account has it already, word
@@ -25,7 +26,7 @@ import { accountOf, type Account } from '../accounts.js';
 import type { RequestContext } from '../audit.js';
 import { emailKey, type EmailAddress } from '../email.js';
 import { EmailUnavailableError, EmailUnchangedError, InvalidEmailTokenError } from '../errors.js';
-import { confirmPassword, type ConfirmationRefusal } from '../password-confirmation.js';
+import { confirmOwner, type OwnerRefusal } from '../password-confirmation.js';
 import { requireNewAddress } from '../registration.js';
 import { digestToken, isUuid } from '../tokens.js';
 import { issueLink, mayMail, type AddressDependencies } from './shared.js';
@@ -34,18 +35,20 @@ export class EmailChange {
   constructor(private readonly deps: AddressDependencies) {}
 
   /**
-   * Asks to move the account of live session `sessionId` to `newEmail`, given its password.
+   * Asks to move the account of live session `sessionId` to `newEmail`, given its password (for
+   * an account without one, passkey-only, from a session opened within the last ten minutes:
+   * {@link confirmOwner}).
    * Returns the account (still at its current address), or why it was refused. Throws
    * {@link InvalidEmailError} for an address no new account could have,
    * {@link EmailUnchangedError} for the account's own, and {@link TooManyAttemptsError}.
    */
   async request(
     sessionId: string | undefined,
-    change: { readonly password: string; readonly newEmail: string },
+    change: { readonly password: string | undefined; readonly newEmail: string },
     context?: RequestContext,
-  ): Promise<Account | ConfirmationRefusal> {
+  ): Promise<Account | OwnerRefusal> {
     const address = requireNewAddress(change.newEmail);
-    const confirmed = await confirmPassword(this.deps, sessionId, change.password, context);
+    const confirmed = await confirmOwner(this.deps, sessionId, change.password, context);
     if (typeof confirmed === 'string') return confirmed;
     const { user, session } = confirmed;
     if (emailKey(user.email) === address.key) throw new EmailUnchangedError();
