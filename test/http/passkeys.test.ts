@@ -46,6 +46,15 @@ async function withPasskey(env: Record<string, string> = {}) {
   return { service, app: service.app, session, authenticator };
 }
 
+function removePassword(app: FastifyInstance, session: string) {
+  return app.inject({
+    method: 'DELETE',
+    url: '/profile/password',
+    cookies: { session_id: session },
+    ...json({}),
+  });
+}
+
 function listed(app: FastifyInstance, session: string) {
   return app.inject({ method: 'GET', url: '/profile/passkeys', cookies: { session_id: session } });
 }
@@ -451,12 +460,7 @@ describe('passkeys: passkey-only accounts', () => {
     const { service, app, session, authenticator } = await withPasskey({
       RESET_TOKEN_IN_RESPONSE: 'on',
     });
-    const removed = await app.inject({
-      method: 'DELETE',
-      url: '/profile/password',
-      cookies: { session_id: session },
-      ...json({}),
-    });
+    const removed = await removePassword(app, session);
     assert.equal(removed.statusCode, 200, removed.body);
     const again = await app.inject({
       method: 'DELETE',
@@ -512,12 +516,7 @@ describe('passkeys: passkey-only accounts', () => {
     });
     assert.equal(withoutForEmail.statusCode, 400, withoutForEmail.body);
     assert.equal(withoutForEmail.json<{ code: string }>().code, 'missing_field');
-    const removed = await app.inject({
-      method: 'DELETE',
-      url: '/profile/password',
-      cookies: { session_id: session },
-      ...json({}),
-    });
+    const removed = await removePassword(app, session);
     assert.equal(removed.statusCode, 200, removed.body);
     service.clock.advanceSeconds(11 * 60);
     // An older session deletes nothing, whatever password it gives.
