@@ -77,18 +77,25 @@ export function accountForms(context: PageContext) {
   };
 }
 
-/** What every password-confirmed action of the Auth service may answer besides its own outcomes. */
-type Unconfirmed = 'not_logged_in' | 'wrong_password';
+/**
+ * What every password-confirmed action of the Auth service may answer besides its own outcomes;
+ * the last two only where an account without a password may leave it out (auth/password-confirmation.ts).
+ */
+type Unconfirmed =
+  'not_logged_in' | 'wrong_password' | 'password_required' | 'recent_login_required';
 
 /** A password-confirmed account form: its fields, its call, and where its refusals show. */
 export interface PasswordFormSpec<Outcome> {
   readonly form: AccountForm;
   /** The fields that must not be empty, each with the message shown when it is. */
   readonly required: Readonly<Record<string, string>>;
-  /** Fields that may be empty, but not too long. */
-  readonly mayBeEmpty?: readonly string[];
   /** The field the password is typed in, and what it says when the password is wrong. */
   readonly password?: { readonly field: string; readonly wrong: string };
+  /**
+   * For a form an account without a password (passkey-only) sends without one: where, and in
+   * what words, a session too old to stand in for it is refused. The password may then be empty.
+   */
+  readonly withoutPassword?: { readonly field: string; readonly stale: string };
   /** Which field a refusal of the service is shown beside; the form's by default. */
   readonly refusedField?: (error: Error) => string;
   readonly act: (
@@ -118,7 +125,12 @@ export function passwordForms(context: PageContext) {
       return null;
     }
     const { sessionId, read, again } = form;
-    const problems = fieldProblems(read, spec.required, spec.mayBeEmpty);
+    const passwordField = (spec.password ?? PASSWORD).field;
+    const problems = fieldProblems(
+      read,
+      spec.required,
+      spec.withoutPassword ? [passwordField] : [],
+    );
     if (Object.keys(problems).length > 0) {
       await again(400, problems);
       return null;
@@ -143,6 +155,15 @@ export function passwordForms(context: PageContext) {
     if (outcome === 'wrong_password') {
       const { field, wrong } = spec.password ?? PASSWORD;
       await again(401, { [field]: wrong });
+      return null;
+    }
+    if (outcome === 'password_required') {
+      await again(400, { [passwordField]: 'Enter your password' });
+      return null;
+    }
+    if (outcome === 'recent_login_required') {
+      const { field, stale } = spec.withoutPassword ?? { field: 'form', stale: 'Log in again' };
+      await again(403, { [field]: stale });
       return null;
     }
     return { outcome: outcome as Exclude<Outcome, Unconfirmed>, again };
@@ -232,21 +253,14 @@ export function registerAccountPages(pages: FastifyInstance, context: PageContex
     const ran = await passwordForm(request, reply, {
       form: 'remove',
       required: {},
-      mayBeEmpty: ['password'],
+      withoutPassword: {
+        field: 'form',
+        stale: 'Log in again with your passkey, then delete the account within 10 minutes',
+      },
       act: (sessionId, read, requestContext) =>
         auth.deleteAccount(sessionId, read('password'), requestContext),
     });
     if (ran === null) return reply;
-    if (ran.outcome === 'password_required') {
-      await ran.again(400, { password: 'Enter your password' });
-      return reply;
-    }
-    if (ran.outcome === 'recent_login_required') {
-      await ran.again(403, {
-        form: 'Log in again with your passkey, then delete the account within 10 minutes',
-      });
-      return reply;
-    }
     sessionCookie.clear(reply);
     return seeOther(reply, '/?notice=deleted');
   });

@@ -129,7 +129,10 @@ export function registerAddressPages(pages: FastifyInstance, context: PageContex
       form: 'changeEmail',
       // The password may be left out only by an account without one, which the service checks.
       required: { new_email: 'Enter the new email address' },
-      mayBeEmpty: ['password'],
+      withoutPassword: {
+        field: 'new_email',
+        stale: 'Log in again with your passkey, then change the address within 10 minutes',
+      },
       refusedField: () => 'new_email',
       act: (sessionId, read, requestContext) =>
         auth.addresses.change.request(
@@ -139,16 +142,6 @@ export function registerAddressPages(pages: FastifyInstance, context: PageContex
         ),
     });
     if (ran === null) return reply;
-    if (ran.outcome === 'password_required') {
-      await ran.again(400, { password: 'Enter your password' });
-      return reply;
-    }
-    if (ran.outcome === 'recent_login_required') {
-      await ran.again(403, {
-        new_email: 'Log in again with your passkey, then change the address within 10 minutes',
-      });
-      return reply;
-    }
     return seeOther(reply, '/account?notice=email_change_sent');
   });
 }
