@@ -220,7 +220,7 @@ export function loadConfig(env: Environment): Config {
   const databasePoolSize = integer('DATABASE_POOL_SIZE', DEFAULTS.DATABASE_POOL_SIZE, 1, 1000);
   // bcrypt accepts costs 4 to 31; beyond 20 a single hash takes minutes.
   const bcryptRounds = integer('BCRYPT_ROUNDS', DEFAULTS.BCRYPT_ROUNDS, 4, 20);
-  // Adaptive unless set; hashes run on libuv's pool of 4 threads.
+  // Adaptive unless set; at most 4 at once, each on a thread of its own (auth/hash-threads.ts).
   const adaptiveHashConcurrency = read('HASH_CONCURRENCY') === undefined;
   const hashConcurrency = integer(
     'HASH_CONCURRENCY',

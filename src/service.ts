@@ -13,6 +13,7 @@ import { AuditLog } from './auth/audit.js';
 import { resolveSecretKey } from './auth/secret-key.js';
 import { pwnedPasswordsCheck } from './auth/breaches.js';
 import { hashPool } from './auth/hash-pool.js';
+import { hashThreads } from './auth/hash-threads.js';
 import { hashSettingsOf, passwordHasher } from './auth/password-hashing.js';
 import { PasswordRules, type PasswordHasher } from './auth/passwords.js';
 import { Auth, type ThrottlingSettings } from './auth/service.js';
@@ -102,7 +103,7 @@ export async function openService(
   }
   const metrics = createMetrics(database);
   const hasher = hashPool(
-    timedHasher(overrides.hasher ?? passwordHasher(hashSettingsOf(config)), metrics),
+    timedHasher(overrides.hasher ?? passwordHasher(hashSettingsOf(config), hashThreads), metrics),
     config.adaptiveHashConcurrency
       ? { kind: 'adaptive', cores: config.hashConcurrency }
       : { kind: 'fixed', limit: config.hashConcurrency },

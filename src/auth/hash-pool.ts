@@ -30,7 +30,7 @@ import type { PasswordHasher } from './password-hashing.js';
 export const HASH_QUEUE_PER_SLOT = 64;
 /** What a full queue tells callers to wait before retrying. */
 const BUSY_RETRY_AFTER_SECONDS = 2;
-/** Hashes run on libuv's thread pool, 4 threads unless UV_THREADPOOL_SIZE says otherwise. */
+/** Hashes at once at most, each on a thread of its own (`hash-threads.ts`). */
 export const MAX_HASH_CONCURRENCY = 4;
 /** How often the event loop is sampled. */
 export const SAMPLE_INTERVAL_MS = 50;

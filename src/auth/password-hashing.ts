@@ -10,13 +10,37 @@
  * - {@link PasswordHasher.needsRehash} is true for a hash of the other algorithm, or of weaker
  *   settings than configured (a lower bcrypt cost; a lower argon2 memory, iteration count or
  *   parallelism). A stronger one is kept.
- * - Both libraries hash on libuv's thread pool, never on the event loop.
+ * - Hashes never run on the event loop: on libuv's thread pool ({@link threadPoolEngine}), or on
+ *   threads of their own (`hash-threads.ts`).
  */
 import { hash as argon2Hash, parseOptions, verify as argon2Verify } from '@node-rs/argon2';
 import bcrypt from 'bcrypt';
 
 /** bcrypt's input limit, in UTF-8 bytes. */
 export const BCRYPT_MAX_BYTES = 72;
+
+/** The libraries' operations, wherever they run. */
+export interface HashEngine {
+  bcryptHash(password: string, rounds: number): Promise<string>;
+  bcryptCompare(password: string, hash: string): Promise<boolean>;
+  argon2Hash(password: string, options: Argon2Options): Promise<string>;
+  argon2Verify(hash: string, password: string): Promise<boolean>;
+}
+
+/** The argon2 library's names for {@link Argon2Settings}. */
+export interface Argon2Options {
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+/** The libraries' own asynchronous operations, on libuv's thread pool. */
+export const threadPoolEngine: HashEngine = {
+  bcryptHash: (password, rounds) => bcrypt.hash(password, rounds),
+  bcryptCompare: (password, hash) => bcrypt.compare(password, hash),
+  argon2Hash: (password, options) => argon2Hash(password, options),
+  argon2Verify: (hash, password) => argon2Verify(hash, password),
+};
 
 /** What a caller may say about one hashing operation. */
 export interface HashOptions {
@@ -79,12 +103,12 @@ export function hashFamily(hash: string): 'bcrypt' | 'argon2' | undefined {
 }
 
 /** A {@link PasswordHasher} using bcrypt at `rounds` (log2 of the work factor). */
-export function bcryptHasher(rounds: number): PasswordHasher {
+export function bcryptHasher(rounds: number, engine = threadPoolEngine): PasswordHasher {
   return {
-    hash: (password) => bcrypt.hash(password, rounds),
+    hash: (password) => engine.bcryptHash(password, rounds),
     verify: async (password, hash) => {
       // `$2y$` (PHP's crypt_blowfish) is the same algorithm as `$2b$`, which the library reads.
-      const matches = await bcrypt.compare(password, hash.replace(/^\$2y\$/, '$2b$'));
+      const matches = await engine.bcryptCompare(password, hash.replace(/^\$2y\$/, '$2b$'));
       // Compared anyway, so that the refusal costs what a wrong password costs.
       return matches && Buffer.byteLength(password, 'utf8') <= BCRYPT_MAX_BYTES;
     },
@@ -108,8 +132,11 @@ function argon2SettingsOf(hash: string): (Argon2Settings & { argon2id: boolean }
 }
 
 /** A {@link PasswordHasher} using argon2id (version 0x13) with `settings`. */
-export function argon2idHasher(settings: Argon2Settings): PasswordHasher {
-  const options = {
+export function argon2idHasher(
+  settings: Argon2Settings,
+  engine = threadPoolEngine,
+): PasswordHasher {
+  const options: Argon2Options = {
     memoryCost: settings.memoryKib,
     timeCost: settings.iterations,
     parallelism: settings.parallelism,
@@ -118,8 +145,8 @@ export function argon2idHasher(settings: Argon2Settings): PasswordHasher {
     // The library's default algorithm is argon2id; its hashes say so in their prefix. No abort
     // signal is handed on: the hashing pool drops work not yet started, and started work is
     // already on a thread.
-    hash: (password) => argon2Hash(password, options),
-    verify: (password, hash) => argon2Verify(hash, password),
+    hash: (password) => engine.argon2Hash(password, options),
+    verify: (password, hash) => engine.argon2Verify(hash, password),
     needsRehash: (hash) => {
       const made = argon2SettingsOf(hash);
       return (
@@ -137,9 +164,9 @@ export function argon2idHasher(settings: Argon2Settings): PasswordHasher {
  * The service's hasher: new hashes with `settings.algorithm`; each stored hash verified by the
  * algorithm its prefix names; a hash of the other algorithm or of weaker settings needs a rehash.
  */
-export function passwordHasher(settings: HashSettings): PasswordHasher {
-  const bcryptOne = bcryptHasher(settings.bcryptRounds);
-  const argon2One = argon2idHasher(settings.argon2);
+export function passwordHasher(settings: HashSettings, engine = threadPoolEngine): PasswordHasher {
+  const bcryptOne = bcryptHasher(settings.bcryptRounds, engine);
+  const argon2One = argon2idHasher(settings.argon2, engine);
   const configured = settings.algorithm === 'argon2id' ? argon2One : bcryptOne;
   const byFamily = (hash: string) => {
     const family = hashFamily(hash);
