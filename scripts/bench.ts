@@ -1122,12 +1122,12 @@ const ROWS = {
     measure: 'session checks/s in a login storm ÷ idle',
     target: '≥ 0.5',
     meaning:
-      '`GET /profile` (100 clients) while 16 clients log in without pause, against the same checks alone',
+      '`GET /profile` (100 clients) while 16 clients log in without pause, against the same checks alone just before or after; the median of the rounds',
   },
   stormP99: {
     measure: 'p99 of session checks in a login storm',
     target: '≤ 25 ms',
-    meaning: 'the 99th percentile latency of those checks',
+    meaning: "the 99th percentile latency of those checks, the median of the rounds'",
   },
   checks: {
     measure: 'session checks/s ÷ hello/s',
