@@ -253,6 +253,7 @@ const measure = ({ servers, url, requests, clients }: LoadTarget) =>
   );
 
 const perSecond = ([result]: Measured) => result.requests.total / duration;
+const p99Of = ([result]: Measured) => result.latency.p99;
 
 /** Each round's requests per second of each group that took turns, for the JSON. */
 const alternations: { engine: string; names: string[]; rates: number[][] }[] = [];
@@ -767,7 +768,6 @@ interface EngineFigures {
   signUp: Run;
   signUpCeiling: number;
   mixed: Run;
-  storm: Run;
   /** The median round's ratio of checks in the storm to checks idle, and the rounds' median p99. */
   stormFigures: { ratio: number; p99Ms: number };
   nginx?: Alternated;
@@ -776,14 +776,11 @@ interface EngineFigures {
   scale: Alternated;
 }
 const figures: EngineFigures[] = [];
-/** One round of session checks idle and in a login storm. */
+/** One round of session checks idle, and of session checks and logins in a login storm. */
 interface StormRound {
-  idleRate: number;
-  stormRate: number;
-  p99Ms: number;
-  checks: autocannon.Result;
-  logins: autocannon.Result;
-  rss: number | null;
+  idle: Measured;
+  checks: Measured;
+  logins: Measured;
 }
 const stormRounds: {
   engine: string;
@@ -898,50 +895,48 @@ for (const engine of engines) {
   );
   // Each round measures session checks idle and in a storm, one right after the other (the order
   // reversing every round), so that each ratio comes from the same minutes of a drifting machine.
+  const inStorm = async (): Promise<Omit<StormRound, 'idle'>> => {
+    const [[checks, logins], rss] = await withPeakRss(
+      [server.child.pid],
+      Promise.all([
+        load(server.url, profiles, connections),
+        load(server.url, [stormLogin], loginConnections),
+      ]),
+    );
+    await hashingDrain(server.url, 'storm@example.com');
+    return { checks: [checks, rss], logins: [logins, rss] };
+  };
   const stormRuns: StormRound[] = [];
   for (let round = 1; round <= rounds; round += 1) {
-    const idle = async () => (await measure(on(server, profiles)))[0];
-    const inStorm = async () => {
-      const [[checkRun, logins], rss] = await withPeakRss(
-        [server.child.pid],
-        Promise.all([
-          load(server.url, profiles, connections),
-          load(server.url, [stormLogin], loginConnections),
-        ]),
-      );
-      await hashingDrain(server.url, 'storm@example.com');
-      return { checks: checkRun, logins, rss };
-    };
-    const idleFirst = round % 2 === 1;
-    const idleBefore = idleFirst ? await idle() : undefined;
-    const stormRun = await inStorm();
-    const idleRun = idleBefore ?? (await idle());
-    const stormRate = stormRun.checks.requests.total / duration;
-    const idleRate = idleRun.requests.total / duration;
-    stormRuns.push({ idleRate, stormRate, p99Ms: stormRun.checks.latency.p99, ...stormRun });
+    const idleBefore = round % 2 === 1 ? await measure(on(server, profiles)) : undefined;
+    const inTheStorm = await inStorm();
+    const idle = idleBefore ?? (await measure(on(server, profiles)));
+    stormRuns.push({ idle, ...inTheStorm });
     process.stdout.write(
-      `  storm round ${round} of ${rounds}: session checks ${Math.round(idleRate)}/s idle, ` +
-        `${Math.round(stormRate)}/s in the storm (p99 ${stormRun.checks.latency.p99} ms)\n`,
+      `  storm round ${round} of ${rounds}: session checks ${Math.round(perSecond(idle))}/s ` +
+        `idle, ${Math.round(perSecond(inTheStorm.checks))}/s in the storm ` +
+        `(p99 ${p99Of(inTheStorm.checks)} ms)\n`,
     );
   }
   // The round of the median ratio is recorded; the p99 is the median of the rounds'.
-  const middle = [...stormRuns].sort((a, b) => a.stormRate / a.idleRate - b.stormRate / b.idleRate)[
+  const stormRatio = (run: StormRound) => perSecond(run.checks) / perSecond(run.idle);
+  const middle = [...stormRuns].sort((a, b) => stormRatio(a) - stormRatio(b))[
     (stormRuns.length - 1) / 2
   ] as StormRound;
-  const storm = record(engine, 'session check during login storm', [middle.checks, middle.rss]);
-  record(engine, 'login storm (alongside)', [middle.logins, middle.rss]);
+  record(engine, 'session check during login storm', middle.checks);
+  record(engine, 'login storm (alongside)', middle.logins);
   stormRounds.push({
     engine,
-    rounds: stormRuns.map((r) => ({
-      idle: Math.round(r.idleRate),
-      storm: Math.round(r.stormRate),
-      p99Ms: r.p99Ms,
-      logins: Math.round((r.logins.requests.total / duration) * 10) / 10,
+    rounds: stormRuns.map((run) => ({
+      idle: Math.round(perSecond(run.idle)),
+      storm: Math.round(perSecond(run.checks)),
+      p99Ms: p99Of(run.checks),
+      logins: Math.round(perSecond(run.logins) * 10) / 10,
     })),
   });
   const stormFigures = {
-    ratio: middle.stormRate / middle.idleRate,
-    p99Ms: median(stormRuns.map((r) => r.p99Ms)),
+    ratio: stormRatio(middle),
+    p99Ms: median(stormRuns.map((run) => p99Of(run.checks))),
   };
 
   // Through nginx: the same static page, protected by auth_request and not.
@@ -1083,7 +1078,6 @@ for (const engine of engines) {
     signUp: signUpRun,
     signUpCeiling,
     mixed,
-    storm,
     stormFigures,
     ...(nginx && { nginx }),
     ...(argon2 && { argon2 }),

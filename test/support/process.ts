@@ -37,15 +37,17 @@ export async function startServerProcess(options: {
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  // A server that ends by itself, with a failure, says why: the tests that then fail cannot.
-  child.once('exit', (code, signal) => {
-    if (!child.killed && code !== 0) {
-      process.stderr.write(
-        `the server on port ${options.port} ended (${signal ?? code}):\n${output}\n`,
-      );
-    }
-  });
+  const exited = new Promise<number | null>((done) =>
+    child.once('exit', (code, signal) => {
+      // A server that ends by itself, with a failure, says why: the tests that then fail cannot.
+      if (!child.killed && code !== 0) {
+        process.stderr.write(
+          `the server on port ${options.port} ended (${signal ?? code}):\n${output}\n`,
+        );
+      }
+      done(code);
+    }),
+  );
   after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
