@@ -94,7 +94,7 @@ export function registerForwardAuth(app: FastifyInstance, options: ForwardAuthOp
     if (typeof original === 'string') {
       return refuse(request, reply, 'forward_headers_missing', 400, original);
     }
-    const host = original.url.host;
+    const { host } = original;
     const { decision, account, authMethod } = await auth.checkAccess(
       sessionCookie.read(request),
       host,

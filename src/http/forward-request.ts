@@ -10,7 +10,9 @@ import type { FastifyRequest } from 'fastify';
 /** The request a proxy asks about. */
 export interface OriginalRequest {
   readonly method: string;
-  /** The absolute URL, as parsed. */
+  /** The URL's host as the URL parser reads it: lower case, without the scheme's default port. */
+  readonly host: string;
+  /** The absolute URL, parsed when first read (only an answer that redirects needs it). */
   readonly url: URL;
 }
 
@@ -27,7 +29,8 @@ export function forwardedRequest(request: FastifyRequest): OriginalRequest | str
   }
   if (proto !== 'http' && proto !== 'https') return 'X-Forwarded-Proto must be http or https';
   if (!uri.startsWith('/')) return 'X-Forwarded-Uri must be a path, starting with /';
-  return withMethod(parseOriginal(`${proto}://${host}${uri}`, host), request, 'x-forwarded-method');
+  const origin = `${proto}://${host}`;
+  return withMethod(parseOriginal(origin, `${origin}${uri}`, host), request, 'x-forwarded-method');
 }
 
 /** The original request from `X-Original-URL` (or `X-Original-URI`) and `X-Original-Method`. */
@@ -46,8 +49,10 @@ export function originalRequest(request: FastifyRequest): OriginalRequest | stri
   if (!/^https?:\/\//i.test(url)) {
     return 'X-Original-URL must be an absolute http(s) URL, like $scheme://$host:$server_port$request_uri';
   }
-  const host = url.slice(url.indexOf('//') + 2).split(/[/?#]/, 1)[0] ?? '';
-  return withMethod(parseOriginal(url, host), request, 'x-original-method');
+  const hostStart = url.indexOf('//') + 2;
+  const host = url.slice(hostStart).split(/[/?#]/, 1)[0] ?? '';
+  const origin = url.slice(0, hostStart + host.length);
+  return withMethod(parseOriginal(origin, url, host), request, 'x-original-method');
 }
 
 /**
@@ -61,21 +66,53 @@ const ROUTABLE_HOST =
   /^(?:\[[0-9A-Fa-f:.]+\]|(?=[A-Za-z0-9.-]{1,253}(?::|$))[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.?)(?::\d{1,5})?$/;
 
 /**
- * `text` parsed as the original URL, whose host part is `host`: refused with anything the parser
- * could read differently from the proxy (a host that is not plainly routable, white space or
- * backslashes anywhere, user info), and unless the parsed host is the one written.
+ * The original request's URL `text`, whose scheme and host part are `origin` and whose host part
+ * is `host`: refused with anything the parser could read differently from the proxy (a host that
+ * is not plainly routable, white space or backslashes anywhere, user info), and unless the parsed
+ * host is the one written. What follows the host part (a path, a query, a fragment) cannot change
+ * the host the parser reads, nor make it fail, so the host is judged once per origin
+ * ({@link judgedHost}) and the whole URL parsed only when read.
  */
-function parseOriginal(text: string, host: string): URL | string {
+function parseOriginal(origin: string, text: string, host: string): LazyUrl | string {
   if (text.length > MAX_URL_LENGTH) return 'The original URL is too long';
   // The URL parser drops tabs and newlines and reads `\` as `/`: refuse them rather than guess.
-  if (/[\s\\]/.test(text) || !ROUTABLE_HOST.test(host)) {
-    return 'The original URL or host is malformed';
+  if (/[\s\\]/.test(text)) return 'The original URL or host is malformed';
+  const judged = judgedHost(origin, host);
+  return 'refusal' in judged ? judged.refusal : new LazyUrl(judged.host, text);
+}
+
+type Verdict = { readonly host: string } | { readonly refusal: string };
+
+/** The verdict on each origin judged lately: proxies ask about a few hosts, over and over. */
+const judgedOrigins = new Map<string, Verdict>();
+/**
+ * Origins remembered at most, each at most so long (a routable host has at most 253 characters and
+ * a port); past that the memory starts over, so that a flood of hosts costs it nothing.
+ */
+const MOST_ORIGINS_JUDGED = 1000;
+const LONGEST_ORIGIN_REMEMBERED = 280;
+
+/** The host that the URL parser reads in `origin` (a scheme, `://` and `host`), or why not. */
+function judgedHost(origin: string, host: string): Verdict {
+  let judged = judgedOrigins.get(origin);
+  if (judged === undefined) {
+    judged = hostOf(origin, host);
+    if (origin.length <= LONGEST_ORIGIN_REMEMBERED) {
+      if (judgedOrigins.size >= MOST_ORIGINS_JUDGED) judgedOrigins.clear();
+      judgedOrigins.set(origin, judged);
+    }
   }
+  return judged;
+}
+
+function hostOf(origin: string, host: string): Verdict {
+  const malformed = { refusal: 'The original URL or host is malformed' };
+  if (!ROUTABLE_HOST.test(host)) return malformed;
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(origin);
   } catch {
-    return 'The original URL is malformed';
+    return { refusal: 'The original URL is malformed' };
   }
   const written = host
     .toLowerCase()
@@ -84,21 +121,37 @@ function parseOriginal(text: string, host: string): URL | string {
         ? ''
         : port,
     );
-  if (url.username !== '' || url.password !== '' || url.host !== written) {
-    return 'The original URL or host is malformed';
+  if (url.username !== '' || url.password !== '' || url.host !== written) return malformed;
+  return { host: url.host };
+}
+
+/** A URL whose host is known already, parsed when first read. */
+class LazyUrl {
+  #url: URL | undefined;
+  constructor(
+    readonly host: string,
+    private readonly text: string,
+  ) {}
+  get url(): URL {
+    return (this.#url ??= new URL(this.text));
   }
-  return url;
 }
 
 function withMethod(
-  url: URL | string,
+  url: LazyUrl | string,
   request: FastifyRequest,
   header: 'x-forwarded-method' | 'x-original-method',
 ): OriginalRequest | string {
   if (typeof url === 'string') return url;
   const method = (single(request, header) ?? request.method).toUpperCase();
   if (!/^[A-Z]{1,20}$/.test(method)) return `${header} must be an HTTP method`;
-  return { method, url };
+  return {
+    method,
+    host: url.host,
+    get url() {
+      return url.url;
+    },
+  };
 }
 
 /** A header given once; undefined when absent or repeated (proxies send each once). */

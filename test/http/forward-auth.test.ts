@@ -182,6 +182,54 @@ describe('forward auth', () => {
     }
   });
 
+  test('a host is judged alike however often and after however many others, each answer naming its own URL', async () => {
+    const { app } = await startTestService();
+    const loginFor = (url: string) => `http://auth.test/login?rd=${encodeURIComponent(url)}`;
+    const askBoth = async (host: string, path: string) => [
+      await ask(app, '/auth/forward', {
+        ...forwarded(),
+        'x-forwarded-host': host,
+        'x-forwarded-uri': path,
+        ...BROWSER,
+      }),
+      await ask(app, '/auth/request', { 'x-original-url': `https://${host}${path}`, ...BROWSER }),
+    ];
+    const judge = async (round: string) => {
+      for (const path of ['/one?a=1', '/two#x', '/']) {
+        for (const answer of await askBoth('App.Example.test:443', path)) {
+          assert.equal(answer.statusCode, answer.statusCode === 302 ? 302 : 401, round);
+          assert.equal(answer.headers.location, loginFor(`https://app.example.test${path}`), round);
+        }
+        for (const answer of await askBoth('127.1', path)) {
+          assert.equal(answer.statusCode, 400, `${round}: a host the parser reads as another`);
+          assert.equal(codeOf(answer), 'forward_headers_missing', round);
+        }
+      }
+      // One host part, two schemes: port 80 is the default of one only.
+      for (const [proto, url] of [
+        ['http', 'http://app.example.test/'],
+        ['https', 'https://app.example.test:80/'],
+      ] as const) {
+        const headers = { 'x-forwarded-proto': proto, 'x-forwarded-host': 'app.example.test:80' };
+        const answer = await ask(app, '/auth/forward', {
+          ...forwarded(),
+          ...headers,
+          'x-forwarded-uri': '/',
+          ...BROWSER,
+        });
+        assert.equal(answer.headers.location, loginFor(url), `${round}: ${proto}`);
+      }
+    };
+    await judge('first');
+    await judge('again');
+    // More hosts than are remembered: the memory starts over, and judges the same.
+    for (let index = 0; index < 1100; index += 1) {
+      const [answer] = await askBoth(`h${index}.example.test`, '/');
+      assert.equal(answer?.statusCode, 302);
+    }
+    await judge('after many hosts');
+  });
+
   test('any method, any body and a cross-site Origin are answered, not refused', async () => {
     const { app } = await startTestService();
     const session = await signUpAndLogIn(app);
