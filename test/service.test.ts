@@ -1,12 +1,13 @@
 /**
  * The service stands on its own: it opens, serves and closes without an HTTP app, and closing it
- * writes what its work left pending.
+ * writes what its work left pending. A migration that fails stops it, and the server too.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { createService } from '../src/compose.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { openService } from '../src/service.js';
@@ -53,4 +54,22 @@ test('the service opens, serves and closes without an HTTP app, writing its audi
   const events = await database.rows('SELECT type FROM audit_events ORDER BY id');
   const types = events.map((event) => event.type);
   for (const type of ['user_registered', 'login_succeeded']) assert.ok(types.includes(type), type);
+});
+
+test('a failed migration stops the service and the server alike, with what they opened closed', async () => {
+  const database = await inspectableDatabase();
+  // A table of the first migration's name but not its shape: that migration cannot create it.
+  await database.execute('CREATE TABLE users (unrelated integer)');
+  const config = loadConfig({ ...TEST_ENV, DATABASE_URL: database.url });
+  const logger = createLogger('silent');
+  await assert.rejects(
+    openService(config, logger, { mailer: new RecordingMailer() }),
+    /Database migration failed/,
+  );
+  await assert.rejects(
+    createService(config, logger, { mailer: new RecordingMailer() }),
+    /Database migration failed/,
+  );
+  // Nothing was applied, and the database is free for the next start.
+  assert.deepEqual(await database.rows('SELECT * FROM users'), []);
 });
